@@ -1,0 +1,347 @@
+//! The bounded queue in front of every task that receives items.
+//!
+//! One [`Receiver`] takes from any number of [`Sender`]s, one per incoming edge (a *slot*).
+//! Each slot has its own capacity, counted in items, so every edge is bounded by its own
+//! `capacity` even where edges merge: a full slot blocks its sender (backpressure) and only its
+//! sender. Items travel in morsels (a `Vec` of the items a sender had ready) and the receiver
+//! takes morsels in arrival order across slots, which is the fan-in order DESIGN §7 asks for.
+//! A morsel larger than its slot's capacity is split, so a sender never waits for more items.
+//!
+//! Every wait also watches the run's [`CancellationToken`]: a cancelled run unblocks every
+//! sender and receiver at once.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+/// Why a send did not go through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SendError {
+    /// The receiver is gone: downstream stopped. Not a failure by itself.
+    Closed,
+    /// The run was cancelled.
+    Cancelled,
+}
+
+/// The run was cancelled while waiting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cancelled;
+
+/// Items that arrived together on one slot.
+#[derive(Debug)]
+pub struct Morsel<T> {
+    /// The slot (incoming edge) they came through.
+    pub slot: usize,
+    /// The items, in the order they were sent.
+    pub items: Vec<T>,
+}
+
+/// What a slot saw during the run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SlotStats {
+    /// Its capacity in items.
+    pub capacity: usize,
+    /// The most items it ever held at once.
+    pub max_depth: usize,
+}
+
+struct Slot {
+    capacity: usize,
+    queued: usize,
+    max_depth: usize,
+}
+
+struct State<T> {
+    queue: VecDeque<Morsel<T>>,
+    slots: Vec<Slot>,
+    open_senders: usize,
+    receiver_alive: bool,
+}
+
+struct Shared<T> {
+    state: Mutex<State<T>>,
+    /// Wakes the receiver: a morsel arrived or the last sender left.
+    data: Notify,
+    /// One per slot; wakes that slot's sender: room was made or the receiver left.
+    space: Vec<Notify>,
+    cancel: CancellationToken,
+}
+
+impl<T> Shared<T> {
+    fn lock(&self) -> MutexGuard<'_, State<T>> {
+        // A panic while holding this lock cannot leave the queue inconsistent (every update is
+        // a single push or pop), so a poisoned lock is still usable.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Makes a queue with one slot per entry of `capacities`. A queue with no slots is already at
+/// its end: its receiver sees the end of stream at once.
+pub fn channel<T>(
+    capacities: &[usize],
+    cancel: CancellationToken,
+) -> (Vec<Sender<T>>, Receiver<T>) {
+    let shared = Arc::new(Shared {
+        state: Mutex::new(State {
+            queue: VecDeque::new(),
+            slots: capacities
+                .iter()
+                .map(|&capacity| Slot {
+                    capacity: capacity.max(1),
+                    queued: 0,
+                    max_depth: 0,
+                })
+                .collect(),
+            open_senders: capacities.len(),
+            receiver_alive: true,
+        }),
+        data: Notify::new(),
+        space: capacities.iter().map(|_| Notify::new()).collect(),
+        cancel,
+    });
+    let senders = (0..capacities.len())
+        .map(|slot| Sender {
+            shared: Arc::clone(&shared),
+            slot,
+        })
+        .collect();
+    (senders, Receiver { shared })
+}
+
+/// The sending end of one slot. Dropping it ends that slot's stream.
+pub struct Sender<T> {
+    shared: Arc<Shared<T>>,
+    slot: usize,
+}
+
+impl<T> Sender<T> {
+    /// Queues `items` in order, waiting while the slot is full. Returns the time spent
+    /// waiting for room.
+    ///
+    /// # Errors
+    /// [`SendError::Closed`] when the receiver is gone (the unsent items are dropped: nobody
+    /// would read them), [`SendError::Cancelled`] when the run is cancelled.
+    pub async fn send(&self, mut items: Vec<T>) -> Result<Duration, SendError> {
+        let mut blocked = Duration::ZERO;
+        while !items.is_empty() {
+            if self.shared.cancel.is_cancelled() {
+                return Err(SendError::Cancelled);
+            }
+            let sent_some = {
+                let mut state = self.shared.lock();
+                if !state.receiver_alive {
+                    return Err(SendError::Closed);
+                }
+                let slot = &mut state.slots[self.slot];
+                let room = slot.capacity - slot.queued;
+                if room > 0 {
+                    let chunk = if items.len() <= room {
+                        std::mem::take(&mut items)
+                    } else {
+                        let rest = items.split_off(room);
+                        std::mem::replace(&mut items, rest)
+                    };
+                    slot.queued += chunk.len();
+                    slot.max_depth = slot.max_depth.max(slot.queued);
+                    state.queue.push_back(Morsel {
+                        slot: self.slot,
+                        items: chunk,
+                    });
+                    true
+                } else {
+                    false
+                }
+            };
+            if sent_some {
+                self.shared.data.notify_one();
+                continue;
+            }
+            let started = Instant::now();
+            tokio::select! {
+                biased;
+                () = self.shared.cancel.cancelled() => return Err(SendError::Cancelled),
+                () = self.shared.space[self.slot].notified() => {}
+            }
+            blocked += started.elapsed();
+        }
+        Ok(blocked)
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        let last = {
+            let mut state = self.shared.lock();
+            state.open_senders -= 1;
+            state.open_senders == 0
+        };
+        if last {
+            self.shared.data.notify_one();
+        }
+    }
+}
+
+/// The receiving end. Dropping it tells every sender that nobody reads any more.
+pub struct Receiver<T> {
+    shared: Arc<Shared<T>>,
+}
+
+impl<T> Receiver<T> {
+    /// The next morsel in arrival order, waiting for one; `None` once every sender is gone and
+    /// the queue is empty.
+    ///
+    /// # Errors
+    /// The run was cancelled.
+    pub async fn recv(&mut self) -> Result<Option<Morsel<T>>, Cancelled> {
+        loop {
+            if self.shared.cancel.is_cancelled() {
+                return Err(Cancelled);
+            }
+            let popped = {
+                let mut state = self.shared.lock();
+                match state.queue.pop_front() {
+                    Some(morsel) => {
+                        state.slots[morsel.slot].queued -= morsel.items.len();
+                        Some(morsel)
+                    }
+                    None if state.open_senders == 0 => return Ok(None),
+                    None => None,
+                }
+            };
+            if let Some(morsel) = popped {
+                self.shared.space[morsel.slot].notify_one();
+                return Ok(Some(morsel));
+            }
+            tokio::select! {
+                biased;
+                () = self.shared.cancel.cancelled() => return Err(Cancelled),
+                () = self.shared.data.notified() => {}
+            }
+        }
+    }
+
+    /// Whether nothing is queued right now (senders may still be open).
+    pub fn is_empty(&self) -> bool {
+        self.shared.lock().queue.is_empty()
+    }
+}
+
+impl<T: Send + 'static> Receiver<T> {
+    /// A handle that reads this queue's statistics, usable after the receiver is gone.
+    pub fn probe(&self) -> Probe {
+        Probe(Arc::clone(&self.shared) as Arc<dyn StatsSource>)
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        self.shared.lock().receiver_alive = false;
+        for space in &self.shared.space {
+            space.notify_one();
+        }
+    }
+}
+
+trait StatsSource: Send + Sync {
+    fn stats(&self) -> Vec<SlotStats>;
+}
+
+impl<T: Send> StatsSource for Shared<T> {
+    fn stats(&self) -> Vec<SlotStats> {
+        self.lock()
+            .slots
+            .iter()
+            .map(|s| SlotStats {
+                capacity: s.capacity,
+                max_depth: s.max_depth,
+            })
+            .collect()
+    }
+}
+
+/// Reads a queue's per-slot statistics.
+#[derive(Clone)]
+pub struct Probe(Arc<dyn StatsSource>);
+
+impl Probe {
+    /// Capacity and deepest fill of each slot.
+    pub fn stats(&self) -> Vec<SlotStats> {
+        self.0.stats()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn morsels_larger_than_capacity_are_split_and_kept_in_order() {
+        let (senders, mut rx) = channel::<u32>(&[3], CancellationToken::new());
+        let tx = senders.into_iter().next().unwrap();
+        let sender = async move {
+            tx.send((0..10).collect()).await.unwrap();
+        };
+        let receiver = async move {
+            let mut got = Vec::new();
+            while let Some(m) = rx.recv().await.unwrap() {
+                assert!(m.items.len() <= 3);
+                got.extend(m.items);
+            }
+            (got, rx.probe().stats())
+        };
+        let ((), (got, stats)) = tokio::join!(sender, receiver);
+        assert_eq!(got, (0..10).collect::<Vec<_>>());
+        assert_eq!(
+            stats,
+            vec![SlotStats {
+                capacity: 3,
+                max_depth: 3
+            }]
+        );
+    }
+
+    #[tokio::test]
+    async fn fan_in_keeps_arrival_order_and_ends_when_every_sender_is_gone() {
+        let (senders, mut rx) = channel::<&str>(&[4, 4], CancellationToken::new());
+        senders[1].send(vec!["b1"]).await.unwrap();
+        senders[0].send(vec!["a1", "a2"]).await.unwrap();
+        senders[1].send(vec!["b2"]).await.unwrap();
+        drop(senders);
+        let mut got = Vec::new();
+        while let Some(m) = rx.recv().await.unwrap() {
+            got.push((m.slot, m.items));
+        }
+        assert_eq!(
+            got,
+            vec![(1, vec!["b1"]), (0, vec!["a1", "a2"]), (1, vec!["b2"])]
+        );
+    }
+
+    #[tokio::test]
+    async fn no_slots_means_already_ended() {
+        let (_senders, mut rx) = channel::<u8>(&[], CancellationToken::new());
+        assert!(rx.recv().await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn dropped_receiver_closes_senders() {
+        let (senders, rx) = channel::<u8>(&[1], CancellationToken::new());
+        drop(rx);
+        assert_eq!(senders[0].send(vec![1, 2]).await, Err(SendError::Closed));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn cancellation_unblocks_a_full_sender() {
+        let cancel = CancellationToken::new();
+        let (senders, _rx) = channel::<u8>(&[1], cancel.clone());
+        let canceller = async {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            cancel.cancel();
+        };
+        let (result, ()) = tokio::join!(senders[0].send(vec![1, 2, 3]), canceller);
+        assert_eq!(result, Err(SendError::Cancelled));
+    }
+}

@@ -1,0 +1,42 @@
+//! The `remotemedia-host` commands (DESIGN §8). `main.rs` parses the arguments and maps the
+//! result to an exit status; everything else lives here so it can be tested as a library.
+//!
+//! # Layout
+//! - `args`: the clap definitions.
+//! - `run`: `run`, with `io` (JSON lines in and out) and `progress` (the terminal indicator).
+//! - `render`: `validate`, `nodes`, `graph` and their text forms.
+
+mod args;
+mod io;
+mod progress;
+mod render;
+mod run;
+
+pub use args::{Cli, Command, GraphFormat, IsolationArg, RunArgs, RuntimeArg};
+
+use crate::error::HostError;
+
+/// Runs one parsed command.
+///
+/// # Errors
+/// Whatever the command failed with; [`HostError::exit_code`] gives the exit status.
+pub fn execute(cli: Cli) -> Result<(), HostError> {
+    match cli.command {
+        Command::Run(args) => run::run(&args),
+        Command::Validate { manifest } => render::validate(&manifest),
+        Command::Nodes { json } => render::nodes(json),
+        Command::Graph { manifest, format } => render::graph(&manifest, format),
+    }
+}
+
+/// Writes `text` to stdout; a closed stdout (`| head`) is not an error.
+fn print(text: &str) -> Result<(), HostError> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(HostError::Runtime(format!("cannot write to stdout: {e}")))
+        }
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,102 @@
+//! `remotemedia-host run`.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use tokio_util::sync::CancellationToken;
+
+use super::args::{IsolationArg, RunArgs, RuntimeArg};
+use super::io::{read_json_lines, write_json_lines};
+use super::progress::Progress;
+use crate::error::HostError;
+use crate::executor::{Run, RunReport};
+use crate::node::Registry;
+use crate::pipeline::Pipeline;
+
+/// Runs a manifest: validate, start, stream input and output, report.
+pub fn run(args: &RunArgs) -> Result<(), HostError> {
+    refuse_unbuilt(args)?;
+    let pipeline = Pipeline::load(&args.manifest, &Registry::builtin())?;
+    let input = args.input.as_deref().map(open_input).transpose()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("remotemedia-worker")
+        .build()
+        .map_err(|e| HostError::Runtime(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(async {
+        let cancel = CancellationToken::new();
+        let mut run = Run::start(pipeline, input.is_some(), cancel.clone())?;
+        let reporter = run.reporter();
+        if let (Some(feeder), Some(input)) = (run.take_inputs(), input) {
+            // A plain thread, not a runtime task: a read blocked on a terminal cannot be
+            // interrupted, and the run must be able to end without it.
+            std::thread::Builder::new()
+                .name("remotemedia-input".into())
+                .spawn(move || read_json_lines(input, feeder))
+                .map_err(|e| HostError::Runtime(format!("cannot start the input reader: {e}")))?;
+        }
+        let written = Arc::new(AtomicU64::new(0));
+        if let Some(outputs) = run.take_outputs() {
+            let (tagged, written) = (args.tagged, Arc::clone(&written));
+            run.spawn_blocking("output writer", move || {
+                write_json_lines(outputs, tagged, &written)
+            });
+        }
+        let progress = Progress::start(written);
+        let wait = run.wait();
+        tokio::pin!(wait);
+        let result = tokio::select! {
+            result = &mut wait => result,
+            _ = tokio::signal::ctrl_c() => {
+                tracing::info!("interrupted; cancelling the pipeline");
+                cancel.cancel();
+                wait.await
+            }
+        };
+        progress.stop();
+        if let Some(target) = &args.metrics {
+            write_metrics(&reporter.report(), target)?;
+        }
+        result
+    })
+}
+
+/// Flags whose feature this build does not have are errors, never silently ignored.
+fn refuse_unbuilt(args: &RunArgs) -> Result<(), HostError> {
+    let unbuilt = if args.runtime == Some(RuntimeArg::Rustpython) {
+        Some("--runtime rustpython: the RustPython runtime is not supported yet")
+    } else if args.isolation == Some(IsolationArg::Process) {
+        Some("--isolation process: process isolation is not supported yet")
+    } else if args.python_env.is_some() {
+        Some("--python-env: Python nodes are not supported by this build yet")
+    } else {
+        None
+    };
+    unbuilt.map_or(Ok(()), |message| Err(HostError::Usage(message.to_owned())))
+}
+
+fn open_input(path: &Path) -> Result<Box<dyn Read + Send>, HostError> {
+    if path == Path::new("-") {
+        return Ok(Box::new(std::io::stdin()));
+    }
+    File::open(path)
+        .map(|f| Box::new(f) as Box<dyn Read + Send>)
+        .map_err(|e| HostError::Usage(format!("cannot read input {}: {e}", path.display())))
+}
+
+fn write_metrics(report: &RunReport, target: &Path) -> Result<(), HostError> {
+    if target == Path::new("-") {
+        eprint!("{}", report.table());
+        return Ok(());
+    }
+    let mut text = serde_json::to_string_pretty(report)
+        .map_err(|e| HostError::Runtime(format!("cannot encode metrics: {e}")))?;
+    text.push('\n');
+    std::fs::write(target, text).map_err(|source| HostError::Io {
+        path: target.to_owned(),
+        source,
+    })
+}

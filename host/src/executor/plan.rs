@@ -1,0 +1,271 @@
+//! From a pipeline to tasks: fuse chains into segments, put a bounded queue on every edge
+//! between segments, and wire inputs and outputs.
+//!
+//! Fusion rule: node `v` runs inline after `u` when `u -> v` is the only edge out of `u` and
+//! the only edge into `v`, and both are synchronous (a source may head a chain). Everything
+//! else gets its own task with a queue in front: fan-out and fan-in points, so branches run
+//! concurrently, and asynchronous nodes, so their waiting never stalls a neighbour.
+
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+use super::segment::{Segment, Step};
+use super::stats::NodeStats;
+use crate::channel::{Probe, Receiver, Sender, channel};
+use crate::error::HostError;
+use crate::graph::Graph;
+use crate::manifest::Manifest;
+use crate::node::NodeImpl;
+use crate::pipeline::Pipeline;
+use crate::value::Value;
+
+/// Where an edge's items wait.
+pub enum EdgeQueue {
+    /// The two nodes run inline; no queue.
+    Inline,
+    /// In the downstream head's queue, in this slot.
+    Queued(Probe, usize),
+}
+
+/// A pipeline cut into segments, with its queues made.
+pub struct Plan {
+    /// The pipeline's name.
+    pub name: String,
+    /// `(id, node_type)` of each node, in manifest order.
+    pub ids: Vec<(String, String)>,
+    /// `(from id, to id, capacity, queue)` of each edge, in manifest order.
+    pub edges: Vec<(String, String, usize, EdgeQueue)>,
+    /// Counters of each node, in manifest order.
+    pub stats: Vec<Arc<NodeStats>>,
+    /// The segments, in topological order of their heads.
+    pub segments: Vec<Segment>,
+    /// One sender per root transform, when the run has inputs.
+    pub inputs: Vec<Sender<Value>>,
+    /// The sinks' outputs, one slot per sink.
+    pub outputs: Receiver<Value>,
+    /// Sink ids, by output slot.
+    pub sinks: Vec<Arc<str>>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Sync,
+    Async,
+    Source,
+}
+
+/// Cuts `pipeline` into segments and makes its queues.
+///
+/// # Errors
+/// [`HostError::Usage`] when the run has inputs but every node without upstream is a source.
+pub fn plan(
+    pipeline: Pipeline,
+    with_inputs: bool,
+    cancel: &CancellationToken,
+) -> Result<Plan, HostError> {
+    let (manifest, graph, nodes) = pipeline.into_parts();
+    let kinds: Vec<Kind> = nodes
+        .iter()
+        .map(|n| match n {
+            NodeImpl::Sync(_) => Kind::Sync,
+            NodeImpl::Async(_) => Kind::Async,
+            NodeImpl::Source(_) => Kind::Source,
+        })
+        .collect();
+    check_roots(&manifest, &graph, &kinds, with_inputs)?;
+    let chains = fuse(&graph, &kinds)?;
+    let mut queues = Queues::make(&manifest, &graph, &kinds, &chains, with_inputs, cancel);
+
+    let stats: Vec<Arc<NodeStats>> = (0..graph.len()).map(|_| Arc::default()).collect();
+    let mut nodes: Vec<Option<NodeImpl>> = nodes.into_iter().map(Some).collect();
+    let mut segments = Vec::with_capacity(chains.len());
+    for (chain, input) in chains.iter().zip(std::mem::take(&mut queues.heads)) {
+        let tail = chain[chain.len() - 1];
+        let outputs: Vec<Sender<Value>> = if graph.downstream_edges(tail).is_empty() {
+            let slot = queues.sink_nodes.iter().position(|&v| v == tail);
+            slot.and_then(|s| queues.sink_senders[s].take())
+                .into_iter()
+                .collect()
+        } else {
+            graph
+                .downstream_edges(tail)
+                .iter()
+                .filter_map(|&e| queues.edge_senders[e].take())
+                .collect()
+        };
+        let steps = chain
+            .iter()
+            .filter_map(|&v| {
+                Some(Step {
+                    id: manifest.nodes[v].id.clone(),
+                    node_type: manifest.nodes[v].node_type.clone(),
+                    node: nodes[v].take()?,
+                    stats: Arc::clone(&stats[v]),
+                })
+            })
+            .collect();
+        segments.push(Segment {
+            steps,
+            input,
+            outputs,
+        });
+    }
+
+    let name_of = |v: usize| manifest.nodes[v].id.clone();
+    let edges = graph
+        .edges()
+        .iter()
+        .zip(queues.carriers)
+        .zip(&manifest.connections)
+        .map(|((&(from, to), queue), c)| (name_of(from), name_of(to), c.capacity, queue))
+        .collect();
+    Ok(Plan {
+        ids: manifest
+            .nodes
+            .iter()
+            .map(|n| (n.id.clone(), n.node_type.clone()))
+            .collect(),
+        name: manifest.name,
+        edges,
+        stats,
+        segments,
+        inputs: queues.inputs,
+        outputs: queues.outputs,
+        sinks: queues
+            .sink_nodes
+            .iter()
+            .map(|&v| Arc::from(name_of(v).as_str()))
+            .collect(),
+    })
+}
+
+/// Input items need a root transform to go to; a root transform without them gets nothing.
+fn check_roots(
+    manifest: &Manifest,
+    graph: &Graph,
+    kinds: &[Kind],
+    with_inputs: bool,
+) -> Result<(), HostError> {
+    let roots: Vec<usize> = (0..graph.len())
+        .filter(|&v| graph.upstream_edges(v).is_empty())
+        .collect();
+    if with_inputs && roots.iter().all(|&v| kinds[v] == Kind::Source) {
+        let sources: Vec<String> = roots
+            .iter()
+            .map(|&v| format!("{} ({})", manifest.nodes[v].id, manifest.nodes[v].node_type))
+            .collect();
+        return Err(HostError::Usage(format!(
+            "input items were given, but no node would receive them: every node without upstream is a source: {}",
+            sources.join(", ")
+        )));
+    }
+    for &v in &roots {
+        if !with_inputs && kinds[v] == Kind::Sync {
+            tracing::warn!(
+                node = %manifest.nodes[v].id,
+                "node has no upstream and the run has no input items, so it receives nothing (give input with --input)"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The chains of nodes that run inline, heads in topological order.
+fn fuse(graph: &Graph, kinds: &[Kind]) -> Result<Vec<Vec<usize>>, HostError> {
+    let order = graph
+        .topo_order()
+        .map_err(|_| HostError::Runtime("internal error: cycle after validation".into()))?;
+    let mut chain_of = vec![usize::MAX; graph.len()];
+    let mut chains: Vec<Vec<usize>> = Vec::new();
+    for &v in &order {
+        let ups = graph.upstream_edges(v);
+        let fuse_after = (ups.len() == 1 && kinds[v] == Kind::Sync)
+            .then(|| graph.edge(ups[0]).0)
+            .filter(|&u| graph.downstream_edges(u).len() == 1 && kinds[u] != Kind::Async);
+        if let Some(u) = fuse_after {
+            chain_of[v] = chain_of[u];
+            chains[chain_of[u]].push(v);
+        } else {
+            chain_of[v] = chains.len();
+            chains.push(vec![v]);
+        }
+    }
+    Ok(chains)
+}
+
+/// Every queue of a run, before they are handed to the segments.
+struct Queues {
+    /// The queue in front of each chain's head (`None` for a source head), by chain.
+    heads: Vec<Option<Receiver<Value>>>,
+    /// The sending end of each edge that crosses between chains, by edge.
+    edge_senders: Vec<Option<Sender<Value>>>,
+    /// How each edge is carried, by edge.
+    carriers: Vec<EdgeQueue>,
+    /// The run's input senders, one per root transform.
+    inputs: Vec<Sender<Value>>,
+    /// Nodes without downstream, in manifest order.
+    sink_nodes: Vec<usize>,
+    /// Their senders into the output queue, by sink.
+    sink_senders: Vec<Option<Sender<Value>>>,
+    /// The output queue.
+    outputs: Receiver<Value>,
+}
+
+impl Queues {
+    /// A queue in front of every head that is not a source, with one slot per incoming edge
+    /// plus one for the run's inputs on a root transform; and the output queue, one slot per sink.
+    fn make(
+        manifest: &Manifest,
+        graph: &Graph,
+        kinds: &[Kind],
+        chains: &[Vec<usize>],
+        with_inputs: bool,
+        cancel: &CancellationToken,
+    ) -> Queues {
+        let capacity = manifest.runtime.channel_capacity;
+        let n_edges = graph.edges().len();
+        let mut edge_senders: Vec<Option<Sender<Value>>> = (0..n_edges).map(|_| None).collect();
+        let mut carriers: Vec<EdgeQueue> = (0..n_edges).map(|_| EdgeQueue::Inline).collect();
+        let mut heads = Vec::with_capacity(chains.len());
+        let mut inputs = Vec::new();
+        for chain in chains {
+            let head = chain[0];
+            if kinds[head] == Kind::Source {
+                heads.push(None);
+                continue;
+            }
+            let ups = graph.upstream_edges(head);
+            let mut capacities: Vec<usize> = ups
+                .iter()
+                .map(|&e| manifest.connections[e].capacity)
+                .collect();
+            if with_inputs && ups.is_empty() {
+                capacities.push(capacity);
+            }
+            let (senders, receiver) = channel(&capacities, cancel.clone());
+            for (slot, sender) in senders.into_iter().enumerate() {
+                if let Some(&e) = ups.get(slot) {
+                    carriers[e] = EdgeQueue::Queued(receiver.probe(), slot);
+                    edge_senders[e] = Some(sender);
+                } else {
+                    inputs.push(sender);
+                }
+            }
+            heads.push(Some(receiver));
+        }
+        let sink_nodes: Vec<usize> = (0..graph.len())
+            .filter(|&v| graph.downstream_edges(v).is_empty())
+            .collect();
+        let (sink_senders, outputs) = channel(&vec![capacity; sink_nodes.len()], cancel.clone());
+        Queues {
+            heads,
+            edge_senders,
+            carriers,
+            inputs,
+            sink_nodes,
+            sink_senders: sink_senders.into_iter().map(Some).collect(),
+            outputs,
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! Per-node counters, updated once per morsel, and the report a run ends with.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// Live counters of one node. Relaxed atomics: they are figures, not synchronisation.
+#[derive(Debug, Default)]
+pub struct NodeStats {
+    items_in: AtomicU64,
+    items_out: AtomicU64,
+    busy_ns: AtomicU64,
+    blocked_ns: AtomicU64,
+}
+
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+impl NodeStats {
+    /// Counts one morsel through the node.
+    pub fn record(&self, items_in: usize, items_out: usize, busy: Duration) {
+        self.items_in.fetch_add(items_in as u64, Ordering::Relaxed);
+        self.items_out
+            .fetch_add(items_out as u64, Ordering::Relaxed);
+        self.busy_ns.fetch_add(nanos(busy), Ordering::Relaxed);
+    }
+
+    /// Adds time spent waiting for room in a downstream queue.
+    pub fn record_blocked(&self, blocked: Duration) {
+        if !blocked.is_zero() {
+            self.blocked_ns.fetch_add(nanos(blocked), Ordering::Relaxed);
+        }
+    }
+
+    /// Items emitted so far.
+    pub fn items_out(&self) -> u64 {
+        self.items_out.load(Ordering::Relaxed)
+    }
+
+    fn report(&self, id: &str, node_type: &str) -> NodeReport {
+        NodeReport {
+            id: id.to_owned(),
+            node_type: node_type.to_owned(),
+            items_in: self.items_in.load(Ordering::Relaxed),
+            items_out: self.items_out.load(Ordering::Relaxed),
+            busy_ms: ms(self.busy_ns.load(Ordering::Relaxed)),
+            blocked_ms: ms(self.blocked_ns.load(Ordering::Relaxed)),
+        }
+    }
+}
+
+#[allow(clippy::cast_precision_loss)] // milliseconds for people to read
+fn ms(ns: u64) -> f64 {
+    ns as f64 / 1e6
+}
+
+/// What one node did during a run.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NodeReport {
+    /// Node id.
+    pub id: String,
+    /// Node type.
+    pub node_type: String,
+    /// Items it received.
+    pub items_in: u64,
+    /// Items it emitted.
+    pub items_out: u64,
+    /// Time spent inside the node's own code.
+    pub busy_ms: f64,
+    /// Time spent waiting for room in full downstream queues.
+    pub blocked_ms: f64,
+}
+
+/// What one edge did during a run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EdgeReport {
+    /// Upstream node id.
+    pub from: String,
+    /// Downstream node id.
+    pub to: String,
+    /// Its queue's capacity in items.
+    pub capacity: usize,
+    /// `false` where the two nodes ran inline in one task, with no queue between them.
+    pub queued: bool,
+    /// The most items its queue held at once (0 when not queued).
+    pub max_depth: usize,
+}
+
+/// Figures of a whole run, for `--metrics`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RunReport {
+    /// `metadata.name`.
+    pub pipeline: String,
+    /// Wall time from start to the last task's end.
+    pub elapsed_ms: f64,
+    /// One entry per node, in manifest order.
+    pub nodes: Vec<NodeReport>,
+    /// One entry per edge, in manifest order.
+    pub edges: Vec<EdgeReport>,
+}
+
+impl RunReport {
+    /// Builds the node part of a report from live counters.
+    pub fn node_reports<'a>(
+        stats: impl IntoIterator<Item = &'a NodeStats>,
+        ids: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Vec<NodeReport> {
+        ids.into_iter()
+            .zip(stats)
+            .map(|((id, ty), s)| s.report(id, ty))
+            .collect()
+    }
+
+    /// The report as an aligned text table, for `--metrics -`.
+    pub fn table(&self) -> String {
+        use std::fmt::Write as _;
+        let width = self
+            .nodes
+            .iter()
+            .map(|n| n.id.len() + n.node_type.len() + 3)
+            .max()
+            .unwrap_or(4)
+            .max(4);
+        let mut out = format!(
+            "{:<width$}  {:>12}  {:>12}  {:>10}  {:>10}\n",
+            "node", "items in", "items out", "busy ms", "blocked ms"
+        );
+        for n in &self.nodes {
+            let name = format!("{} ({})", n.id, n.node_type);
+            let _ = writeln!(
+                out,
+                "{name:<width$}  {:>12}  {:>12}  {:>10.2}  {:>10.2}",
+                n.items_in, n.items_out, n.busy_ms, n.blocked_ms
+            );
+        }
+        let _ = writeln!(out, "elapsed: {:.2} ms", self.elapsed_ms);
+        out
+    }
+}

@@ -1,0 +1,32 @@
+//! `remotemedia-host`: runs pipeline manifests as streaming DAGs with backpressure on every edge.
+//!
+//! A manifest (DESIGN §3) names nodes and the connections between them. The host validates it
+//! (every problem at once, each with its location), builds the nodes, cuts the graph into
+//! segments that run inline and bounded queues between them, and streams items through.
+//!
+//! # Layout
+//! - [`manifest`]: manifest v1 types, loading (JSON, TOML), schema and semantic validation.
+//! - [`graph`]: the DAG, topological order, cycles.
+//! - [`node`]: the node traits, the registry of node types, the built-in nodes.
+//! - [`pipeline`]: a validated manifest with its nodes built.
+//! - [`channel`]: the bounded, item-counted queue between tasks.
+//! - [`executor`]: segments, tasks, runs, reports.
+//! - [`value`]: the items that flow.
+//! - [`cli`]: the `remotemedia-host` commands.
+//! - [`error`]: [`HostError`] and its exit codes.
+
+pub mod channel;
+pub mod cli;
+pub mod error;
+pub mod executor;
+pub mod graph;
+pub mod manifest;
+pub mod node;
+pub mod pipeline;
+pub mod value;
+
+pub use error::{HostError, NodeError, NodeFailure};
+pub use executor::{Run, RunReport, run_collect};
+pub use node::Registry;
+pub use pipeline::Pipeline;
+pub use value::Value;

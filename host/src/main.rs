@@ -1,0 +1,39 @@
+//! `remotemedia-host`: parse the command line, set up logging, run the command, and turn its
+//! result into an exit status (0 success, 1 node or runtime failure, 2 usage or manifest error,
+//! 130 cancelled).
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use remotemedia_host::cli::{Cli, execute};
+use tracing_subscriber::filter::LevelFilter;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    match execute(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            let mut text = format!("error: {error}\n");
+            for line in error.details() {
+                text.push_str(&line);
+                text.push('\n');
+            }
+            eprint!("{text}");
+            ExitCode::from(error.exit_code())
+        }
+    }
+}
+
+/// Logs go to stderr; `RUST_LOG` sets the level (error, warn, info, debug, trace; default warn).
+fn init_logging() {
+    let level = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|v| v.parse::<LevelFilter>().ok())
+        .unwrap_or(LevelFilter::WARN);
+    tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}

@@ -1,0 +1,324 @@
+//! The rules a JSON Schema cannot state, checked after (and alongside) the schema: unique ids,
+//! connections that name existing nodes, known node types with well-typed parameters, no
+//! cycles, no fields whose feature is not built yet. Every check reads the raw document
+//! defensively, so one run reports every problem, whatever else is wrong.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value as Json};
+
+use super::problem::{Location, Problem, did_you_mean};
+use super::{Connection, Manifest, NodeSpec, RuntimeConfig, RuntimeHint, schema};
+use crate::graph::Graph;
+use crate::node::{Registry, Role};
+
+/// Validates a parsed manifest document against the schema and the rules above.
+///
+/// # Errors
+/// Every problem found, in document order after the schema's.
+pub fn validate(doc: &Json, registry: &Registry) -> Result<Manifest, Vec<Problem>> {
+    let mut problems = schema::check(doc);
+    let root = Location::root();
+    let empty = Vec::new();
+    let nodes = doc.get("nodes").and_then(Json::as_array).unwrap_or(&empty);
+    let no_params = Map::new();
+
+    let mut index_of: HashMap<&str, usize> = HashMap::new();
+    for (i, node) in nodes.iter().enumerate() {
+        let at = root.key("nodes").index(i);
+        if let Some(id) = node
+            .get("id")
+            .and_then(Json::as_str)
+            .filter(|s| !s.is_empty())
+        {
+            if let Some(first) = index_of.get(id) {
+                problems.push(Problem::new(
+                    at.key("id"),
+                    format!("duplicate node id \"{id}\" (first used by nodes[{first}])"),
+                ));
+            } else {
+                index_of.insert(id, i);
+            }
+        }
+        let params = match node.get("params") {
+            None => Some(&no_params),
+            Some(p) => p.as_object(),
+        };
+        if let (Some(node_type), Some(params)) =
+            (node.get("node_type").and_then(Json::as_str), params)
+            && !node_type.is_empty()
+        {
+            problems.extend(registry.check(node_type, params, &at));
+        }
+        for (field, what) in [("retry", "retries"), ("timeout_ms", "per-item timeouts")] {
+            if node.get(field).is_some() {
+                problems.push(Problem::new(
+                    at.key(field),
+                    format!("{what} are not supported yet"),
+                ));
+            }
+        }
+        if node.get("runtime_hint").and_then(Json::as_str) == Some("python") {
+            problems.push(Problem::new(
+                at.key("runtime_hint"),
+                "runtime_hint \"python\" is not supported yet: this build runs built-in Rust nodes only",
+            ));
+        }
+    }
+
+    let runtime = doc.get("runtime");
+    let runtime_at = root.key("runtime");
+    if runtime.and_then(|r| r.get("python")).and_then(Json::as_str) == Some("rustpython") {
+        problems.push(Problem::new(
+            runtime_at.key("python"),
+            "the RustPython runtime is not supported yet",
+        ));
+    }
+    if runtime
+        .and_then(|r| r.get("isolation"))
+        .and_then(Json::as_str)
+        == Some("process")
+    {
+        problems.push(Problem::new(
+            runtime_at.key("isolation"),
+            "process isolation is not supported yet",
+        ));
+    }
+    let default_capacity = runtime
+        .and_then(|r| r.get("channel_capacity"))
+        .and_then(Json::as_u64)
+        .and_then(|c| usize::try_from(c).ok())
+        .unwrap_or(super::DEFAULT_CHANNEL_CAPACITY);
+
+    let edges = check_connections(
+        doc,
+        nodes,
+        &index_of,
+        registry,
+        default_capacity,
+        &mut problems,
+    );
+    if problems.is_empty() {
+        let graph = Graph::new(nodes.len(), edges.iter().map(|&(f, t, _)| (f, t)).collect());
+        if let Err(cycle) = graph.topo_order() {
+            let mut names: Vec<&str> = cycle.iter().map(|&v| node_id(&nodes[v])).collect();
+            names.push(names[0]);
+            problems.push(Problem::new(
+                root.key("connections"),
+                format!("cycle: {}", names.join(" -> ")),
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    typed(doc, nodes, &edges).map_err(|e| vec![Problem::new(root, e.to_string())])
+}
+
+fn node_id(node: &Json) -> &str {
+    node.get("id").and_then(Json::as_str).unwrap_or("?")
+}
+
+/// Checks `connections` (or makes the default chain) and returns the edges as
+/// `(from index, to index, capacity)`; edges with a problem are left out.
+fn check_connections(
+    doc: &Json,
+    nodes: &[Json],
+    index_of: &HashMap<&str, usize>,
+    registry: &Registry,
+    default_capacity: usize,
+    problems: &mut Vec<Problem>,
+) -> Vec<(usize, usize, usize)> {
+    let Some(connections) = doc.get("connections") else {
+        return (1..nodes.len())
+            .map(|i| (i - 1, i, default_capacity))
+            .collect();
+    };
+    let Some(connections) = connections.as_array() else {
+        return Vec::new();
+    };
+    let mut edges = Vec::new();
+    let mut seen: HashMap<(usize, usize), usize> = HashMap::new();
+    for (i, conn) in connections.iter().enumerate() {
+        let at = Location::root().key("connections").index(i);
+        let mut end = |key: &str| -> Option<usize> {
+            let name = conn.get(key)?.as_str().filter(|s| !s.is_empty())?;
+            let found = index_of.get(name).copied();
+            if found.is_none() {
+                let mut ids: Vec<&str> = index_of.keys().copied().collect();
+                ids.sort_unstable();
+                let help = did_you_mean(name, ids.iter().copied())
+                    .unwrap_or_else(|| format!("node ids: {}", ids.join(", ")));
+                problems.push(
+                    Problem::new(at.key(key), format!("unknown node \"{name}\""))
+                        .with_help(Some(help)),
+                );
+            }
+            found
+        };
+        let (from, to) = (end("from"), end("to"));
+        let (Some(from), Some(to)) = (from, to) else {
+            continue;
+        };
+        let to_type = nodes[to]
+            .get("node_type")
+            .and_then(Json::as_str)
+            .unwrap_or_default();
+        if registry
+            .get(to_type)
+            .is_some_and(|t| t.role == Role::Source)
+        {
+            problems.push(Problem::new(
+                at.key("to"),
+                format!(
+                    "node \"{}\" ({to_type}) is a source and takes no input",
+                    node_id(&nodes[to])
+                ),
+            ));
+            continue;
+        }
+        if let Some(first) = seen.insert((from, to), i) {
+            problems.push(Problem::new(
+                at,
+                format!(
+                    "duplicate connection \"{}\" -> \"{}\" (first at connections[{first}])",
+                    node_id(&nodes[from]),
+                    node_id(&nodes[to])
+                ),
+            ));
+            continue;
+        }
+        let capacity = conn
+            .get("capacity")
+            .and_then(Json::as_u64)
+            .and_then(|c| usize::try_from(c).ok())
+            .unwrap_or(default_capacity);
+        edges.push((from, to, capacity));
+    }
+    edges
+}
+
+/// The typed manifest of a document that passed every check.
+fn typed(
+    doc: &Json,
+    nodes: &[Json],
+    edges: &[(usize, usize, usize)],
+) -> Result<Manifest, serde_json::Error> {
+    let runtime: RuntimeConfig = match doc.get("runtime") {
+        Some(r) => serde_json::from_value(r.clone())?,
+        None => RuntimeConfig::default(),
+    };
+    let metadata = doc.get("metadata");
+    let text = |key: &str| {
+        metadata
+            .and_then(|m| m.get(key))
+            .and_then(Json::as_str)
+            .map(str::to_owned)
+    };
+    let mut specs = Vec::with_capacity(nodes.len());
+    for node in nodes {
+        specs.push(NodeSpec {
+            id: node_id(node).to_owned(),
+            node_type: node
+                .get("node_type")
+                .and_then(Json::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            params: node
+                .get("params")
+                .and_then(Json::as_object)
+                .cloned()
+                .unwrap_or_default(),
+            runtime_hint: match node.get("runtime_hint") {
+                Some(h) => serde_json::from_value(h.clone())?,
+                None => RuntimeHint::Auto,
+            },
+        });
+    }
+    let connections = edges
+        .iter()
+        .map(|&(f, t, capacity)| Connection {
+            from: specs[f].id.clone(),
+            to: specs[t].id.clone(),
+            capacity,
+        })
+        .collect();
+    Ok(Manifest {
+        name: text("name").unwrap_or_else(|| "pipeline".to_owned()),
+        description: text("description"),
+        runtime,
+        nodes: specs,
+        connections,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn problems(doc: &Json) -> Vec<String> {
+        validate(doc, &Registry::builtin())
+            .unwrap_err()
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn missing_connections_key_chains_nodes_in_order() {
+        let doc = json!({"version": "v1", "nodes": [
+            {"id": "a", "node_type": "PassThrough"},
+            {"id": "b", "node_type": "Add", "params": {"addend": 1}},
+            {"id": "c", "node_type": "PassThroughNode"}]});
+        let m = validate(&doc, &Registry::builtin()).unwrap();
+        let pairs: Vec<(&str, &str)> = m
+            .connections
+            .iter()
+            .map(|c| (c.from.as_str(), c.to.as_str()))
+            .collect();
+        assert_eq!(pairs, vec![("a", "b"), ("b", "c")]);
+        assert_eq!(m.connections[0].capacity, 16);
+    }
+
+    #[test]
+    fn empty_connections_means_no_edges() {
+        let doc = json!({"version": "v1", "connections": [], "nodes": [
+            {"id": "a", "node_type": "PassThrough"}, {"id": "b", "node_type": "PassThrough"}]});
+        assert!(
+            validate(&doc, &Registry::builtin())
+                .unwrap()
+                .connections
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn schema_and_semantic_problems_come_together() {
+        let found = problems(&json!({"version": "v1", "nodes": [
+            {"id": "a", "node_type": "Multipy", "parms": {}},
+            {"id": "a", "node_type": "Add", "params": {"addend": "one"}}],
+            "connections": [{"from": "a", "to": "b"}]}));
+        assert_eq!(
+            found,
+            vec![
+                "nodes[0].parms: unknown field \"parms\" (did you mean \"params\"?)",
+                "nodes[0].node_type: unknown node type \"Multipy\" (did you mean \"Multiply\"?)",
+                "nodes[1].id: duplicate node id \"a\" (first used by nodes[0])",
+                "nodes[1].params.addend: expected number, got string \"one\"",
+                "connections[0].to: unknown node \"b\" (node ids: a)",
+            ]
+        );
+    }
+
+    #[test]
+    fn cycle_names_its_nodes() {
+        let found = problems(&json!({"version": "v1", "nodes": [
+            {"id": "src", "node_type": "PassThrough"},
+            {"id": "x", "node_type": "PassThrough"},
+            {"id": "y", "node_type": "PassThrough"}],
+            "connections": [{"from": "src", "to": "x"}, {"from": "x", "to": "y"}, {"from": "y", "to": "x"}]}));
+        assert_eq!(found, vec!["connections: cycle: x -> y -> x"]);
+    }
+}

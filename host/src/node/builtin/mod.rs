@@ -1,0 +1,23 @@
+//! The built-in Rust nodes, one per file. Each file has a `node_types()` that describes it to the
+//! [`Registry`](super::Registry); [`all`] lists them.
+
+mod add;
+mod arith;
+mod multiply;
+mod pass_through;
+mod range;
+
+use super::NodeType;
+
+/// Every built-in node type, aliases included.
+pub fn all() -> Vec<NodeType> {
+    [
+        pass_through::node_types(),
+        multiply::node_types(),
+        add::node_types(),
+        range::node_types(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}

@@ -1,0 +1,36 @@
+//! `PassThrough` (alias `PassThroughNode`): emits every item unchanged.
+
+use crate::node::{Node, NodeError, NodeImpl, NodeType, Role};
+use crate::value::Value;
+
+/// The node's type name.
+pub const NAME: &str = "PassThrough";
+/// The name the Python SDK's pass-through node uses; the built-in answers to it too.
+pub const ALIAS: &str = "PassThroughNode";
+
+/// Emits every item unchanged.
+pub struct PassThrough;
+
+impl Node for PassThrough {
+    fn process(&mut self, _items: &mut Vec<Value>) -> Result<(), NodeError> {
+        Ok(())
+    }
+}
+
+pub(super) fn node_types() -> Vec<NodeType> {
+    [
+        (NAME, "Emits every item unchanged."),
+        (ALIAS, "Alias of PassThrough."),
+    ]
+    .into_iter()
+    .map(|(name, doc)| NodeType {
+        name: name.to_owned(),
+        provider: "builtin".to_owned(),
+        runtime: "rust",
+        doc: doc.to_owned(),
+        role: Role::Transform,
+        params: Vec::new(),
+        factory: std::sync::Arc::new(|_| Ok(NodeImpl::sync(PassThrough))),
+    })
+    .collect()
+}

@@ -1,0 +1,223 @@
+//! The items that flow between nodes.
+//!
+//! A [`Value`] is JSON-like. Its heavy variants (strings, lists, maps) sit behind an [`Arc`], so
+//! fanning an item out to several branches clones a pointer, never the data (DESIGN §4).
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+
+/// One item of a stream.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// JSON `null`.
+    Null,
+    /// JSON `true` / `false`. Not a number: arithmetic nodes reject it.
+    Bool(bool),
+    /// A whole number that fits in 64 bits.
+    Int(i64),
+    /// A floating-point number.
+    Float(f64),
+    /// A UTF-8 string.
+    Str(Arc<str>),
+    /// An ordered list of values.
+    List(Arc<[Value]>),
+    /// A map with string keys, kept in insertion order (as Python's `dict` and JSON text are).
+    Map(Arc<[(Arc<str>, Value)]>),
+}
+
+impl Value {
+    /// The name of this value's kind, as used in error messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "int",
+            Value::Float(_) => "float",
+            Value::Str(_) => "string",
+            Value::List(_) => "list",
+            Value::Map(_) => "map",
+        }
+    }
+
+    /// Parses one JSON text into a value.
+    ///
+    /// # Errors
+    /// The JSON parser's error, which names the line and column.
+    pub fn from_json(text: &str) -> Result<Value, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+
+    /// Converts a parsed manifest value (for instance a node parameter) into an item.
+    ///
+    /// # Errors
+    /// An integer that does not fit in 64 bits.
+    pub fn from_json_value(v: &serde_json::Value) -> Result<Value, serde_json::Error> {
+        Value::deserialize(v)
+    }
+
+    /// A short rendering for error messages: the JSON text, cut after 60 characters.
+    pub fn brief(&self) -> String {
+        let mut text = serde_json::to_string(self).unwrap_or_else(|_| self.kind().to_owned());
+        if text.len() > 60 {
+            let mut cut = 57;
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            text.truncate(cut);
+            text.push_str("...");
+        }
+        text
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.brief())
+    }
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Int(v)
+    }
+}
+
+impl From<f64> for Value {
+    fn from(v: f64) -> Self {
+        Value::Float(v)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Str(v.into())
+    }
+}
+
+impl Serialize for Value {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Value::Null => s.serialize_unit(),
+            Value::Bool(b) => s.serialize_bool(*b),
+            Value::Int(i) => s.serialize_i64(*i),
+            Value::Float(x) => s.serialize_f64(*x),
+            Value::Str(text) => s.serialize_str(text),
+            Value::List(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for item in items.iter() {
+                    seq.serialize_element(item)?;
+                }
+                seq.end()
+            }
+            Value::Map(entries) => {
+                let mut map = s.serialize_map(Some(entries.len()))?;
+                for (k, v) in entries.iter() {
+                    map.serialize_entry(&**k, v)?;
+                }
+                map.end()
+            }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ValueVisitor)
+    }
+}
+
+struct ValueVisitor;
+
+impl<'de> Visitor<'de> for ValueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Int(v))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
+        // Rounding a large integer to a float would change the item behind the user's back.
+        i64::try_from(v)
+            .map(Value::Int)
+            .map_err(|_| E::custom(format!("integer {v} does not fit in 64 bits")))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::Float(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::Str(v.into()))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::List(items.into()))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut entries: Vec<(Arc<str>, Value)> = Vec::with_capacity(map.size_hint().unwrap_or(0));
+        while let Some((key, value)) = map.next_entry::<String, Value>()? {
+            // A repeated key keeps its first position and its last value, as Python's json does.
+            if let Some(slot) = entries.iter_mut().find(|(k, _)| **k == *key) {
+                slot.1 = value;
+            } else {
+                entries.push((key.into(), value));
+            }
+        }
+        Ok(Value::Map(entries.into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_round_trip_keeps_key_order_and_number_kinds() {
+        let text = r#"{"b":1,"a":[2.5,null,true,"x"],"c":{"z":-3}}"#;
+        let v = Value::from_json(text).unwrap();
+        assert_eq!(serde_json::to_string(&v).unwrap(), text);
+    }
+
+    #[test]
+    fn repeated_key_keeps_last_value_in_first_position() {
+        let v = Value::from_json(r#"{"a":1,"b":2,"a":3}"#).unwrap();
+        assert_eq!(serde_json::to_string(&v).unwrap(), r#"{"a":3,"b":2}"#);
+    }
+
+    #[test]
+    fn integer_beyond_64_bits_is_an_error_not_a_rounded_float() {
+        let err = Value::from_json("18446744073709551615").unwrap_err();
+        assert!(err.to_string().contains("does not fit in 64 bits"), "{err}");
+    }
+
+    #[test]
+    fn brief_cuts_long_values() {
+        let v = Value::from("y".repeat(200).as_str());
+        assert_eq!(v.brief().len(), 60);
+        assert!(v.brief().ends_with("..."));
+    }
+}
