@@ -20,6 +20,13 @@ use crate::node::NodeImpl;
 use crate::pipeline::Pipeline;
 use crate::value::Value;
 
+/// Capacity, in items, of the run's input and output queues: the ones between the pipeline
+/// and its caller's threads (the CLI's reader and writer, a Python caller). A caller on another
+/// thread pays a wake-up per morsel; at 16 items a morsel that made the CLI 26 times slower
+/// (5M items: 3.45 s against 0.13 s). These queues are not manifest edges, so the manifest's
+/// capacities do not apply to them.
+pub const IO_QUEUE_CAPACITY: usize = 1024;
+
 /// Where an edge's items wait.
 pub enum EdgeQueue {
     /// The two nodes run inline; no queue.
@@ -109,6 +116,7 @@ pub fn plan(
             steps,
             input,
             outputs,
+            cancel: cancel.clone(),
         });
     }
 
@@ -223,7 +231,6 @@ impl Queues {
         with_inputs: bool,
         cancel: &CancellationToken,
     ) -> Queues {
-        let capacity = manifest.runtime.channel_capacity;
         let n_edges = graph.edges().len();
         let mut edge_senders: Vec<Option<Sender<Value>>> = (0..n_edges).map(|_| None).collect();
         let mut carriers: Vec<EdgeQueue> = (0..n_edges).map(|_| EdgeQueue::Inline).collect();
@@ -241,7 +248,7 @@ impl Queues {
                 .map(|&e| manifest.connections[e].capacity)
                 .collect();
             if with_inputs && ups.is_empty() {
-                capacities.push(capacity);
+                capacities.push(IO_QUEUE_CAPACITY);
             }
             let (senders, receiver) = channel(&capacities, cancel.clone());
             for (slot, sender) in senders.into_iter().enumerate() {
@@ -257,7 +264,8 @@ impl Queues {
         let sink_nodes: Vec<usize> = (0..graph.len())
             .filter(|&v| graph.downstream_edges(v).is_empty())
             .collect();
-        let (sink_senders, outputs) = channel(&vec![capacity; sink_nodes.len()], cancel.clone());
+        let (sink_senders, outputs) =
+            channel(&vec![IO_QUEUE_CAPACITY; sink_nodes.len()], cancel.clone());
         Queues {
             heads,
             edge_senders,

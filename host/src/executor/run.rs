@@ -260,6 +260,7 @@ impl Reporter {
         RunReport {
             pipeline: self.name.clone(),
             elapsed_ms: self.started.elapsed().as_secs_f64() * 1e3,
+            peak_rss_mib: super::stats::peak_rss_mib(),
             nodes: RunReport::node_reports(
                 self.stats.iter().map(AsRef::as_ref),
                 self.ids.iter().map(|(i, t)| (i.as_str(), t.as_str())),

@@ -8,6 +8,8 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use tokio_util::sync::CancellationToken;
+
 use super::stats::NodeStats;
 use crate::channel::{Receiver, SendError, Sender};
 use crate::error::{HostError, NodeError, NodeFailure};
@@ -87,6 +89,8 @@ pub struct Segment {
     pub input: Option<Receiver<Value>>,
     /// Where the tail's outputs go.
     pub outputs: Vec<Sender<Value>>,
+    /// The run's cancellation: a node is not initialized once the run is over.
+    pub cancel: CancellationToken,
 }
 
 impl Segment {
@@ -99,6 +103,10 @@ impl Segment {
         let mut initialized = 0;
         let mut result = Ok(());
         for step in &mut self.steps {
+            if self.cancel.is_cancelled() {
+                result = Err(HostError::Cancelled);
+                break;
+            }
             result = step.initialize().await;
             if result.is_err() {
                 break;

@@ -95,6 +95,8 @@ pub struct RunReport {
     pub pipeline: String,
     /// Wall time from start to the last task's end.
     pub elapsed_ms: f64,
+    /// The host process's peak resident memory so far, in MiB (Linux; `null` elsewhere).
+    pub peak_rss_mib: Option<f64>,
     /// One entry per node, in manifest order.
     pub nodes: Vec<NodeReport>,
     /// One entry per edge, in manifest order.
@@ -135,7 +137,21 @@ impl RunReport {
                 n.items_in, n.items_out, n.busy_ms, n.blocked_ms
             );
         }
-        let _ = writeln!(out, "elapsed: {:.2} ms", self.elapsed_ms);
+        let _ = write!(out, "elapsed: {:.2} ms", self.elapsed_ms);
+        if let Some(rss) = self.peak_rss_mib {
+            let _ = write!(out, ", peak memory: {rss:.1} MiB");
+        }
+        out.push('\n');
         out
     }
+}
+
+/// Peak resident set size of this process (`VmHWM`), in MiB; `None` where `/proc` has no such
+/// line.
+#[allow(clippy::cast_precision_loss)] // MiB for people to read
+pub fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib as f64 / 1024.0)
 }

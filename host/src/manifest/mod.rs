@@ -81,9 +81,10 @@ impl Default for RuntimeConfig {
 }
 
 /// Queue length of an edge when neither the edge nor `runtime.channel_capacity` sets one.
-/// Small, because items can be large media frames; large enough that morsels amortise the
-/// cost of crossing a queue.
-pub const DEFAULT_CHANNEL_CAPACITY: usize = 16;
+/// Small, because items can be large media frames and a deep queue is latency under overload;
+/// large enough that a morsel amortises the wake-up that crossing a queue costs (about 2 us
+/// here: a 5M-item fan-out takes 1.6 s at 16, 0.5 s at 64, 0.2 s at 256).
+pub const DEFAULT_CHANNEL_CAPACITY: usize = 64;
 
 /// `runtime.python`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -279,7 +279,10 @@ mod tests {
             .map(|c| (c.from.as_str(), c.to.as_str()))
             .collect();
         assert_eq!(pairs, vec![("a", "b"), ("b", "c")]);
-        assert_eq!(m.connections[0].capacity, 16);
+        assert_eq!(
+            m.connections[0].capacity,
+            super::super::DEFAULT_CHANNEL_CAPACITY
+        );
     }
 
     #[test]
