@@ -58,6 +58,15 @@ impl Value {
         Value::deserialize(v)
     }
 
+    /// A JSON error's message without serde's trailing " at line L column C", with the line
+    /// and column apart, so callers can place them once.
+    pub fn json_error_parts(e: &serde_json::Error) -> (String, usize, usize) {
+        let text = e.to_string();
+        let suffix = format!(" at line {} column {}", e.line(), e.column());
+        let message = text.strip_suffix(&suffix).unwrap_or(&text).to_owned();
+        (message, e.line(), e.column())
+    }
+
     /// A short rendering for error messages: the JSON text, cut after 60 characters.
     pub fn brief(&self) -> String {
         let mut text = serde_json::to_string(self).unwrap_or_else(|_| self.kind().to_owned());
@@ -156,9 +165,12 @@ impl<'de> Visitor<'de> for ValueVisitor {
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
         // Rounding a large integer to a float would change the item behind the user's back.
-        i64::try_from(v)
-            .map(Value::Int)
-            .map_err(|_| E::custom(format!("integer {v} does not fit in 64 bits")))
+        i64::try_from(v).map(Value::Int).map_err(|_| {
+            E::custom(format!(
+                "integer {v} is out of range (at most {})",
+                i64::MAX
+            ))
+        })
     }
 
     fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
@@ -211,7 +223,11 @@ mod tests {
     #[test]
     fn integer_beyond_64_bits_is_an_error_not_a_rounded_float() {
         let err = Value::from_json("18446744073709551615").unwrap_err();
-        assert!(err.to_string().contains("does not fit in 64 bits"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("is out of range (at most 9223372036854775807)"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -48,9 +48,10 @@ pub fn read_json_lines(input: Box<dyn Read + Send>, mut feeder: InputSender) {
         match Value::from_json(text) {
             Ok(v) => batch.push(v),
             Err(e) => {
+                let (message, _, column) = Value::json_error_parts(&e);
                 return feeder.fail(HostError::Input {
                     line: number,
-                    message: format!("not valid JSON: {e}"),
+                    message: format!("not valid JSON: {message} (column {column})"),
                 });
             }
         }

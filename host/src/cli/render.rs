@@ -16,12 +16,20 @@ pub fn validate(path: &Path) -> Result<(), HostError> {
     let pipeline = Pipeline::load(path, &Registry::builtin())?;
     let m = pipeline.manifest();
     print(&format!(
-        "ok: {}: pipeline \"{}\", {} nodes, {} connections\n",
+        "ok: {}: pipeline \"{}\", {}, {}\n",
         path.display(),
         m.name,
-        m.nodes.len(),
-        m.connections.len()
+        count(m.nodes.len(), "node"),
+        count(m.connections.len(), "connection")
     ))
+}
+
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 #[derive(Serialize)]

@@ -32,13 +32,10 @@ impl Format {
 pub fn parse_text(text: &str, format: Format) -> Result<Json, Problem> {
     match format {
         Format::Json => serde_json::from_str(text).map_err(|e| {
+            let (message, line, column) = crate::value::Value::json_error_parts(&e);
             Problem::new(
                 Location::root(),
-                format!(
-                    "not valid JSON: {e} (line {}, column {})",
-                    e.line(),
-                    e.column()
-                ),
+                format!("not valid JSON: {message} (line {line}, column {column})"),
             )
         }),
         Format::Toml => {

@@ -26,6 +26,20 @@ impl Location {
         Location(steps)
     }
 
+    /// The first key and the first index of the path (`nodes[2].id` gives `nodes` and 2):
+    /// enough to put problems in document order.
+    pub fn head(&self) -> (Option<&str>, Option<usize>) {
+        let key = match self.0.first() {
+            Some(Step::Key(k)) => Some(k.as_str()),
+            _ => None,
+        };
+        let index = match self.0.get(1) {
+            Some(Step::Index(i)) => Some(*i),
+            _ => None,
+        };
+        (key, index)
+    }
+
     /// This location, one array element further in.
     #[must_use]
     pub fn index(&self, i: usize) -> Self {

@@ -224,7 +224,8 @@ fn has_type(value: &Json, expected: &str) -> bool {
     }
 }
 
-fn article(kind: &str) -> String {
+/// "an integer", "a number": a kind with its article.
+pub fn article(kind: &str) -> String {
     match kind {
         "object" | "array" | "integer" => format!("an {kind}"),
         _ => format!("a {kind}"),
@@ -283,11 +284,11 @@ mod tests {
         assert_eq!(
             rendered,
             vec![
-                "connections[0]: missing required field \"to\"",
+                "version: expected one of \"v1\", got string \"v2\"",
                 "nodes[0].id: must not be empty",
                 "nodes[0].parms: unknown field \"parms\" (did you mean \"params\"?)",
+                "connections[0]: missing required field \"to\"",
                 "runtime.channel_capacity: must be at least 1, got 0",
-                "version: expected one of \"v1\", got string \"v2\"",
             ]
         );
     }

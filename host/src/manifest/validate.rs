@@ -1,31 +1,65 @@
-//! The rules a JSON Schema cannot state, checked after (and alongside) the schema: unique ids,
-//! connections that name existing nodes, known node types with well-typed parameters, no
-//! cycles, no fields whose feature is not built yet. Every check reads the raw document
-//! defensively, so one run reports every problem, whatever else is wrong.
+//! The rules a JSON Schema cannot state, checked alongside the schema: unique ids, connections
+//! that name existing nodes, known node types with well-typed parameters, no cycles, no fields
+//! whose feature is not built yet. Every check reads the raw document defensively, so one run
+//! reports every problem, whatever else is wrong, in document order.
 
 use std::collections::HashMap;
 
 use serde_json::{Map, Value as Json};
 
-use super::problem::{Location, Problem, did_you_mean};
+use super::problem::{Location, Problem, closest, did_you_mean};
 use super::{Connection, Manifest, NodeSpec, RuntimeConfig, RuntimeHint, schema};
 use crate::graph::Graph;
 use crate::node::{Registry, Role};
 
+/// An edge that passed its checks: `(from index, to index, capacity)`.
+type Edge = (usize, usize, usize);
+
 /// Validates a parsed manifest document against the schema and the rules above.
 ///
 /// # Errors
-/// Every problem found, in document order after the schema's.
+/// Every problem found, in document order.
 pub fn validate(doc: &Json, registry: &Registry) -> Result<Manifest, Vec<Problem>> {
     let mut problems = schema::check(doc);
-    let root = Location::root();
     let empty = Vec::new();
     let nodes = doc.get("nodes").and_then(Json::as_array).unwrap_or(&empty);
-    let no_params = Map::new();
+    let index_of = check_nodes(nodes, registry, &mut problems);
+    let default_capacity = check_runtime(doc.get("runtime"), &mut problems);
+    let edges = check_connections(
+        doc,
+        nodes,
+        &index_of,
+        registry,
+        default_capacity,
+        &mut problems,
+    );
+    // A cycle among the edges that passed is a real cycle, whatever else is wrong.
+    let graph = Graph::new(nodes.len(), edges.iter().map(|&(f, t, _)| (f, t)).collect());
+    if let Err(cycle) = graph.topo_order() {
+        let mut names: Vec<&str> = cycle.iter().map(|&v| node_id(&nodes[v])).collect();
+        names.push(names[0]);
+        problems.push(Problem::new(
+            Location::root().key("connections"),
+            format!("cycle: {}", names.join(" -> ")),
+        ));
+    }
+    if !problems.is_empty() {
+        sort_in_document_order(doc, &mut problems);
+        return Err(problems);
+    }
+    typed(doc, nodes, &edges).map_err(|e| vec![Problem::new(Location::root(), e.to_string())])
+}
 
+/// Ids, node types, parameters and node fields not built yet. Returns the index of each id.
+fn check_nodes<'d>(
+    nodes: &'d [Json],
+    registry: &Registry,
+    problems: &mut Vec<Problem>,
+) -> HashMap<&'d str, usize> {
+    let no_params = Map::new();
     let mut index_of: HashMap<&str, usize> = HashMap::new();
     for (i, node) in nodes.iter().enumerate() {
-        let at = root.key("nodes").index(i);
+        let at = Location::root().key("nodes").index(i);
         if let Some(id) = node
             .get("id")
             .and_then(Json::as_str)
@@ -41,14 +75,18 @@ pub fn validate(doc: &Json, registry: &Registry) -> Result<Manifest, Vec<Problem
             }
         }
         let params = match node.get("params") {
+            // A misspelt "params" key has been reported; its parameters are not missing.
+            None if has_misspelt_params(node) => None,
             None => Some(&no_params),
             Some(p) => p.as_object(),
         };
-        if let (Some(node_type), Some(params)) =
-            (node.get("node_type").and_then(Json::as_str), params)
+        if let Some(node_type) = node.get("node_type").and_then(Json::as_str)
             && !node_type.is_empty()
         {
-            problems.extend(registry.check(node_type, params, &at));
+            match params {
+                Some(params) => problems.extend(registry.check(node_type, params, &at)),
+                None => problems.extend(registry.check_type(node_type, &at)),
+            }
         }
         for (field, what) in [("retry", "retries"), ("timeout_ms", "per-item timeouts")] {
             if node.get(field).is_some() {
@@ -65,62 +103,62 @@ pub fn validate(doc: &Json, registry: &Registry) -> Result<Manifest, Vec<Problem
             ));
         }
     }
+    index_of
+}
 
-    let runtime = doc.get("runtime");
-    let runtime_at = root.key("runtime");
-    if runtime.and_then(|r| r.get("python")).and_then(Json::as_str) == Some("rustpython") {
+fn has_misspelt_params(node: &Json) -> bool {
+    node.as_object().is_some_and(|fields| {
+        fields
+            .keys()
+            .any(|k| k != "params" && !closest(k, ["params"]).is_empty())
+    })
+}
+
+/// Runtime settings not built yet. Returns the default edge capacity.
+fn check_runtime(runtime: Option<&Json>, problems: &mut Vec<Problem>) -> usize {
+    let at = Location::root().key("runtime");
+    let setting = |key: &str| runtime.and_then(|r| r.get(key));
+    if setting("python").and_then(Json::as_str) == Some("rustpython") {
         problems.push(Problem::new(
-            runtime_at.key("python"),
+            at.key("python"),
             "the RustPython runtime is not supported yet",
         ));
     }
-    if runtime
-        .and_then(|r| r.get("isolation"))
-        .and_then(Json::as_str)
-        == Some("process")
-    {
+    if setting("isolation").and_then(Json::as_str) == Some("process") {
         problems.push(Problem::new(
-            runtime_at.key("isolation"),
+            at.key("isolation"),
             "process isolation is not supported yet",
         ));
     }
-    let default_capacity = runtime
-        .and_then(|r| r.get("channel_capacity"))
+    setting("channel_capacity")
         .and_then(Json::as_u64)
         .and_then(|c| usize::try_from(c).ok())
-        .unwrap_or(super::DEFAULT_CHANNEL_CAPACITY);
+        .unwrap_or(super::DEFAULT_CHANNEL_CAPACITY)
+}
 
-    let edges = check_connections(
-        doc,
-        nodes,
-        &index_of,
-        registry,
-        default_capacity,
-        &mut problems,
-    );
-    if problems.is_empty() {
-        let graph = Graph::new(nodes.len(), edges.iter().map(|&(f, t, _)| (f, t)).collect());
-        if let Err(cycle) = graph.topo_order() {
-            let mut names: Vec<&str> = cycle.iter().map(|&v| node_id(&nodes[v])).collect();
-            names.push(names[0]);
-            problems.push(Problem::new(
-                root.key("connections"),
-                format!("cycle: {}", names.join(" -> ")),
-            ));
-        }
-    }
-    if !problems.is_empty() {
-        return Err(problems);
-    }
-    typed(doc, nodes, &edges).map_err(|e| vec![Problem::new(root, e.to_string())])
+/// Orders problems as their places appear in the document: by top-level field, then by array
+/// index; problems at the same place keep the order they were found in.
+fn sort_in_document_order(doc: &Json, problems: &mut [Problem]) {
+    let top: Vec<&str> = doc
+        .as_object()
+        .map(|m| m.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    problems.sort_by_key(|p| {
+        let (key, index) = p.location.head();
+        let position = key.and_then(|k| top.iter().position(|t| *t == k));
+        (
+            key.is_some(),
+            position.unwrap_or(usize::MAX),
+            index.unwrap_or(0),
+        )
+    });
 }
 
 fn node_id(node: &Json) -> &str {
     node.get("id").and_then(Json::as_str).unwrap_or("?")
 }
 
-/// Checks `connections` (or makes the default chain) and returns the edges as
-/// `(from index, to index, capacity)`; edges with a problem are left out.
+/// Checks `connections` (or makes the default chain) and returns the edges that passed.
 fn check_connections(
     doc: &Json,
     nodes: &[Json],
@@ -128,15 +166,42 @@ fn check_connections(
     registry: &Registry,
     default_capacity: usize,
     problems: &mut Vec<Problem>,
-) -> Vec<(usize, usize, usize)> {
+) -> Vec<Edge> {
+    let is_source = |v: usize| {
+        let node_type = nodes[v]
+            .get("node_type")
+            .and_then(Json::as_str)
+            .unwrap_or_default();
+        registry
+            .get(node_type)
+            .is_some_and(|t| t.role == Role::Source)
+    };
     let Some(connections) = doc.get("connections") else {
-        return (1..nodes.len())
-            .map(|i| (i - 1, i, default_capacity))
-            .collect();
+        let mut edges = Vec::new();
+        for v in 1..nodes.len() {
+            if is_source(v) {
+                problems.push(
+                    Problem::new(
+                        Location::root().key("nodes").index(v),
+                        format!(
+                            "node \"{}\" is a source and takes no input, but without \"connections\" the nodes form a chain in list order, so it would follow \"{}\"",
+                            node_id(&nodes[v]),
+                            node_id(&nodes[v - 1])
+                        ),
+                    )
+                    .with_help(Some("list the edges in \"connections\", or put the source first".to_owned())),
+                );
+            } else {
+                edges.push((v - 1, v, default_capacity));
+            }
+        }
+        return edges;
     };
     let Some(connections) = connections.as_array() else {
         return Vec::new();
     };
+    let mut ids: Vec<&str> = index_of.keys().copied().collect();
+    ids.sort_unstable();
     let mut edges = Vec::new();
     let mut seen: HashMap<(usize, usize), usize> = HashMap::new();
     for (i, conn) in connections.iter().enumerate() {
@@ -145,8 +210,6 @@ fn check_connections(
             let name = conn.get(key)?.as_str().filter(|s| !s.is_empty())?;
             let found = index_of.get(name).copied();
             if found.is_none() {
-                let mut ids: Vec<&str> = index_of.keys().copied().collect();
-                ids.sort_unstable();
                 let help = did_you_mean(name, ids.iter().copied())
                     .unwrap_or_else(|| format!("node ids: {}", ids.join(", ")));
                 problems.push(
@@ -160,14 +223,11 @@ fn check_connections(
         let (Some(from), Some(to)) = (from, to) else {
             continue;
         };
-        let to_type = nodes[to]
-            .get("node_type")
-            .and_then(Json::as_str)
-            .unwrap_or_default();
-        if registry
-            .get(to_type)
-            .is_some_and(|t| t.role == Role::Source)
-        {
+        if is_source(to) {
+            let to_type = nodes[to]
+                .get("node_type")
+                .and_then(Json::as_str)
+                .unwrap_or_default();
             problems.push(Problem::new(
                 at.key("to"),
                 format!(
@@ -309,7 +369,7 @@ mod tests {
                 "nodes[0].parms: unknown field \"parms\" (did you mean \"params\"?)",
                 "nodes[0].node_type: unknown node type \"Multipy\" (did you mean \"Multiply\"?)",
                 "nodes[1].id: duplicate node id \"a\" (first used by nodes[0])",
-                "nodes[1].params.addend: expected number, got string \"one\"",
+                "nodes[1].params.addend: expected a number, got string \"one\"",
                 "connections[0].to: unknown node \"b\" (node ids: a)",
             ]
         );

@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value as Json};
 
-use crate::manifest::schema::describe;
+use crate::manifest::schema::{article, describe};
 use crate::manifest::{Location, Problem, did_you_mean};
 
 /// The JSON kind a parameter takes.
@@ -75,15 +75,21 @@ pub fn check_params(
                 ),
             )),
             Some(v) if !spec.kind.accepts(v) => {
-                let detail = if v.is_u64() {
-                    " that does not fit in 64 bits"
+                let message = if spec.kind == ParamKind::Integer && is_whole_number(v) {
+                    format!(
+                        "{} is out of range ({} to {})",
+                        describe(v),
+                        i64::MIN,
+                        i64::MAX
+                    )
                 } else {
-                    ""
+                    format!(
+                        "expected {}, got {}",
+                        article(spec.kind.name()),
+                        describe(v)
+                    )
                 };
-                problems.push(Problem::new(
-                    at.key(spec.name),
-                    format!("expected {}, got {}{detail}", spec.kind.name(), describe(v)),
-                ));
+                problems.push(Problem::new(at.key(spec.name), message));
             }
             _ => {}
         }
@@ -102,6 +108,12 @@ pub fn check_params(
         }
     }
     problems
+}
+
+/// A JSON number with no fraction that `as_i64` refuses: too large for 64 bits (serde reads
+/// such a number as `u64`, or as a float beyond `u64`).
+fn is_whole_number(v: &Json) -> bool {
+    v.is_u64() || v.as_f64().is_some_and(|x| x.fract() == 0.0)
 }
 
 /// An integer parameter, or `default` when absent. Call only after [`check_params`] passed.
@@ -165,7 +177,7 @@ mod tests {
             check(json!({"factr": 2, "step": 1.5})),
             vec![
                 "nodes[1].params: missing required parameter \"factor\" (number)",
-                "nodes[1].params.step: expected integer, got number 1.5",
+                "nodes[1].params.step: expected an integer, got number 1.5",
                 "nodes[1].params.factr: unknown parameter \"factr\" (did you mean \"factor\"?)",
             ]
         );
@@ -177,7 +189,7 @@ mod tests {
         assert_eq!(
             found,
             vec![
-                "nodes[1].params.step: expected integer, got integer 18446744073709551615 that does not fit in 64 bits"
+                "nodes[1].params.step: integer 18446744073709551615 is out of range (-9223372036854775808 to 9223372036854775807)"
             ]
         );
     }

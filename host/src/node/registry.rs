@@ -124,6 +124,14 @@ impl Registry {
         problems
     }
 
+    /// The problem with a node's type alone, if it is unknown (for nodes whose parameters
+    /// cannot be checked).
+    pub fn check_type(&self, node_type: &str, at: &Location) -> Option<Problem> {
+        self.get(node_type)
+            .is_none()
+            .then(|| self.unknown(node_type, at))
+    }
+
     /// Builds a node whose type and parameters passed [`Registry::check`].
     ///
     /// # Errors
