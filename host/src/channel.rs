@@ -223,6 +223,19 @@ impl<T> Receiver<T> {
         }
     }
 
+    /// The next queued morsel, without waiting and even after cancellation: for draining what
+    /// was already sent when a run stops.
+    pub fn try_recv(&mut self) -> Option<Morsel<T>> {
+        let morsel = {
+            let mut state = self.shared.lock();
+            let morsel = state.queue.pop_front()?;
+            state.slots[morsel.slot].queued -= morsel.items.len();
+            morsel
+        };
+        self.shared.space[morsel.slot].notify_one();
+        Some(morsel)
+    }
+
     /// Whether nothing is queued right now (senders may still be open).
     pub fn is_empty(&self) -> bool {
         self.shared.lock().queue.is_empty()

@@ -188,15 +188,17 @@ pub struct OutputReceiver {
 
 impl OutputReceiver {
     /// The next morsel and the id of the sink that emitted it; `None` after the last one.
+    /// When the run stops early (a failure, a cancel), what the sinks had already emitted is
+    /// still delivered first: nothing a sink produced is lost.
     ///
     /// # Errors
-    /// The run was cancelled.
+    /// The run was cancelled and nothing emitted is left.
     pub async fn recv(&mut self) -> Result<Option<Output>, Cancelled> {
-        Ok(self
-            .rx
-            .recv()
-            .await?
-            .map(|m| (Arc::clone(&self.sinks[m.slot]), m.items)))
+        let morsel = match self.rx.recv().await {
+            Ok(morsel) => morsel,
+            Err(Cancelled) => Some(self.rx.try_recv().ok_or(Cancelled)?),
+        };
+        Ok(morsel.map(|m| (Arc::clone(&self.sinks[m.slot]), m.items)))
     }
 
     /// [`OutputReceiver::recv`] from a thread outside the runtime.

@@ -159,16 +159,27 @@ impl Segment {
     }
 
     /// Runs `items` through the steps from `first` on and sends what comes out. Returns
-    /// `false` once no downstream is listening any more.
+    /// `false` once no downstream is listening any more. When a step fails, the outputs it
+    /// made before the failing item still go through the rest of the chain and are sent, and
+    /// then the (first) error is returned.
     async fn pass_on(&mut self, mut items: Vec<Value>, first: usize) -> Result<bool, HostError> {
+        let mut failure = None;
         for step in &mut self.steps[first..] {
             if items.is_empty() {
-                return Ok(true);
+                break;
             }
-            step.process(&mut items).await?;
+            if let Err(error) = step.process(&mut items).await {
+                failure.get_or_insert(error);
+            }
         }
+        let listening = self.send(items).await?;
+        failure.map_or(Ok(listening), Err)
+    }
+
+    /// Sends `items` to every output; `false` once no downstream is listening.
+    async fn send(&mut self, mut items: Vec<Value>) -> Result<bool, HostError> {
         if items.is_empty() {
-            return Ok(true);
+            return Ok(!self.outputs.is_empty());
         }
         let tail_stats = Arc::clone(&self.steps[self.steps.len() - 1].stats);
         let mut i = 0;

@@ -38,7 +38,9 @@ pub trait Node: Send {
 
     /// Transforms one morsel in place. On entry `items` holds the inputs in arrival order; on
     /// return it must hold the outputs, in order. Dropping an item filters it; pushing more
-    /// than one output per input is allowed. An error stops the whole pipeline.
+    /// than one output per input is allowed. An error stops the whole pipeline; on error,
+    /// `items` should hold the outputs of the inputs before the failing one, which are
+    /// delivered downstream before the pipeline stops (anything else in it is dropped).
     fn process(&mut self, items: &mut Vec<Value>) -> Result<(), NodeError>;
 
     /// Called once when every upstream has ended, before [`Node::cleanup`]; pushes any trailing

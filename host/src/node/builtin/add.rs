@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::arith::{Operand, apply};
+use super::arith::{Operand, apply, map_in_place};
 use crate::node::{
     Node, NodeError, NodeImpl, NodeType, ParamKind, ParamSpec, Role, param_f64_or_i64,
 };
@@ -18,10 +18,9 @@ pub struct Add {
 
 impl Node for Add {
     fn process(&mut self, items: &mut Vec<Value>) -> Result<(), NodeError> {
-        for item in items.iter_mut() {
-            apply(NAME, '+', item, self.addend, i64::checked_add, |a, b| a + b)?;
-        }
-        Ok(())
+        map_in_place(items, |item| {
+            apply(NAME, '+', item, self.addend, i64::checked_add, |a, b| a + b)
+        })
     }
 }
 

@@ -66,3 +66,22 @@ pub fn apply(
     *item = result;
     Ok(())
 }
+
+/// Applies `f` to every item in place. On the first error, `items` keeps only the outputs of
+/// the items before the failing one (the node contract), and the error is returned.
+pub fn map_in_place(
+    items: &mut Vec<Value>,
+    mut f: impl FnMut(&mut Value) -> Result<(), NodeError>,
+) -> Result<(), NodeError> {
+    let failed = items
+        .iter_mut()
+        .enumerate()
+        .find_map(|(i, item)| f(item).err().map(|e| (i, e)));
+    match failed {
+        Some((i, error)) => {
+            items.truncate(i);
+            Err(error)
+        }
+        None => Ok(()),
+    }
+}

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::arith::{Operand, apply};
+use super::arith::{Operand, apply, map_in_place};
 use crate::node::{
     Node, NodeError, NodeImpl, NodeType, ParamKind, ParamSpec, Role, param_f64_or_i64,
 };
@@ -18,10 +18,9 @@ pub struct Multiply {
 
 impl Node for Multiply {
     fn process(&mut self, items: &mut Vec<Value>) -> Result<(), NodeError> {
-        for item in items.iter_mut() {
-            apply(NAME, '*', item, self.factor, i64::checked_mul, |a, b| a * b)?;
-        }
-        Ok(())
+        map_in_place(items, |item| {
+            apply(NAME, '*', item, self.factor, i64::checked_mul, |a, b| a * b)
+        })
     }
 }
 
@@ -71,7 +70,17 @@ mod tests {
 
     #[test]
     fn non_numbers_and_overflow_are_node_errors() {
-        let err = run(Operand::Int(2), vec![1.into(), "x".into()]).unwrap_err();
+        let mut items = vec![1.into(), 2.into(), "x".into(), 4.into()];
+        let err = Multiply {
+            factor: Operand::Int(2),
+        }
+        .process(&mut items)
+        .unwrap_err();
+        assert_eq!(
+            items,
+            vec![2.into(), 4.into()],
+            "outputs before the failing item stay"
+        );
         assert_eq!(
             err.to_string(),
             "TypeError: Multiply expects a number, got string \"x\""
