@@ -1,93 +1,80 @@
 //! `Multiply {factor}`: multiplies every number by `factor`.
 
-use std::sync::Arc;
-
-use super::arith::{Operand, apply, map_in_place};
-use crate::node::{
-    Node, NodeError, NodeImpl, NodeType, ParamKind, ParamSpec, Role, param_f64_or_i64,
-};
-use crate::value::Value;
+use super::arith::{self, Operator};
+use crate::node::NodeType;
 
 /// The node's type name.
 pub const NAME: &str = "Multiply";
 
-/// Multiplies every number by a factor.
-pub struct Multiply {
-    factor: Operand,
-}
-
-impl Node for Multiply {
-    fn process(&mut self, items: &mut Vec<Value>) -> Result<(), NodeError> {
-        map_in_place(items, |item| {
-            apply(NAME, '*', item, self.factor, i64::checked_mul, |a, b| a * b)
-        })
-    }
-}
+const OPERATOR: Operator = Operator {
+    node: NAME,
+    symbol: '*',
+    int: i64::checked_mul,
+    float: |a, b| a * b,
+};
 
 pub(super) fn node_types() -> Vec<NodeType> {
-    vec![NodeType {
-        name: NAME.to_owned(),
-        provider: "builtin".to_owned(),
-        runtime: "rust",
-        doc:
-            "Multiplies every number by `factor`; an int stays an int, a float factor gives floats."
-                .to_owned(),
-        role: Role::Transform,
-        params: vec![ParamSpec {
-            name: "factor",
-            kind: ParamKind::Number,
-            required: true,
-            doc: "the multiplier",
-        }],
-        factory: Arc::new(|params| {
-            let factor = param_f64_or_i64(params, "factor", 1).into();
-            Ok(NodeImpl::sync(Multiply { factor }))
-        }),
-    }]
+    vec![arith::node_type(
+        OPERATOR,
+        "factor",
+        "the multiplier",
+        "Multiplies every number by `factor`; an int stays an int, a float factor gives floats.",
+    )]
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::node::Node;
+    use crate::node::builtin::arith::{Arith, Operand};
+    use crate::value::Value;
 
-    fn run(factor: Operand, items: Vec<Value>) -> Result<Vec<Value>, NodeError> {
-        let mut items = items;
-        Multiply { factor }.process(&mut items)?;
-        Ok(items)
+    fn run(factor: Operand, mut items: Vec<Value>) -> (Vec<Value>, Option<String>) {
+        let error = Arith::new(OPERATOR, factor)
+            .process(&mut items)
+            .err()
+            .map(|e| e.to_string());
+        (items, error)
     }
 
     #[test]
     fn ints_stay_ints_and_floats_spread() {
         assert_eq!(
-            run(Operand::Int(3), vec![2.into(), 0.5.into()]).unwrap(),
-            vec![6.into(), 1.5.into()]
+            run(Operand::Int(3), vec![2.into(), 0.5.into()]),
+            (vec![6.into(), 1.5.into()], None)
         );
         assert_eq!(
-            run(Operand::Float(0.5), vec![4.into()]).unwrap(),
-            vec![2.0.into()]
+            run(Operand::Float(0.5), vec![4.into()]),
+            (vec![2.0.into()], None)
         );
     }
 
     #[test]
-    fn non_numbers_and_overflow_are_node_errors() {
-        let mut items = vec![1.into(), 2.into(), "x".into(), 4.into()];
-        let err = Multiply {
-            factor: Operand::Int(2),
-        }
-        .process(&mut items)
-        .unwrap_err();
-        assert_eq!(
-            items,
-            vec![2.into(), 4.into()],
-            "outputs before the failing item stay"
+    fn a_bad_item_fails_and_keeps_the_outputs_before_it() {
+        let (items, error) = run(
+            Operand::Int(2),
+            vec![1.into(), 2.into(), "x".into(), 4.into()],
         );
+        assert_eq!(items, vec![2.into(), 4.into()]);
         assert_eq!(
-            err.to_string(),
-            "TypeError: Multiply expects a number, got string \"x\""
+            error.as_deref(),
+            Some("TypeError: Multiply expects a number, got string \"x\"")
         );
-        let err = run(Operand::Int(2), vec![i64::MAX.into()]).unwrap_err();
-        assert_eq!(err.error_type, "OverflowError");
-        let err = run(Operand::Int(2), vec![Value::Bool(true)]).unwrap_err();
-        assert_eq!(err.error_type, "TypeError");
+    }
+
+    #[test]
+    fn overflow_and_booleans_are_node_errors() {
+        let (_, error) = run(Operand::Int(2), vec![i64::MAX.into()]);
+        assert_eq!(
+            error.as_deref(),
+            Some(
+                "OverflowError: Multiply: 9223372036854775807 * 2 does not fit in a 64-bit integer"
+            )
+        );
+        let (_, error) = run(Operand::Int(2), vec![Value::Bool(true)]);
+        assert_eq!(
+            error.as_deref(),
+            Some("TypeError: Multiply expects a number, got bool true")
+        );
     }
 }
