@@ -96,7 +96,7 @@ def per_hop_ns(t1: float, t11: float, n_items: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default=".venv/bin/remotemedia-host")
-    parser.add_argument("--items", type=int, default=2_000_000, help="items for the host hop figure")
+    parser.add_argument("--items", type=int, default=5_000_000, help="items for the host hop figure")
     parser.add_argument("--py-items", type=int, default=500_000, help="items for the Python hop figure")
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
