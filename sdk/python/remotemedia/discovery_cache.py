@@ -1,0 +1,147 @@
+"""The discovery cache: one JSON file per environment, valid while `sys.path` is unchanged.
+
+The fingerprint is the path and modification time (`st_mtime_ns`) of every existing directory
+on `sys.path`. Installing or uninstalling a distribution adds or removes a `*.dist-info`
+directory in site-packages, which changes site-packages' modification time; a plugin's files
+edited in place without reinstalling it change no such time and are not detected.
+
+Reading the cache never imports a plugin nor lists the installed distributions. A file that
+cannot be read or parsed counts as missing (and is rewritten); a directory that cannot be
+written leaves discovery uncached but working.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from remotemedia import __version__
+
+FORMAT = 1
+"""The layout of the cache file; a file of another format is ignored."""
+
+Fingerprint = list[tuple[str, int]]
+"""`(directory, st_mtime_ns)` for every existing directory on `sys.path`, in order."""
+
+logger = logging.getLogger(__name__)
+
+
+def default_dir() -> Path:
+    """Returns where the cache lives when the caller does not say.
+
+    Returns:
+        `$REMOTEMEDIA_CACHE_DIR`, else `$XDG_CACHE_HOME/remotemedia`, else
+        `~/.cache/remotemedia`.
+    """
+    if explicit := os.environ.get("REMOTEMEDIA_CACHE_DIR"):
+        return Path(explicit)
+    if xdg := os.environ.get("XDG_CACHE_HOME"):
+        return Path(xdg) / "remotemedia"
+    return Path.home() / ".cache" / "remotemedia"
+
+
+def _path_entries() -> list[str]:
+    # "" stands for the working directory, which is part of what the import system sees.
+    return [entry or os.getcwd() for entry in sys.path]
+
+
+def cache_file(cache_dir: Path | None = None) -> Path:
+    """Names this environment's cache file.
+
+    Args:
+        cache_dir: The cache directory; `None` for `default_dir()`.
+
+    Returns:
+        A file whose name hashes `sys.prefix` and the `sys.path` entries, so environments
+        (virtualenvs, PYTHONPATH settings) sharing a cache directory do not share a file.
+    """
+    key = "\0".join([sys.prefix, *_path_entries()])
+    digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+    return (cache_dir if cache_dir is not None else default_dir()) / f"discovery-{digest}.json"
+
+
+def fingerprint() -> Fingerprint:
+    """Takes the fingerprint of the current `sys.path`.
+
+    Returns:
+        Path and `st_mtime_ns` of every entry that is an existing directory; zip files and
+        missing entries are left out, so one that appears later changes the fingerprint.
+    """
+    prints: Fingerprint = []
+    for entry in _path_entries():
+        try:
+            stat = os.stat(entry)
+        except (OSError, ValueError):  # ValueError: a path with a NUL byte
+            continue
+        if os.path.isdir(entry):
+            prints.append((entry, stat.st_mtime_ns))
+    return prints
+
+
+def read(path: Path, current: Fingerprint) -> Any | None:
+    """Returns the cached payload if the file is intact and its fingerprint is `current`.
+
+    Args:
+        path: The cache file.
+        current: The fingerprint taken now.
+
+    Returns:
+        The payload `write` stored, or `None` when there is no valid entry.
+    """
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as error:  # UnicodeDecodeError is a ValueError
+        logger.debug("ignoring unreadable discovery cache %s: %s", path, error)
+        return None
+    if not isinstance(stored, dict) or stored.get("format") != FORMAT:
+        return None
+    if stored.get("sdk_version") != __version__:
+        return None  # the SDK's own nodes come from the SDK: another version, other nodes
+    prints = stored.get("fingerprint")
+    if not isinstance(prints, list) or not all(isinstance(p, list) and len(p) == 2 for p in prints):
+        return None
+    if [tuple(p) for p in prints] != current:
+        return None
+    return stored.get("discovery")
+
+
+def write(path: Path, current: Fingerprint, payload: Any) -> None:
+    """Stores a payload with its fingerprint; failing to write is logged, not raised.
+
+    The file is written next to its destination and renamed over it, so a concurrent reader
+    sees the old file or the new one, never half of one.
+
+    Args:
+        path: The cache file.
+        current: The fingerprint the payload was computed under.
+        payload: JSON-serializable data.
+    """
+    document = {
+        "format": FORMAT,
+        "sdk_version": __version__,
+        "fingerprint": current,
+        "discovery": payload,
+    }
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f"{path.name}.", suffix=".tmp")
+    except OSError as error:
+        logger.debug("cannot write discovery cache %s: %s", path, error)
+        return
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(document, handle)
+        os.replace(temp, path)
+    except OSError as error:
+        logger.debug("cannot write discovery cache %s: %s", path, error)
+        with contextlib.suppress(OSError):
+            os.unlink(temp)

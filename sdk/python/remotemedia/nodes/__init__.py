@@ -1,0 +1,10 @@
+"""The SDK's own nodes, registered through the `remotemedia_node_types` hook like any plugin's.
+
+`PassThroughNode` forwards every item; `Multiply` and `Add` behave exactly as the host's Rust
+built-ins of the same names, so a pipeline gives the same result whichever engine runs it.
+"""
+
+from remotemedia.nodes.arithmetic import Add, Multiply
+from remotemedia.nodes.base import PassThroughNode
+
+__all__ = ["Add", "Multiply", "PassThroughNode"]

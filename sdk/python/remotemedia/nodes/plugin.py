@@ -1,0 +1,14 @@
+"""Registers the SDK's own nodes, through the same hook that third-party plugins implement."""
+
+from __future__ import annotations
+
+from remotemedia.hookspecs import hookimpl
+from remotemedia.node import Node
+from remotemedia.nodes.arithmetic import Add, Multiply
+from remotemedia.nodes.base import PassThroughNode
+
+
+@hookimpl
+def remotemedia_node_types() -> list[type[Node]]:
+    """Returns the node classes of `remotemedia.nodes`."""
+    return [PassThroughNode, Multiply, Add]

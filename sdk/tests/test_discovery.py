@@ -1,0 +1,206 @@
+"""Discovery of node types: the SDK's own, plugins', and what goes wrong with plugins."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from remotemedia.discovery import Discovery, NodeTypeInfo, discover, main
+from remotemedia.plugins import PluginError
+
+if TYPE_CHECKING:
+    from conftest import Sites
+
+GOOD = '''
+    from remotemedia import Node, hookimpl
+
+
+    class Echo(Node):
+        """Emits   every item
+        as it came.
+
+        The second paragraph is left out of the listing.
+        """
+
+
+    class Quiet(Node):
+        node_type = "Silence"
+
+
+    @hookimpl
+    def remotemedia_node_types():
+        return [Echo, Quiet]
+'''
+
+OTHER_ECHO = '''
+    from remotemedia import Node, hookimpl
+
+
+    class Echo(Node):
+        """Another plugin's echo."""
+
+
+    @hookimpl
+    def remotemedia_node_types():
+        return [Echo]
+'''
+
+SDK_TYPES = [
+    NodeTypeInfo(
+        "PassThroughNode",
+        "remotemedia",
+        "Emits every item unchanged.",
+        "remotemedia.nodes.base",
+        "PassThroughNode",
+    ),
+    NodeTypeInfo(
+        "Multiply",
+        "remotemedia",
+        "Multiplies every number by `factor`; an int stays an int, a float factor gives floats.",
+        "remotemedia.nodes.arithmetic",
+        "Multiply",
+    ),
+    NodeTypeInfo(
+        "Add",
+        "remotemedia",
+        "Adds `addend` to every number; an int stays an int, a float addend gives floats.",
+        "remotemedia.nodes.arithmetic",
+        "Add",
+    ),
+]
+
+
+def of(discovery: Discovery, provider: str) -> list[NodeTypeInfo]:
+    return [info for info in discovery.types if info.provider == provider]
+
+
+def test_sdk_nodes_are_found_with_provider_remotemedia_and_their_docs() -> None:
+    discovery = discover(use_cache=False)
+    assert of(discovery, "remotemedia") == SDK_TYPES
+    assert discovery.types[:3] == SDK_TYPES  # the SDK's own come first
+    assert discovery.plugins[0] == "remotemedia"
+
+
+def test_plugin_types_carry_provider_first_doc_paragraph_and_import_location(
+    sites: Sites,
+) -> None:
+    sites.install("rm-good", {"good": "good_plugin"}, {"good_plugin": GOOD})
+    discovery = discover(use_cache=False)
+    assert of(discovery, "rm-good") == [
+        NodeTypeInfo("Echo", "rm-good", "Emits every item as it came.", "good_plugin", "Echo"),
+        NodeTypeInfo("Silence", "rm-good", "", "good_plugin", "Quiet"),
+    ]
+    assert "good" in discovery.plugins
+
+
+def test_broken_plugin_is_reported_and_others_load(sites: Sites) -> None:
+    sites.install(
+        "rm-broken", {"broken": "broken_plugin"}, {"broken_plugin": "raise ImportError('no numpy')"}
+    )
+    sites.install("rm-good", {"good": "good_plugin"}, {"good_plugin": GOOD})
+    discovery = discover(use_cache=False)
+    assert [info.node_type for info in of(discovery, "rm-good")] == ["Echo", "Silence"]
+    assert discovery.errors == [PluginError("broken", "rm-broken", "ImportError: no numpy")]
+    assert {"broken", "good"} <= set(discovery.plugins)
+
+
+def test_two_providers_of_one_type_name_are_both_kept(sites: Sites) -> None:
+    sites.install("rm-good", {"good": "good_plugin"}, {"good_plugin": GOOD})
+    sites.install("rm-other", {"other": "other_plugin"}, {"other_plugin": OTHER_ECHO})
+    discovery = discover(use_cache=False)
+    echoes = [info for info in discovery.types if info.node_type == "Echo"]
+    assert sorted((info.provider, info.doc) for info in echoes) == [
+        ("rm-good", "Emits every item as it came."),
+        ("rm-other", "Another plugin's echo."),
+    ]
+
+
+BAD_RESULTS = [
+    ("return [42]", "TypeError: 42 is not a Node subclass"),
+    ("return [dict]", "TypeError: <class 'dict'> is not a Node subclass"),
+    ("return Echo", "TypeError: remotemedia_node_types returned <class 'bad_plugin.Echo'>"),
+    ("raise KeyError('cfg')", "KeyError: 'cfg'"),
+]
+
+
+@pytest.mark.parametrize(("body", "error"), BAD_RESULTS)
+def test_a_hook_returning_non_nodes_or_raising_is_a_plugin_error(
+    sites: Sites, body: str, error: str
+) -> None:
+    source = f'''
+        from remotemedia import Node, hookimpl
+
+
+        class Echo(Node):
+            """Kept when listed beside a bad entry."""
+
+
+        @hookimpl
+        def remotemedia_node_types():
+            {body}
+    '''
+    sites.install("rm-bad", {"bad": "bad_plugin"}, {"bad_plugin": source})
+    sites.install("rm-good", {"good": "good_plugin"}, {"good_plugin": GOOD})
+    discovery = discover(use_cache=False)
+    [report] = discovery.errors
+    assert (report.entry_point, report.provider) == ("bad", "rm-bad")
+    assert report.error.startswith(error)
+    assert of(discovery, "rm-good")  # the other plugin is not affected
+
+
+def test_valid_classes_beside_a_bad_entry_are_kept(sites: Sites) -> None:
+    source = '''
+        from remotemedia import Node, hookimpl
+
+
+        class Echo(Node):
+            """Kept."""
+
+
+        @hookimpl
+        def remotemedia_node_types():
+            return [Echo, "Echo"]
+    '''
+    sites.install("rm-mixed", {"mixed": "mixed_plugin"}, {"mixed_plugin": source})
+    discovery = discover(use_cache=False)
+    assert [info.node_type for info in of(discovery, "rm-mixed")] == ["Echo"]
+    assert discovery.errors == [
+        PluginError("mixed", "rm-mixed", "TypeError: 'Echo' is not a Node subclass")
+    ]
+
+
+def test_discovery_round_trips_through_json(sites: Sites) -> None:
+    sites.install("rm-broken", {"broken": "missing_module"}, {})
+    sites.install("rm-good", {"good": "good_plugin"}, {"good_plugin": GOOD})
+    discovery = discover(use_cache=False)
+    assert discovery.errors  # both lists are exercised
+    assert Discovery.from_json(discovery.to_json()) == discovery
+    assert Discovery.from_json(discovery.to_json(indent=2)) == discovery
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "[]",
+        "{}",
+        '{"types": [], "errors": []}',
+        '{"types": 3, "errors": [], "plugins": []}',
+        '{"types": [{"node_type": "X"}], "errors": [], "plugins": []}',
+        '{"types": [], "errors": [], "plugins": [1]}',
+        '{"types": [], "errors": [{"entry_point": 1, "provider": "p", "error": "e"}], '
+        '"plugins": []}',
+        "not json",
+    ],
+)
+def test_from_json_rejects_other_shapes_with_value_error(data: str) -> None:
+    with pytest.raises(ValueError, match=r"not a discovery|Expecting value"):
+        Discovery.from_json(data)
+
+
+def test_main_prints_the_discovery_as_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--no-cache"]) == 0
+    printed: Any = json.loads(capsys.readouterr().out)
+    assert set(printed) == {"types", "errors", "plugins"}
+    assert [t["node_type"] for t in printed["types"][:3]] == ["PassThroughNode", "Multiply", "Add"]
