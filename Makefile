@@ -4,6 +4,8 @@
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 PYTHON ?= python3
+# The real interpreter behind any shim (pyenv): PyO3 links against its libpython.
+export PYO3_PYTHON ?= $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
 VENV := .venv
 HOST := target/release/remotemedia-host
 VENV_HOST := $(VENV)/bin/remotemedia-host
@@ -15,10 +17,15 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
 
 $(VENV)/bin/python:
-	$(PYTHON) -m venv $(VENV)
+	$(PYO3_PYTHON) -m venv $(VENV)
+
+# The SDK (editable) and the test tools; redone when the SDK's packaging changes.
+$(VENV)/.sdk-installed: $(VENV)/bin/python sdk/pyproject.toml pyproject.toml
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e 'sdk[dev]'
+	touch $@
 
 .PHONY: setup
-setup: $(VENV)/bin/python build ## create .venv and put the host binary in .venv/bin
+setup: $(VENV)/.sdk-installed build ## create .venv with the SDK, and put the host binary in .venv/bin
 
 .PHONY: build
 build: $(VENV)/bin/python ## build the release host binary
@@ -35,13 +42,17 @@ demo: setup ## run the main example
 	$(VENV_HOST) graph examples/voice_levels.toml --format mermaid
 
 .PHONY: lint
-lint: ## rustfmt check and clippy with warnings as errors
+lint: $(VENV)/.sdk-installed ## rustfmt, clippy -D warnings, ruff, mypy
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
+	$(VENV)/bin/ruff check sdk tests bench
+	$(VENV)/bin/ruff format --check sdk tests bench
+	$(VENV)/bin/mypy
 
 .PHONY: test
 test: setup lint ## lint, then every test
 	cargo test --workspace --locked
+	$(VENV)/bin/pytest -q
 	@for f in examples/*.json examples/*.toml; do $(VENV_HOST) validate $$f; done
 
 .PHONY: bench

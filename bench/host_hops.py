@@ -67,11 +67,15 @@ def python_chain_seconds(n_items: int, n_nodes: int, repeat: int) -> float:
 
 def manifest(n_nodes: int, source: dict | None) -> dict:
     nodes = [source] if source else []
-    nodes += [{"id": f"add{i}", "node_type": "Add", "params": {"addend": 1}} for i in range(n_nodes)]
+    nodes += [
+        {"id": f"add{i}", "node_type": "Add", "params": {"addend": 1}} for i in range(n_nodes)
+    ]
     return {"version": "v1", "nodes": nodes}
 
 
-def run_host(host: str, doc: dict, workdir: Path, input_file: Path | None = None) -> tuple[float, dict]:
+def run_host(
+    host: str, doc: dict, workdir: Path, input_file: Path | None = None
+) -> tuple[float, dict]:
     """Runs the host once; returns wall seconds and its --metrics report."""
     path = workdir / "manifest.json"
     metrics = workdir / "metrics.json"
@@ -96,8 +100,12 @@ def per_hop_ns(t1: float, t11: float, n_items: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default=".venv/bin/remotemedia-host")
-    parser.add_argument("--items", type=int, default=5_000_000, help="items for the host hop figure")
-    parser.add_argument("--py-items", type=int, default=500_000, help="items for the Python hop figure")
+    parser.add_argument(
+        "--items", type=int, default=5_000_000, help="items for the host hop figure"
+    )
+    parser.add_argument(
+        "--py-items", type=int, default=500_000, help="items for the Python hop figure"
+    )
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
 
@@ -109,10 +117,14 @@ def main() -> None:
         p11 = python_chain_seconds(args.py_items, 11, args.repeat)
         host_hop = per_hop_ns(h1, h11, args.items)
         py_hop = per_hop_ns(p1, p11, args.py_items)
-        print(f"host built-in hop (Add, {args.items:,} items): {host_hop:8.1f} ns"
-              f"   (1 node {h1 * 1e3:.0f} ms, 11 nodes {h11 * 1e3:.0f} ms)")
-        print(f"pure-Python async-generator hop ({args.py_items:,} items): {py_hop:8.1f} ns"
-              f"   (1 node {p1 * 1e3:.0f} ms, 11 nodes {p11 * 1e3:.0f} ms)")
+        print(
+            f"host built-in hop (Add, {args.items:,} items): {host_hop:8.1f} ns"
+            f"   (1 node {h1 * 1e3:.0f} ms, 11 nodes {h11 * 1e3:.0f} ms)"
+        )
+        print(
+            f"pure-Python async-generator hop ({args.py_items:,} items): {py_hop:8.1f} ns"
+            f"   (1 node {p1 * 1e3:.0f} ms, 11 nodes {p11 * 1e3:.0f} ms)"
+        )
         if host_hop > 0:
             print(f"python hop / host hop: {py_hop / host_hop:.1f}x   (target: at least 3x)")
         else:
@@ -126,9 +138,12 @@ def main() -> None:
             _, report = run_host(args.host, manifest(3, None), workdir, data)
             peaks[n] = report["peak_rss_mib"]
             data.unlink()
-        print(f"host peak memory, 3 nodes, JSON lines in and out: 100k items {peaks[100_000]:.1f} MiB, "
-              f"5M items {peaks[5_000_000]:.1f} MiB, difference {peaks[5_000_000] - peaks[100_000]:+.1f} MiB "
-              f"(target: within 20 MiB; under 100 MB)")
+        small, large = peaks[100_000], peaks[5_000_000]
+        print(
+            f"host peak memory, 3 nodes, JSON lines in and out: 100k items {small:.1f} MiB, "
+            f"5M items {large:.1f} MiB, difference {large - small:+.1f} MiB "
+            f"(target: within 20 MiB; under 100 MB)"
+        )
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus")
 
 

@@ -23,7 +23,7 @@ pub mod graph;
 pub mod manifest;
 pub mod node;
 pub mod pipeline;
-pub mod value;
+pub use remotemedia_vm_sandbox::value;
 
 pub use error::{HostError, NodeError, NodeFailure};
 pub use executor::{Run, RunReport, run_collect};

@@ -2,6 +2,9 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
+
+use remotemedia_vm_sandbox::Backend;
 
 use serde_json::Value as Json;
 
@@ -16,6 +19,7 @@ pub struct Pipeline {
     graph: Graph,
     nodes: Vec<NodeImpl>,
     roles: Vec<Role>,
+    python: Option<Arc<dyn Backend>>,
 }
 
 impl Pipeline {
@@ -25,15 +29,8 @@ impl Pipeline {
     /// [`HostError::Usage`] if the file cannot be read, [`HostError::Manifest`] with every
     /// problem found otherwise.
     pub fn load(path: &Path, registry: &Registry) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            HostError::Usage(format!("cannot read manifest {}: {e}", path.display()))
-        })?;
-        Self::from_text(
-            &text,
-            Format::from_path(path),
-            &path.display().to_string(),
-            registry,
-        )
+        let doc = Self::read_document(path)?;
+        Self::from_document(&doc, &path.display().to_string(), registry)
     }
 
     /// Validates and builds manifest text. `source_name` names it in errors.
@@ -81,7 +78,7 @@ impl Pipeline {
             let at = Location::root().key("nodes").index(i);
             nodes.push(
                 registry
-                    .build(&spec.node_type, &spec.params, &at)
+                    .build(&spec.node_type, spec.runtime_hint, &spec.params, &at)
                     .map_err(invalid)?,
             );
             roles.push(
@@ -95,6 +92,7 @@ impl Pipeline {
             graph,
             nodes,
             roles,
+            python: None,
         })
     }
 
@@ -113,8 +111,56 @@ impl Pipeline {
         &self.roles
     }
 
+    /// Whether any node runs in Python.
+    pub fn has_python_nodes(&self) -> bool {
+        self.nodes.iter().any(|n| matches!(n, NodeImpl::Python(_)))
+    }
+
+    /// Sets the interpreter the pipeline's Python nodes run in.
+    #[must_use]
+    pub fn with_python(mut self, backend: Arc<dyn Backend>) -> Self {
+        self.python = Some(backend);
+        self
+    }
+
     /// Takes the pieces apart for the executor.
-    pub(crate) fn into_parts(self) -> (Manifest, Graph, Vec<NodeImpl>) {
-        (self.manifest, self.graph, self.nodes)
+    pub(crate) fn into_parts(self) -> (Manifest, Graph, Vec<NodeImpl>, Option<Arc<dyn Backend>>) {
+        (self.manifest, self.graph, self.nodes, self.python)
+    }
+
+    /// Reads and parses a manifest file without validating it, for callers that must look at
+    /// it (does it need Python?) before building a registry.
+    ///
+    /// # Errors
+    /// [`HostError::Usage`] if the file cannot be read, [`HostError::Manifest`] for a syntax
+    /// error.
+    pub fn read_document(path: &Path) -> Result<Json> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            HostError::Usage(format!("cannot read manifest {}: {e}", path.display()))
+        })?;
+        manifest::parse_text(&text, Format::from_path(path)).map_err(|p| HostError::Manifest {
+            source_name: path.display().to_string(),
+            problems: vec![p],
+        })
+    }
+
+    /// Whether a manifest document names a node that only Python can provide (a type that is
+    /// not a Rust node of `registry`, or a node with `runtime_hint: "python"`). A pipeline of
+    /// built-in nodes never starts the interpreter.
+    pub fn needs_python(doc: &Json, registry: &Registry) -> bool {
+        let nodes = doc
+            .get("nodes")
+            .and_then(Json::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        nodes.iter().any(|node| {
+            let hint = node
+                .get("runtime_hint")
+                .and_then(|h| serde_json::from_value(h.clone()).ok())
+                .unwrap_or_default();
+            node.get("node_type")
+                .and_then(Json::as_str)
+                .is_some_and(|t| registry.needs_python(t, hint))
+        })
     }
 }

@@ -7,7 +7,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 /// What `--version` prints after the program name.
 pub const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
-    " (embedded Python: none in this build; built-in Rust nodes only)"
+    " (embeds ",
+    env!("REMOTEMEDIA_EMBEDDED_PYTHON"),
+    ")"
 );
 
 /// Runs remotemedia pipeline manifests as streaming DAGs.
@@ -28,12 +30,18 @@ pub enum Command {
     Validate {
         /// Manifest file (.json or .toml).
         manifest: PathBuf,
+        /// Python environment whose plugins provide node types.
+        #[arg(long, value_name = "DIR")]
+        python_env: Option<PathBuf>,
     },
     /// List every node type.
     Nodes {
         /// Print a JSON array instead of a table.
         #[arg(long)]
         json: bool,
+        /// Python environment whose plugins provide node types.
+        #[arg(long, value_name = "DIR")]
+        python_env: Option<PathBuf>,
     },
     /// Print a manifest's graph.
     Graph {
@@ -42,6 +50,9 @@ pub enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
         format: GraphFormat,
+        /// Python environment whose plugins provide node types.
+        #[arg(long, value_name = "DIR")]
+        python_env: Option<PathBuf>,
     },
 }
 

@@ -5,10 +5,12 @@
 //! - `args`: the clap definitions.
 //! - `run`: `run`, with `io` (JSON lines in and out) and `progress` (the terminal indicator).
 //! - `render`: `validate`, `nodes`, `graph` and their text forms.
+//! - `python`: starting the interpreter when a command needs it.
 
 mod args;
 mod io;
 mod progress;
+mod python;
 mod render;
 mod run;
 
@@ -23,9 +25,16 @@ use crate::error::HostError;
 pub fn execute(cli: Cli) -> Result<(), HostError> {
     match cli.command {
         Command::Run(args) => run::run(&args),
-        Command::Validate { manifest } => render::validate(&manifest),
-        Command::Nodes { json } => render::nodes(json),
-        Command::Graph { manifest, format } => render::graph(&manifest, format),
+        Command::Validate {
+            manifest,
+            python_env,
+        } => render::validate(&manifest, python_env.as_deref()),
+        Command::Nodes { json, python_env } => render::nodes(json, python_env.as_deref()),
+        Command::Graph {
+            manifest,
+            format,
+            python_env,
+        } => render::graph(&manifest, format, python_env.as_deref()),
     }
 }
 

@@ -7,13 +7,14 @@ use serde::Serialize;
 
 use super::args::GraphFormat;
 use super::print;
+use super::python::{self, Python};
 use crate::error::HostError;
 use crate::node::{Registry, Role};
 use crate::pipeline::Pipeline;
 
 /// `validate`: every problem, or one line saying what the manifest holds.
-pub fn validate(path: &Path) -> Result<(), HostError> {
-    let pipeline = Pipeline::load(path, &Registry::builtin())?;
+pub fn validate(path: &Path, python_env: Option<&Path>) -> Result<(), HostError> {
+    let (pipeline, _python) = python::load(path, python_env)?;
     let m = pipeline.manifest();
     print(&format!(
         "ok: {}: pipeline \"{}\", {}, {}\n",
@@ -41,8 +42,21 @@ struct NodeEntry<'a> {
 }
 
 /// `nodes`: every node type, as a table or (`--json`) a JSON array.
-pub fn nodes(json: bool) -> Result<(), HostError> {
-    let registry = Registry::builtin();
+pub fn nodes(json: bool, python_env: Option<&Path>) -> Result<(), HostError> {
+    let mut registry = Registry::builtin();
+    // Python node types are listed when an environment with the SDK is there; without one,
+    // the built-in types still are, and stderr says why the others are missing.
+    let python = match Python::start(python_env) {
+        Ok(python) => Some(python),
+        Err(e) => {
+            eprintln!("warning: Python node types not listed: {e}");
+            None
+        }
+    };
+    if let Some(python) = &python {
+        let discovery = python.discover()?;
+        registry.add_python(discovery.node_types(), discovery.plugins.clone());
+    }
     let entries: Vec<NodeEntry> = registry
         .iter()
         .map(|t| {
@@ -92,8 +106,8 @@ pub fn nodes(json: bool) -> Result<(), HostError> {
 }
 
 /// `graph`: the manifest's DAG as Graphviz dot or a Mermaid flowchart.
-pub fn graph(path: &Path, format: GraphFormat) -> Result<(), HostError> {
-    let pipeline = Pipeline::load(path, &Registry::builtin())?;
+pub fn graph(path: &Path, format: GraphFormat, python_env: Option<&Path>) -> Result<(), HostError> {
+    let (pipeline, _python) = python::load(path, python_env)?;
     print(&render_graph(&pipeline, format))
 }
 

@@ -11,22 +11,21 @@ use tokio_util::sync::CancellationToken;
 use super::args::{IsolationArg, RunArgs, RuntimeArg};
 use super::io::{read_json_lines, write_json_lines};
 use super::progress::Progress;
+use super::python;
 use crate::error::HostError;
 use crate::executor::{Run, RunReport};
-use crate::node::Registry;
-use crate::pipeline::Pipeline;
 
 /// Runs a manifest: validate, start, stream input and output, report.
 pub fn run(args: &RunArgs) -> Result<(), HostError> {
     refuse_unbuilt(args)?;
-    let pipeline = Pipeline::load(&args.manifest, &Registry::builtin())?;
+    let (pipeline, python) = python::load(&args.manifest, args.python_env.as_deref())?;
     let input = args.input.as_deref().map(open_input).transpose()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("remotemedia-worker")
         .build()
         .map_err(|e| HostError::Runtime(format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(async {
+    let result = runtime.block_on(async {
         let cancel = CancellationToken::new();
         let mut run = Run::start(pipeline, input.is_some(), cancel.clone())?;
         let reporter = run.reporter();
@@ -61,7 +60,10 @@ pub fn run(args: &RunArgs) -> Result<(), HostError> {
             write_metrics(&reporter.report(), target)?;
         }
         result
-    })
+    });
+    // Stop the interpreter (running every stage's cleanup first, above) before the runtime.
+    drop(python);
+    result
 }
 
 /// Flags whose feature this build does not have are errors, never silently ignored.
@@ -70,8 +72,6 @@ fn refuse_unbuilt(args: &RunArgs) -> Result<(), HostError> {
         Some("--runtime rustpython: the RustPython runtime is not supported yet")
     } else if args.isolation == Some(IsolationArg::Process) {
         Some("--isolation process: process isolation is not supported yet")
-    } else if args.python_env.is_some() {
-        Some("--python-env: Python nodes are not supported by this build yet")
     } else {
         None
     };

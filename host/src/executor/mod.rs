@@ -9,11 +9,13 @@
 //! # Layout
 //! - `plan`: segments and queues from a [`Pipeline`].
 //! - `segment`: the task that drives one segment.
+//! - `python`: the same for a stage of Python nodes.
 //! - `spawn`: the one place tasks are spawned; first error cancels the rest.
 //! - `run`: [`Run`], and the handles that feed and drain it.
 //! - `stats`: per-node counters and the [`RunReport`].
 
 mod plan;
+mod python;
 mod run;
 mod segment;
 mod spawn;

@@ -60,6 +60,7 @@ enum Kind {
     Sync,
     Async,
     Source,
+    Python,
 }
 
 /// Cuts `pipeline` into segments and makes its queues.
@@ -71,13 +72,14 @@ pub fn plan(
     with_inputs: bool,
     cancel: &CancellationToken,
 ) -> Result<Plan, HostError> {
-    let (manifest, graph, nodes) = pipeline.into_parts();
+    let (manifest, graph, nodes, python) = pipeline.into_parts();
     let kinds: Vec<Kind> = nodes
         .iter()
         .map(|n| match n {
             NodeImpl::Sync(_) => Kind::Sync,
             NodeImpl::Async(_) => Kind::Async,
             NodeImpl::Source(_) => Kind::Source,
+            NodeImpl::Python(_) => Kind::Python,
         })
         .collect();
     check_roots(&manifest, &graph, &kinds, with_inputs)?;
@@ -112,11 +114,22 @@ pub fn plan(
                 })
             })
             .collect();
+        let python = if kinds[chain[0]] == Kind::Python {
+            let backend = python.clone().ok_or_else(|| {
+                HostError::Runtime(
+                    "internal error: Python nodes but no interpreter given to the pipeline".into(),
+                )
+            })?;
+            Some((backend, manifest.runtime.channel_capacity))
+        } else {
+            None
+        };
         segments.push(Segment {
             steps,
             input,
             outputs,
             cancel: cancel.clone(),
+            python,
         });
     }
 
@@ -188,9 +201,15 @@ fn fuse(graph: &Graph, kinds: &[Kind]) -> Result<Vec<Vec<usize>>, HostError> {
     let mut chains: Vec<Vec<usize>> = Vec::new();
     for &v in &order {
         let ups = graph.upstream_edges(v);
-        let fuse_after = (ups.len() == 1 && kinds[v] == Kind::Sync)
+        // Rust chains fuse (a source may head one); Python chains fuse into one stage.
+        let fuses = |u: usize| match kinds[v] {
+            Kind::Sync => matches!(kinds[u], Kind::Sync | Kind::Source),
+            Kind::Python => kinds[u] == Kind::Python,
+            Kind::Async | Kind::Source => false,
+        };
+        let fuse_after = (ups.len() == 1)
             .then(|| graph.edge(ups[0]).0)
-            .filter(|&u| graph.downstream_edges(u).len() == 1 && kinds[u] != Kind::Async);
+            .filter(|&u| graph.downstream_edges(u).len() == 1 && fuses(u));
         if let Some(u) = fuse_after {
             chain_of[v] = chain_of[u];
             chains[chain_of[u]].push(v);

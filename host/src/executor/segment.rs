@@ -8,6 +8,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use remotemedia_vm_sandbox::Backend;
 use tokio_util::sync::CancellationToken;
 
 use super::stats::NodeStats;
@@ -32,7 +33,7 @@ pub struct Step {
 }
 
 impl Step {
-    fn fail(&self, error: NodeError) -> HostError {
+    pub(super) fn fail(&self, error: NodeError) -> HostError {
         HostError::Node(NodeFailure {
             node_id: self.id.clone(),
             node_type: self.node_type.clone(),
@@ -45,6 +46,7 @@ impl Step {
             NodeImpl::Sync(n) => n.initialize(),
             NodeImpl::Async(n) => n.initialize().await,
             NodeImpl::Source(n) => n.initialize(),
+            NodeImpl::Python(_) => Ok(()), // Python nodes run in a stage (executor::python)
         };
         result.map_err(|e| self.fail(e))
     }
@@ -55,7 +57,8 @@ impl Step {
         let result = match &mut self.node {
             NodeImpl::Sync(n) => n.process(items),
             NodeImpl::Async(n) => n.process(items).await,
-            NodeImpl::Source(_) => Ok(()), // never inside a chain: the plan puts sources at the head
+            // never here: the plan puts sources at the head, Python nodes in stages
+            NodeImpl::Source(_) | NodeImpl::Python(_) => Ok(()),
         };
         self.stats.record(items_in, items.len(), started.elapsed());
         result.map_err(|e| self.fail(e))
@@ -66,7 +69,7 @@ impl Step {
         let result = match &mut self.node {
             NodeImpl::Sync(n) => n.finish(out),
             NodeImpl::Async(n) => n.finish(out).await,
-            NodeImpl::Source(_) => Ok(()),
+            NodeImpl::Source(_) | NodeImpl::Python(_) => Ok(()),
         };
         self.stats.record(0, out.len(), started.elapsed());
         result.map_err(|e| self.fail(e))
@@ -77,6 +80,7 @@ impl Step {
             NodeImpl::Sync(n) => n.cleanup(),
             NodeImpl::Async(n) => n.cleanup().await,
             NodeImpl::Source(n) => n.cleanup(),
+            NodeImpl::Python(_) => {}
         }
     }
 }
@@ -91,6 +95,8 @@ pub struct Segment {
     pub outputs: Vec<Sender<Value>>,
     /// The run's cancellation: a node is not initialized once the run is over.
     pub cancel: CancellationToken,
+    /// For a stage of Python nodes: the interpreter, and the stage's buffer bound in items.
+    pub python: Option<(Arc<dyn Backend>, usize)>,
 }
 
 impl Segment {
@@ -100,6 +106,9 @@ impl Segment {
     /// # Errors
     /// The first node error, or `Cancelled`.
     pub async fn run(mut self) -> Result<(), HostError> {
+        if let Some((backend, limit)) = self.python.take() {
+            return self.run_python(backend, limit).await;
+        }
         let mut initialized = 0;
         let mut result = Ok(());
         for step in &mut self.steps {
@@ -177,7 +186,7 @@ impl Segment {
     }
 
     /// Sends `items` to every output; `false` once no downstream is listening.
-    async fn send(&mut self, mut items: Vec<Value>) -> Result<bool, HostError> {
+    pub(super) async fn send(&mut self, mut items: Vec<Value>) -> Result<bool, HostError> {
         if items.is_empty() {
             return Ok(!self.outputs.is_empty());
         }

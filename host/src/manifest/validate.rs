@@ -80,12 +80,16 @@ fn check_nodes<'d>(
             None => Some(&no_params),
             Some(p) => p.as_object(),
         };
+        let hint = node
+            .get("runtime_hint")
+            .and_then(|h| serde_json::from_value(h.clone()).ok())
+            .unwrap_or_default();
         if let Some(node_type) = node.get("node_type").and_then(Json::as_str)
             && !node_type.is_empty()
         {
             match params {
-                Some(params) => problems.extend(registry.check(node_type, params, &at)),
-                None => problems.extend(registry.check_type(node_type, &at)),
+                Some(params) => problems.extend(registry.check(node_type, hint, params, &at)),
+                None => problems.extend(registry.check_type(node_type, hint, &at)),
             }
         }
         for (field, what) in [("retry", "retries"), ("timeout_ms", "per-item timeouts")] {
@@ -95,12 +99,6 @@ fn check_nodes<'d>(
                     format!("{what} are not supported yet"),
                 ));
             }
-        }
-        if node.get("runtime_hint").and_then(Json::as_str) == Some("python") {
-            problems.push(Problem::new(
-                at.key("runtime_hint"),
-                "runtime_hint \"python\" is not supported yet: this build runs built-in Rust nodes only",
-            ));
         }
     }
     index_of

@@ -1,8 +1,9 @@
 //! What a node is to the executor, and where node types come from.
 //!
-//! A node is one of three shapes ([`NodeImpl`]): a synchronous transform ([`Node`], every
+//! A node is one of four shapes ([`NodeImpl`]): a synchronous transform ([`Node`], every
 //! built-in), an asynchronous transform ([`AsyncNode`], for nodes that wait on something else:
-//! an interpreter thread, a device, a timer) or a [`Source`] that makes items from nothing.
+//! a device, a timer), a [`Source`] that makes items from nothing, or a Python node, which
+//! runs in the interpreter as part of a stage.
 //! All of them work a *morsel* at a time: the items that were ready together, never a batch
 //! held back to fill up.
 //!
@@ -10,9 +11,11 @@
 //! - `registry`: the table of node types, and parameter checking.
 //! - `params`: parameter specs and typed access.
 //! - `builtin`: the built-in Rust nodes, one per file.
+//! - `python`: Python node declarations and discovered Python node types.
 
 pub mod builtin;
 mod params;
+pub mod python;
 mod registry;
 
 use std::future::Future;
@@ -100,6 +103,8 @@ pub enum NodeImpl {
     Async(Box<dyn AsyncNode>),
     /// A source.
     Source(Box<dyn Source>),
+    /// A Python node; the planner puts consecutive ones into one stage in the interpreter.
+    Python(python::PythonNode),
 }
 
 impl NodeImpl {

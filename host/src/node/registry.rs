@@ -1,6 +1,6 @@
 //! The table of node types: one entry per name, each with its parameters and its factory.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::Arc;
 
@@ -8,6 +8,8 @@ use serde_json::{Map, Value as Json};
 
 use super::NodeImpl;
 use super::params::{ParamSpec, check_params};
+use super::python::PythonNode;
+use crate::manifest::RuntimeHint;
 use crate::manifest::{Location, Problem, did_you_mean};
 
 /// Builds a node from its checked parameters. `Err((param, message))` reports a parameter
@@ -53,11 +55,28 @@ impl fmt::Debug for NodeType {
     }
 }
 
-/// Every node type the host can build, by name.
+/// Every node type the host can build, by name: the Rust ones (built-in, or registered by an
+/// embedding program) and the Python ones that plugins registered.
 #[derive(Clone, Debug, Default)]
 pub struct Registry {
-    types: Vec<NodeType>,
-    by_name: HashMap<String, usize>,
+    rust: Vec<NodeType>,
+    rust_by_name: HashMap<String, usize>,
+    /// Python types by name; more than one provider makes the name ambiguous.
+    python: BTreeMap<String, Vec<NodeType>>,
+    /// Whether Python node types were looked up, and what was found.
+    python_status: PythonStatus,
+}
+
+/// What a registry knows about Python node types.
+#[derive(Clone, Debug, Default)]
+enum PythonStatus {
+    /// Not looked up (a registry of Rust nodes only).
+    #[default]
+    NotSearched,
+    /// Looked up but unavailable, and why.
+    Unavailable(String),
+    /// An interpreter is there; these plugins were seen.
+    Available(Vec<String>),
 }
 
 impl Registry {
@@ -77,42 +96,144 @@ impl Registry {
         registry
     }
 
-    /// Adds a node type.
+    /// Adds a Rust node type.
     ///
     /// # Errors
     /// The name is already taken; the message names both providers.
     pub fn register(&mut self, node_type: NodeType) -> Result<(), String> {
-        if let Some(&i) = self.by_name.get(&node_type.name) {
+        if let Some(&i) = self.rust_by_name.get(&node_type.name) {
             return Err(format!(
                 "node type \"{}\" is registered by both {} and {}",
-                node_type.name, self.types[i].provider, node_type.provider
+                node_type.name, self.rust[i].provider, node_type.provider
             ));
         }
-        self.by_name
-            .insert(node_type.name.clone(), self.types.len());
-        self.types.push(node_type);
+        self.rust_by_name
+            .insert(node_type.name.clone(), self.rust.len());
+        self.rust.push(node_type);
         Ok(())
     }
 
-    /// The node type registered under `name`.
+    /// Adds the Python node types plugins registered, and makes `"module:Class"` types
+    /// importable. A name that two plugins register stays, as an ambiguity to report.
+    pub fn add_python(&mut self, types: Vec<NodeType>, plugins: Vec<String>) {
+        for node_type in types {
+            self.python
+                .entry(node_type.name.clone())
+                .or_default()
+                .push(node_type);
+        }
+        self.python_status = PythonStatus::Available(plugins);
+    }
+
+    /// Records why Python node types cannot be had (no interpreter, no SDK), for messages
+    /// about the types that are then unknown.
+    pub fn python_unavailable(&mut self, reason: String) {
+        self.python_status = PythonStatus::Unavailable(reason);
+    }
+
+    /// The node type `name` resolves to without a runtime hint: the Rust one, else the one
+    /// Python type of that name.
     pub fn get(&self, name: &str) -> Option<&NodeType> {
-        self.by_name.get(name).map(|&i| &self.types[i])
+        self.rust_by_name
+            .get(name)
+            .map(|&i| &self.rust[i])
+            .or_else(|| {
+                self.python
+                    .get(name)
+                    .filter(|t| t.len() == 1)
+                    .map(|t| &t[0])
+            })
     }
 
-    /// Every node type, in registration order.
+    /// Whether `name` with `hint` needs the Python interpreter: a Python type or an import path.
+    pub fn needs_python(&self, name: &str, hint: RuntimeHint) -> bool {
+        hint == RuntimeHint::Python || (!self.rust_by_name.contains_key(name))
+    }
+
+    /// Every node type, Rust first, in registration order, then Python by name.
     pub fn iter(&self) -> impl Iterator<Item = &NodeType> {
-        self.types.iter()
+        self.rust.iter().chain(self.python.values().flatten())
     }
 
-    /// Problems with a node's type and parameters. `at` is the node's location.
+    /// Resolves a node type (DESIGN §5): a built-in Rust node unless the hint is `python`,
+    /// then a type registered by a plugin, then a `"package.module:ClassName"` import path.
+    fn resolve<'a>(
+        &'a self,
+        name: &'a str,
+        hint: RuntimeHint,
+        at: &Location,
+    ) -> Result<Resolved<'a>, Problem> {
+        if hint != RuntimeHint::Python
+            && let Some(&i) = self.rust_by_name.get(name)
+        {
+            return Ok(Resolved::Type(&self.rust[i]));
+        }
+        let at = at.key("node_type");
+        if hint == RuntimeHint::Rust {
+            return Err(Problem::new(
+                at,
+                format!("\"{name}\" is not a built-in Rust node, but runtime_hint is \"rust\""),
+            ));
+        }
+        match self.python.get(name).map(Vec::as_slice) {
+            Some([one]) => return Ok(Resolved::Type(one)),
+            Some(several) => {
+                let providers: Vec<&str> = several.iter().map(|t| t.provider.as_str()).collect();
+                return Err(Problem::new(
+                    at,
+                    format!(
+                        "node type \"{name}\" is ambiguous: registered by {}",
+                        providers.join(" and ")
+                    ),
+                )
+                .with_help(Some(
+                    "uninstall one of them, or name the class as \"module:Class\"".to_owned(),
+                )));
+            }
+            None => {}
+        }
+        if let Some((module, qualname)) = name.split_once(':') {
+            match &self.python_status {
+                PythonStatus::Available(_) => {}
+                PythonStatus::NotSearched => {
+                    return Err(Problem::new(
+                        at,
+                        format!("\"{name}\" is a Python import path, but Python was not started"),
+                    ));
+                }
+                PythonStatus::Unavailable(reason) => {
+                    return Err(Problem::new(
+                        at,
+                        format!(
+                            "\"{name}\" is a Python import path, but Python is unavailable: {reason}"
+                        ),
+                    ));
+                }
+            }
+            if module.is_empty() || qualname.is_empty() {
+                return Err(Problem::new(
+                    at,
+                    format!("\"{name}\" is not of the form \"package.module:ClassName\""),
+                ));
+            }
+            return Ok(Resolved::Import { module, qualname });
+        }
+        Err(self.unknown(name, hint, at))
+    }
+
+    /// Problems with a node's type and parameters. `at` is the node's location. Python node
+    /// types take any keyword parameters: their constructor checks them when the run starts.
     pub fn check(
         &self,
         node_type: &str,
+        hint: RuntimeHint,
         params: &Map<String, Json>,
         at: &Location,
     ) -> Vec<Problem> {
-        let Some(entry) = self.get(node_type) else {
-            return vec![self.unknown(node_type, at)];
+        let entry = match self.resolve(node_type, hint, at) {
+            Ok(Resolved::Type(entry)) if entry.runtime == "rust" => entry,
+            Ok(_) => return Vec::new(),
+            Err(problem) => return vec![problem],
         };
         let params_at = at.key("params");
         let mut problems = check_params(&entry.params, params, &params_at);
@@ -124,12 +245,9 @@ impl Registry {
         problems
     }
 
-    /// The problem with a node's type alone, if it is unknown (for nodes whose parameters
-    /// cannot be checked).
-    pub fn check_type(&self, node_type: &str, at: &Location) -> Option<Problem> {
-        self.get(node_type)
-            .is_none()
-            .then(|| self.unknown(node_type, at))
+    /// The problem with a node's type alone (for nodes whose parameters cannot be checked).
+    pub fn check_type(&self, node_type: &str, hint: RuntimeHint, at: &Location) -> Option<Problem> {
+        self.resolve(node_type, hint, at).err()
     }
 
     /// Builds a node whose type and parameters passed [`Registry::check`].
@@ -139,32 +257,70 @@ impl Registry {
     pub fn build(
         &self,
         node_type: &str,
+        hint: RuntimeHint,
         params: &Map<String, Json>,
         at: &Location,
     ) -> Result<NodeImpl, Vec<Problem>> {
-        let entry = self
-            .get(node_type)
-            .ok_or_else(|| vec![self.unknown(node_type, at)])?;
-        (entry.factory)(params)
-            .map_err(|(param, message)| vec![Problem::new(at.key("params").key(&param), message)])
+        match self.resolve(node_type, hint, at).map_err(|p| vec![p])? {
+            Resolved::Type(entry) => (entry.factory)(params).map_err(|(param, message)| {
+                vec![Problem::new(at.key("params").key(&param), message)]
+            }),
+            Resolved::Import { module, qualname } => Ok(NodeImpl::Python(PythonNode::new(
+                module,
+                qualname,
+                params.clone(),
+            ))),
+        }
     }
 
-    fn unknown(&self, node_type: &str, at: &Location) -> Problem {
-        let at = at.key("node_type");
-        if node_type.contains(':') {
-            return Problem::new(
-                at,
-                format!(
-                    "\"{node_type}\" is a Python import path; Python nodes are not supported by this build yet"
-                ),
-            );
+    fn unknown(&self, name: &str, hint: RuntimeHint, at: Location) -> Problem {
+        let python_only = hint == RuntimeHint::Python;
+        let mut known: Vec<&str> = self.python.keys().map(String::as_str).collect();
+        if !python_only {
+            known.extend(self.rust.iter().map(|t| t.name.as_str()));
         }
-        let mut known: Vec<&str> = self.types.iter().map(|t| t.name.as_str()).collect();
         known.sort_unstable();
-        let help = did_you_mean(node_type, known.iter().copied())
-            .unwrap_or_else(|| format!("known node types: {}", known.join(", ")));
-        Problem::new(at, format!("unknown node type \"{node_type}\"")).with_help(Some(help))
+        known.dedup();
+        let mut help = did_you_mean(name, known.iter().copied()).or_else(|| {
+            let kind = if python_only {
+                "known Python node types"
+            } else {
+                "known node types"
+            };
+            (!known.is_empty()).then(|| format!("{kind}: {}", known.join(", ")))
+        });
+        let python = match &self.python_status {
+            PythonStatus::NotSearched => {
+                python_only.then(|| "Python node types were not looked up".to_owned())
+            }
+            PythonStatus::Unavailable(reason) => {
+                Some(format!("Python node types are unavailable: {reason}"))
+            }
+            PythonStatus::Available(plugins) if plugins.is_empty() => {
+                Some("plugins seen: none".to_owned())
+            }
+            PythonStatus::Available(plugins) => {
+                Some(format!("plugins seen: {}", plugins.join(", ")))
+            }
+        };
+        if let Some(python) = python {
+            help = Some(match help {
+                Some(h) => format!("{h}; {python}"),
+                None => python,
+            });
+        }
+        let what = if python_only {
+            "unknown Python node type"
+        } else {
+            "unknown node type"
+        };
+        Problem::new(at, format!("{what} \"{name}\"")).with_help(help)
     }
+}
+
+enum Resolved<'a> {
+    Type(&'a NodeType),
+    Import { module: &'a str, qualname: &'a str },
 }
 
 #[cfg(test)]
@@ -181,12 +337,12 @@ mod tests {
     fn unknown_type_suggests_the_closest_names() {
         let r = Registry::builtin();
         let at = Location::root().key("nodes").index(0);
-        let problems = r.check("Multipy", &Map::new(), &at);
+        let problems = r.check("Multipy", RuntimeHint::Auto, &Map::new(), &at);
         assert_eq!(
             problems[0].to_string(),
             "nodes[0].node_type: unknown node type \"Multipy\" (did you mean \"Multiply\"?)"
         );
-        let problems = r.check("Zebra", &Map::new(), &at);
+        let problems = r.check("Zebra", RuntimeHint::Auto, &Map::new(), &at);
         assert!(
             problems[0]
                 .help
@@ -200,7 +356,12 @@ mod tests {
     fn factory_rejections_are_located_on_the_parameter() {
         let r = Registry::builtin();
         let at = Location::root().key("nodes").index(3);
-        let problems = r.check("Range", &params(&json!({"stop": 5, "step": 0})), &at);
+        let problems = r.check(
+            "Range",
+            RuntimeHint::Auto,
+            &params(&json!({"stop": 5, "step": 0})),
+            &at,
+        );
         assert_eq!(
             problems[0].to_string(),
             "nodes[3].params.step: must not be 0"

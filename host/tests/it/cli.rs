@@ -295,7 +295,7 @@ fn usage_errors_exit_2_with_an_error_line() {
         (
             &["run", &source, "--python-env", "venv"],
             None,
-            &["--python-env", "not supported"],
+            &["--python-env", "venv is not a virtualenv"],
         ),
         (
             &["run", &source, "--bogus"],

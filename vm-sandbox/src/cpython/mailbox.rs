@@ -1,0 +1,188 @@
+//! The mailbox between host threads and the interpreter thread.
+//!
+//! Host threads never take the interpreter lock: they queue a request here and write one byte
+//! to a socket that the interpreter's event loop watches. On the interpreter thread, the
+//! Python driver calls [`Mailbox::take`] and answers each request with [`Mailbox::reply`]; the
+//! conversions between items and Python objects happen there, under the lock it already holds.
+
+use std::collections::{HashMap, VecDeque};
+use std::io::Write;
+use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyTuple};
+use tokio::sync::oneshot;
+
+use super::convert::{from_py, list_to_py, to_py};
+use crate::backend::{PyFailure, Reply, Request};
+use crate::value::Value;
+
+struct Pending {
+    token: u64,
+    stage: u64,
+    request: Request,
+}
+
+/// The host's half: queue, pending replies, wake-up socket.
+pub struct Shared {
+    queue: Mutex<VecDeque<Pending>>,
+    replies: Mutex<HashMap<u64, oneshot::Sender<Reply>>>,
+    wake: UnixStream,
+    next_token: AtomicU64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Shared {
+    /// A mailbox whose wake-ups go to `wake` (the other end is watched by the event loop).
+    pub fn new(wake: UnixStream) -> Self {
+        Shared {
+            queue: Mutex::default(),
+            replies: Mutex::default(),
+            wake,
+            next_token: AtomicU64::new(1),
+        }
+    }
+
+    /// Queues `request` and wakes the interpreter; the receiver resolves with the reply, or
+    /// errors if the interpreter stops first.
+    pub fn post(&self, stage: u64, request: Request) -> oneshot::Receiver<Reply> {
+        let token = self.next_token.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = oneshot::channel();
+        lock(&self.replies).insert(token, tx);
+        lock(&self.queue).push_back(Pending {
+            token,
+            stage,
+            request,
+        });
+        // One byte is enough: the loop drains the socket and then the whole queue. A full
+        // socket buffer means a wake-up is already pending.
+        let _ = (&self.wake).write(&[1]);
+        rx
+    }
+
+    /// Drops every pending reply, so waiting callers learn that the interpreter stopped.
+    pub fn abandon(&self) {
+        lock(&self.replies).clear();
+        lock(&self.queue).clear();
+    }
+}
+
+/// The interpreter's half, handed to the Python driver.
+#[pyclass(module = "remotemedia_host", frozen)]
+pub struct Mailbox {
+    shared: Arc<Shared>,
+}
+
+impl Mailbox {
+    /// Wraps the shared state for Python.
+    pub fn new(shared: Arc<Shared>) -> Self {
+        Mailbox { shared }
+    }
+}
+
+#[pymethods]
+impl Mailbox {
+    /// Every queued request as `(token, op, stage, payload)`.
+    fn take<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let pending: Vec<Pending> = lock(&self.shared.queue).drain(..).collect();
+        let out = PyList::empty(py);
+        for Pending {
+            token,
+            stage,
+            request,
+        } in pending
+        {
+            let (op, payload): (&str, Bound<'py, PyAny>) = match request {
+                Request::Push(items) => ("push", list_to_py(py, &items)?.into_any()),
+                Request::Pull => ("pull", py.None().into_bound(py)),
+                Request::Close => ("close", py.None().into_bound(py)),
+                Request::Init => ("init", py.None().into_bound(py)),
+                Request::Cleanup => ("cleanup", py.None().into_bound(py)),
+                Request::Shutdown => ("shutdown", py.None().into_bound(py)),
+                Request::Discover { use_cache } => (
+                    "discover",
+                    use_cache.into_pyobject(py)?.to_owned().into_any(),
+                ),
+                Request::Create { nodes, limit } => {
+                    let specs = PyList::empty(py);
+                    for node in nodes {
+                        let params = PyDict::new(py);
+                        for (k, v) in &node.params {
+                            let value = Value::from_json_value(v).map_err(|e| {
+                                pyo3::exceptions::PyValueError::new_err(e.to_string())
+                            })?;
+                            params.set_item(k, to_py(py, &value)?)?;
+                        }
+                        specs.append((node.id, node.module, node.qualname, params))?;
+                    }
+                    (
+                        "create",
+                        PyTuple::new(py, [specs.into_any(), limit.into_pyobject(py)?.into_any()])?
+                            .into_any(),
+                    )
+                }
+            };
+            out.append((token, op, stage, payload))?;
+        }
+        Ok(out)
+    }
+
+    /// Answers request `token`. `kind` is `ack`, `end`, `items` (a list), `json` (a str),
+    /// `counts` (a list of pairs) or `error` (`(node_id, type, message, traceback)`).
+    fn reply(&self, token: u64, kind: &str, payload: &Bound<'_, PyAny>) -> PyResult<()> {
+        let reply = match kind {
+            "ack" => Reply::Ack,
+            "end" => Reply::End,
+            "json" => Reply::Json(payload.extract()?),
+            "counts" => Reply::Counts(payload.extract()?),
+            "error" => {
+                let (node_id, error_type, message, traceback) = payload.extract()?;
+                Reply::Failed(PyFailure {
+                    node_id,
+                    error_type,
+                    message,
+                    traceback,
+                })
+            }
+            "items" => {
+                let converted: Result<Vec<Value>, String> = payload
+                    .cast::<PyList>()?
+                    .iter()
+                    .map(|item| from_py(&item))
+                    .collect();
+                match converted {
+                    Ok(items) => Reply::Items(items),
+                    Err(message) => Reply::Failed(PyFailure::host(None, "TypeError", message)),
+                }
+            }
+            other => {
+                return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                    "unknown reply kind {other:?}"
+                )));
+            }
+        };
+        if let Some(tx) = lock(&self.shared.replies).remove(&token) {
+            // The caller may have given up (a cancelled run); its answer is not needed.
+            let _ = tx.send(reply);
+        }
+        Ok(())
+    }
+
+    /// Logs a Python log record through the host's log, tagged with the node that logged.
+    #[pyo3(signature = (level, logger, node_id, message))]
+    #[allow(clippy::unused_self)] // a method, so Python reaches it through the mailbox it has
+    fn log(&self, level: u32, logger: &str, node_id: Option<&str>, message: &str) {
+        let node = node_id.unwrap_or("-");
+        match level {
+            0..=10 => tracing::debug!(target: "python", node, logger, "{message}"),
+            11..=20 => tracing::info!(target: "python", node, logger, "{message}"),
+            21..=30 => tracing::warn!(target: "python", node, logger, "{message}"),
+            _ => tracing::error!(target: "python", node, logger, "{message}"),
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! Embedded CPython: one interpreter per process, on a dedicated thread running an asyncio loop.
+//!
+//! CPython 3.11 has one interpreter lock per process and PyO3 supports no sub-interpreters, so
+//! every pipeline's Python stages share this thread (each gets its own node instances). Host
+//! threads only post requests ([`mailbox`]); the interpreter lock is taken on this thread alone,
+//! so tokio's workers never wait for it, and Python blocks only inside its own event loop.
+
+mod convert;
+mod mailbox;
+
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use self::mailbox::{Mailbox, Shared};
+use crate::backend::{Backend, BoxFuture, Reply, Request};
+use crate::env::PythonEnv;
+use crate::error::SandboxError;
+
+/// `major.minor` of the Python this crate was built against.
+pub const LINKED_VERSION: &str = env!("REMOTEMEDIA_PYTHON_VERSION");
+
+/// The running interpreter thread.
+pub struct CPython {
+    shared: Arc<Shared>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    description: String,
+    next_stage: AtomicU64,
+}
+
+static RUNNING: Mutex<Option<(PythonEnv, Arc<CPython>)>> = Mutex::new(None);
+
+impl CPython {
+    /// Starts the interpreter thread with `env` on `sys.path`, or returns the one already
+    /// running. Blocks until Python is ready (the SDK imported, the loop built).
+    ///
+    /// # Errors
+    /// The interpreter runs already with another environment; the SDK cannot be imported.
+    pub fn start(env: &PythonEnv) -> Result<Arc<CPython>, SandboxError> {
+        let mut running = RUNNING.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((running_env, python)) = running.as_ref() {
+            return if running_env == env {
+                Ok(Arc::clone(python))
+            } else {
+                Err(SandboxError::Start(
+                    "Python runs already, with another environment".into(),
+                ))
+            };
+        }
+        let python = Arc::new(Self::spawn(env.clone())?);
+        *running = Some((env.clone(), Arc::clone(&python)));
+        Ok(python)
+    }
+
+    fn spawn(env: PythonEnv) -> Result<CPython, SandboxError> {
+        let io = |e: std::io::Error| {
+            SandboxError::Start(format!("cannot create the wake-up socket: {e}"))
+        };
+        let (host_end, loop_end) = UnixStream::pair().map_err(io)?;
+        host_end.set_nonblocking(true).map_err(io)?;
+        let shared = Arc::new(Shared::new(host_end));
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<String, String>>();
+        let thread_shared = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name("remotemedia-python".into())
+            .spawn(move || {
+                Python::initialize();
+                let outcome = Python::attach(|py| -> PyResult<()> {
+                    prepare_path(py, &env)?;
+                    let runtime = py.import("remotemedia._runtime")?;
+                    let mailbox = Bound::new(py, Mailbox::new(Arc::clone(&thread_shared)))?;
+                    let driver = runtime
+                        .getattr("Driver")?
+                        .call1((mailbox, loop_end.as_raw_fd()))?;
+                    let version: String = py.import("sys")?.getattr("version")?.extract()?;
+                    let first_line = version.lines().next().unwrap_or_default().to_owned();
+                    let _ = ready_tx.send(Ok(format!("CPython {first_line}")));
+                    driver.call_method0("run")?;
+                    Ok(())
+                });
+                if let Err(error) = outcome {
+                    let text = Python::attach(|py| describe_error(py, &error));
+                    if ready_tx.send(Err(text.clone())).is_err() {
+                        tracing::error!("the Python interpreter thread failed: {text}");
+                    }
+                }
+                thread_shared.abandon();
+            })
+            .map_err(|e| {
+                SandboxError::Start(format!("cannot start the interpreter thread: {e}"))
+            })?;
+        match ready_rx.recv() {
+            Ok(Ok(description)) => Ok(CPython {
+                shared,
+                thread: Mutex::new(Some(thread)),
+                description,
+                next_stage: AtomicU64::new(1),
+            }),
+            Ok(Err(text)) => {
+                let _ = thread.join();
+                Err(SandboxError::Start(
+                    if text.contains("No module named 'remotemedia") {
+                        format!(
+                            "{text}: the remotemedia SDK is not installed in the selected Python environment (pip install remotemedia there, or pick the environment with --python-env)"
+                        )
+                    } else {
+                        text
+                    },
+                ))
+            }
+            Err(_) => Err(SandboxError::Start(
+                "the interpreter thread ended during start-up".into(),
+            )),
+        }
+    }
+
+    /// Stops the event loop and joins the thread. Stages still running get no more answers.
+    pub fn shutdown(&self) {
+        let thread = self
+            .thread
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(thread) = thread {
+            drop(self.shared.post(0, Request::Shutdown));
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Backend for CPython {
+    fn call(
+        &self,
+        stage: u64,
+        request: Request,
+    ) -> BoxFuture<'static, Result<Reply, SandboxError>> {
+        let reply = self.shared.post(stage, request);
+        Box::pin(async move { reply.await.map_err(|_| SandboxError::Stopped) })
+    }
+
+    fn new_stage_id(&self) -> u64 {
+        self.next_stage.fetch_add(1, Ordering::Relaxed)
+    }
+
+    fn describe(&self) -> String {
+        self.description.clone()
+    }
+}
+
+/// Puts the environment's site-packages on `sys.path` as a virtualenv's own `python` would:
+/// after `PYTHONPATH` and the standard library, `.pth` files processed, the base
+/// interpreter's site-packages removed unless the virtualenv includes them.
+fn prepare_path(py: Python<'_>, env: &PythonEnv) -> PyResult<()> {
+    let vars = PyDict::new(py);
+    vars.set_item(
+        "site_packages",
+        env.site_packages.as_ref().map(|p| p.display().to_string()),
+    )?;
+    vars.set_item("system_site", env.system_site_packages)?;
+    py.run(
+        c"import site, sys
+if not system_site:
+    base = set(site.getsitepackages()) | {site.getusersitepackages()}
+    sys.path[:] = [p for p in sys.path if p not in base]
+if site_packages is not None:
+    site.addsitedir(site_packages)
+",
+        Some(&vars),
+        None,
+    )
+}
+
+fn describe_error(py: Python<'_>, error: &PyErr) -> String {
+    let tb = error
+        .traceback(py)
+        .and_then(|tb| tb.format().ok())
+        .unwrap_or_default();
+    let value = error.value(py).to_string();
+    let ty = error
+        .get_type(py)
+        .name()
+        .map_or_else(|_| "Exception".into(), |n| n.to_string());
+    if tb.is_empty() {
+        format!("{ty}: {value}")
+    } else {
+        format!("{ty}: {value}\n{tb}")
+    }
+}
