@@ -58,6 +58,7 @@ test: setup lint ## lint, then every test
 .PHONY: bench
 bench: setup ## per-hop cost and memory against the pure-Python reference
 	$(VENV)/bin/python bench/host_hops.py --host $(VENV_HOST)
+	$(VENV)/bin/python bench/python_hops.py --host $(VENV_HOST) --venv $(VENV)
 
 .PHONY: fmt
 fmt: ## format the code

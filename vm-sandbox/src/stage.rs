@@ -1,5 +1,6 @@
 //! The executor's handle on one Python stage.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use crate::backend::{Backend, NodeSpec, PyFailure, Reply, Request};
@@ -47,6 +48,24 @@ impl Stage {
             Reply::Ack => Ok(true),
             Reply::End => Ok(false),
             other => Err(unexpected(&other)),
+        }
+    }
+
+    /// Posts input items now and returns the answer to come, so that a caller can keep
+    /// several pushes in flight (the interpreter then takes several morsels per wake-up). The
+    /// answer resolves `true` while the stage takes input, `false` once it takes no more; the
+    /// stage delays its answers while it is full, which bounds what is in flight.
+    pub fn push_now(
+        &self,
+        items: Vec<Value>,
+    ) -> impl Future<Output = Result<bool, SandboxError>> + Send + 'static {
+        let reply = self.backend.call(self.id, Request::Push(items));
+        async move {
+            match reply.await? {
+                Reply::Ack => Ok(true),
+                Reply::End => Ok(false),
+                other => Err(unexpected(&other)),
+            }
         }
     }
 

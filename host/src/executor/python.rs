@@ -6,6 +6,7 @@
 //! while it has room, and stops producing while its outputs are not collected: backpressure
 //! crosses into Python both ways.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use remotemedia_vm_sandbox::{Backend, NodeSpec, SandboxError, Stage};
@@ -13,6 +14,9 @@ use remotemedia_vm_sandbox::{Backend, NodeSpec, SandboxError, Stage};
 use super::segment::Segment;
 use crate::error::{HostError, NodeError, NodeFailure};
 use crate::node::NodeImpl;
+
+/// Pushes a Python stage may have unanswered at once.
+const PUSHES_IN_FLIGHT: usize = 4;
 
 impl Segment {
     /// Runs the segment's Python nodes as one stage: create and initialize them, stream,
@@ -83,16 +87,23 @@ impl Segment {
             .map_err(|e| python_error(names, e))?;
         let mut input = self.input.take();
         let feed = async {
+            // Up to PUSHES_IN_FLIGHT pushes travel at once: each crossing costs a wake-up of the
+            // interpreter thread, and waiting for every answer before the next push made that
+            // wake-up the per-morsel cost.
+            let mut in_flight = VecDeque::new();
             if let Some(input) = &mut input {
                 while let Some(morsel) = input.recv().await.map_err(|_| HostError::Cancelled)? {
-                    if !stage
-                        .push(morsel.items)
-                        .await
-                        .map_err(|e| python_error(names, e))?
+                    in_flight.push_back(stage.push_now(morsel.items));
+                    if in_flight.len() >= PUSHES_IN_FLIGHT
+                        && let Some(oldest) = in_flight.pop_front()
+                        && !oldest.await.map_err(|e| python_error(names, e))?
                     {
                         break; // the stage reads no more input
                     }
                 }
+            }
+            for answer in in_flight {
+                answer.await.map_err(|e| python_error(names, e))?;
             }
             stage.close().await.map_err(|e| python_error(names, e))
         };

@@ -6,9 +6,23 @@ The SDK's public surface: `Node`, the base class of every Python node; `hookspec
 in `remotemedia.discovery`.
 """
 
-from remotemedia.hookspecs import hookimpl, hookspec
+from typing import TYPE_CHECKING, Any
+
 from remotemedia.node import Node
+
+if TYPE_CHECKING:
+    from remotemedia.hookspecs import hookimpl, hookspec
 
 __all__ = ["Node", "__version__", "hookimpl", "hookspec"]
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    # The pluggy markers load on first use: importing pluggy costs ~15 ms, which the host's
+    # interpreter start-up (nodes, the stage driver) does not need to pay.
+    if name in ("hookimpl", "hookspec"):
+        from remotemedia import hookspecs  # noqa: PLC0415 -- lazy on purpose, see above
+
+        return getattr(hookspecs, name)
+    raise AttributeError(f"module 'remotemedia' has no attribute {name!r}")

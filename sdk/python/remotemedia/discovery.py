@@ -19,15 +19,44 @@ import inspect
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
-
-import pluggy
+from typing import TYPE_CHECKING, Any
 
 from remotemedia import discovery_cache
 from remotemedia.node import Node
-from remotemedia.plugins import BUILTIN_PLUGIN, PluginError, load_entry_points, plugin_manager
 
-__all__ = ["Discovery", "NodeTypeInfo", "discover", "main"]
+if TYPE_CHECKING:
+    import pluggy
+
+__all__ = ["Discovery", "NodeTypeInfo", "PluginError", "discover", "main"]
+
+
+@dataclass(frozen=True)
+class PluginError:
+    """A plugin that could not be used; the others still load.
+
+    Attributes:
+        entry_point: The entry point's name (the plugin's name).
+        provider: The distribution that declares the entry point.
+        error: The exception as `"<type>: <message>"`.
+    """
+
+    entry_point: str
+    provider: str
+    error: str
+
+    @classmethod
+    def from_exception(cls, entry_point: str, provider: str, error: BaseException) -> PluginError:
+        """Builds the report of a plugin that raised `error`.
+
+        Args:
+            entry_point: The entry point's name.
+            provider: The distribution that declares it.
+            error: What loading or calling the plugin raised.
+
+        Returns:
+            The report, with the error as `"<type>: <message>"`.
+        """
+        return cls(entry_point, provider, f"{type(error).__name__}: {error}")
 
 
 @dataclass(frozen=True)
@@ -154,6 +183,14 @@ def scan() -> Discovery:
     Returns:
         The discovery.
     """
+    # Plugin loading (pluggy, importlib.metadata: ~30 ms of imports) only when scanning: a
+    # warm start reads the cache and skips it.
+    from remotemedia.plugins import (  # noqa: PLC0415 -- lazy on purpose, see above
+        BUILTIN_PLUGIN,
+        load_entry_points,
+        plugin_manager,
+    )
+
     manager = plugin_manager()
     loaded = load_entry_points(manager)
     providers = {BUILTIN_PLUGIN: BUILTIN_PLUGIN, **loaded.providers}

@@ -9,39 +9,11 @@ from dataclasses import dataclass
 import pluggy
 
 from remotemedia import hookspecs
+from remotemedia.discovery import PluginError
 from remotemedia.hookspecs import PROJECT
 
 BUILTIN_PLUGIN = PROJECT
 """The name the SDK's own plugin (`remotemedia.nodes.plugin`) is registered under."""
-
-
-@dataclass(frozen=True)
-class PluginError:
-    """A plugin that could not be used; the others still load.
-
-    Attributes:
-        entry_point: The entry point's name (the plugin's name).
-        provider: The distribution that declares the entry point.
-        error: The exception as `"<type>: <message>"`.
-    """
-
-    entry_point: str
-    provider: str
-    error: str
-
-    @classmethod
-    def from_exception(cls, entry_point: str, provider: str, error: BaseException) -> PluginError:
-        """Builds the report of a plugin that raised `error`.
-
-        Args:
-            entry_point: The entry point's name.
-            provider: The distribution that declares it.
-            error: What loading or calling the plugin raised.
-
-        Returns:
-            The report, with the error as `"<type>: <message>"`.
-        """
-        return cls(entry_point, provider, f"{type(error).__name__}: {error}")
 
 
 def plugin_manager() -> pluggy.PluginManager:
