@@ -40,6 +40,8 @@ demo: setup ## run the main example
 	$(VENV_HOST) run examples/voice_levels.toml --input examples/levels.jsonl --tagged
 	@echo '--- its graph (mermaid)'
 	$(VENV_HOST) graph examples/voice_levels.toml --format mermaid
+	@echo '--- examples/mixed_python.json: Python nodes of the SDK inside the host, between Rust nodes'
+	$(VENV_HOST) run examples/mixed_python.json --metrics -
 
 .PHONY: lint
 lint: $(VENV)/.sdk-installed ## rustfmt, clippy -D warnings, ruff, mypy

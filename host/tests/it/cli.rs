@@ -20,6 +20,8 @@ const HANG_GUARD: Duration = Duration::from_secs(20);
 fn host(args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_remotemedia-host"))
         .args(args)
+        // These tests are about the built-in nodes: no virtualenv's plugins may join in.
+        .env_remove("VIRTUAL_ENV")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
