@@ -70,7 +70,9 @@ def child_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def host_seconds(host: str, venv: str, doc: dict, work: Path, command: str = "run", **env: str) -> float:
+def host_seconds(
+    host: str, venv: str, doc: dict, work: Path, command: str = "run", **env: str
+) -> float:
     path = work / "manifest.json"
     path.write_text(json.dumps(doc))
     t = time.perf_counter()

@@ -2,6 +2,7 @@
 //! result into an exit status (0 success, 1 node or runtime failure, 2 usage or manifest error,
 //! 130 cancelled).
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -33,6 +34,7 @@ fn init_logging() {
         .unwrap_or(LevelFilter::WARN);
     tracing_subscriber::fmt()
         .with_max_level(level)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .with_target(false)
         .init();

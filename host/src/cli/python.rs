@@ -135,7 +135,7 @@ pub fn load(
 }
 
 /// The Python environment the flags and the process environment select.
-fn select_env(python_env: Option<&Path>) -> Result<PythonEnv, HostError> {
+pub fn select_env(python_env: Option<&Path>) -> Result<PythonEnv, HostError> {
     #[cfg(feature = "cpython")]
     let linked = remotemedia_vm_sandbox::cpython::LINKED_VERSION;
     #[cfg(not(feature = "cpython"))]

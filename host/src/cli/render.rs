@@ -45,7 +45,11 @@ struct NodeEntry<'a> {
 pub fn nodes(json: bool, python_env: Option<&Path>) -> Result<(), HostError> {
     let mut registry = Registry::builtin();
     // Python node types are listed when an environment with the SDK is there; without one,
-    // the built-in types still are, and stderr says why the others are missing.
+    // the built-in types still are, and stderr says why the others are missing. A wrong
+    // --python-env is an error, as for every command.
+    if python_env.is_some() {
+        python::select_env(python_env)?;
+    }
     let python = match Python::start(python_env) {
         Ok(python) => Some(python),
         Err(e) => {

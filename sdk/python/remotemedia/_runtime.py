@@ -291,7 +291,9 @@ class Stage:
                 if inspect.isawaitable(result):
                     await result
             except Exception:  # cleanup must not fail: logged, and the next node is cleaned up
-                logging.getLogger("remotemedia").exception("cleanup of node %s failed", node_id)
+                logging.getLogger("remotemedia").exception(
+                    "cleanup of node %s failed", node_id, extra={"node_id": node_id}
+                )
         return self._node_counts()
 
     def _node_counts(self) -> list[tuple[int, int]]:
@@ -319,7 +321,8 @@ class _HostLogHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            self.host.log(record.levelno, record.name, _current_node(), self.format(record))
+            node_id = getattr(record, "node_id", None) or _current_node()
+            self.host.log(record.levelno, record.name, node_id, self.format(record))
         except Exception:  # noqa: BLE001 -- logging must never break node code
             self.handleError(record)
 

@@ -154,7 +154,8 @@ impl Backend for CPython {
 
 /// Puts the environment's site-packages on `sys.path` as a virtualenv's own `python` would:
 /// after `PYTHONPATH` and the standard library, `.pth` files processed, the base
-/// interpreter's site-packages removed unless the virtualenv includes them.
+/// interpreter's site-packages removed unless the virtualenv includes them. Also leaves
+/// SIGINT to the host and sends `print()` to stderr.
 fn prepare_path(py: Python<'_>, env: &PythonEnv) -> PyResult<()> {
     let vars = PyDict::new(py);
     vars.set_item(
@@ -163,7 +164,13 @@ fn prepare_path(py: Python<'_>, env: &PythonEnv) -> PyResult<()> {
     )?;
     vars.set_item("system_site", env.system_site_packages)?;
     py.run(
-        c"import site, sys
+        c"import signal, site, sys
+# Importing `signal` made Python take SIGINT if nobody had it yet, and it would raise
+# KeyboardInterrupt in this thread, killing the loop before any cleanup: the host owns SIGINT.
+if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+# stdout is the host's data channel: a node's print() goes to stderr with the logs.
+sys.stdout = sys.stderr
 if not system_site:
     base = set(site.getsitepackages()) | {site.getusersitepackages()}
     sys.path[:] = [p for p in sys.path if p not in base]

@@ -1,0 +1,122 @@
+"""Node types from pip-installed plugins: listing, providers, broken and clashing plugins."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness import jsonl, node, run_host, write_manifest
+
+TESTSHAPES = "remotemedia-testshapes"
+NODE_KEYS = {"node_type", "provider", "runtime", "doc"}
+
+
+def listing(env_dir: Path) -> tuple[list[dict[str, Any]], str]:
+    """`nodes --json` in `env_dir`: the parsed array and stderr."""
+    result = run_host(["nodes", "--json"], env_dir=env_dir)
+    assert result.code == 0, result
+    return json.loads(result.stdout), result.stderr
+
+
+def entries(types: list[dict[str, Any]], node_type: str) -> list[dict[str, Any]]:
+    return [entry for entry in types if entry["node_type"] == node_type]
+
+
+@pytest.mark.parametrize(
+    ("node_type", "doc"),
+    [
+        # The first docstring paragraph, its lines joined.
+        ("Scale", "Multiplies each number by a factor, one output per input."),
+        ("KeepEven", "Passes even numbers and drops odd ones (returns None)."),
+        # A class's `node_type` attribute names it, not the class name (Countdown).
+        ("CountDown", "Emits n, n-1, ..., 1 for an input n: zero or more outputs per item."),
+        ("RunningSum", "Streaming: emits the running sum after each input."),
+        ("Ticker", "Streaming source: yields `count` numbers from `start`, pausing between them."),
+    ],
+)
+def test_plugin_types_are_listed_with_provider_runtime_and_doc(
+    shapes_env: Path, node_type: str, doc: str
+) -> None:
+    types, _ = listing(shapes_env)
+    assert entries(types, node_type) == [
+        {"node_type": node_type, "provider": TESTSHAPES, "runtime": "python", "doc": doc}
+    ]
+
+
+def test_class_name_is_not_listed_when_node_type_is_set(shapes_env: Path) -> None:
+    types, _ = listing(shapes_env)
+    assert entries(types, "Countdown") == []
+
+
+@pytest.mark.parametrize("node_type", ["PassThroughNode", "Multiply", "Add"])
+def test_sdk_nodes_are_listed_beside_the_builtin_ones(shapes_env: Path, node_type: str) -> None:
+    types, _ = listing(shapes_env)
+    found = {(e["provider"], e["runtime"]) for e in entries(types, node_type)}
+    assert found == {("builtin", "rust"), ("remotemedia", "python")}
+
+
+def test_listing_holds_only_node_types_and_plugin_errors_go_to_stderr(mixed_env: Path) -> None:
+    types, stderr = listing(mixed_env)
+    assert types, "no node types listed"
+    assert all(set(entry) == NODE_KEYS for entry in types), types
+    assert not any("broken" in json.dumps(entry) for entry in types)
+    assert 'plugin "broken"' in stderr
+    assert "ImportError: remotemedia_brokenplugin needs a library that is not installed" in stderr
+    assert {e["provider"] for e in entries(types, "Negate")} == {"remotemedia-otherplugin"}
+
+
+def test_broken_plugin_is_reported_and_others_load(mixed_env: Path, tmp_path: Path) -> None:
+    manifest = write_manifest(
+        tmp_path, [node("scale", "Scale", factor=3), node("negate", "Negate")]
+    )
+    result = run_host(
+        ["run", manifest, "--input", "-"], env_dir=mixed_env, input_text=jsonl([1, 2])
+    )
+    assert result.code == 0, result
+    assert result.items() == [-3, -6]
+    problems = [line for line in result.stderr.splitlines() if "broken" in line]
+    assert len(problems) == 1, result
+    assert "remotemedia-brokenplugin" in problems[0]
+    assert "ImportError: remotemedia_brokenplugin needs a library" in problems[0]
+
+
+def test_ambiguous_node_type_names_both_providers(mixed_env: Path, tmp_path: Path) -> None:
+    manifest = write_manifest(tmp_path, [node("count", "CountDown")])
+    result = run_host(["run", manifest, "--input", "-"], env_dir=mixed_env, input_text=jsonl([2]))
+    assert result.code == 2, result
+    assert result.stdout == ""
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, result
+    assert 'nodes[0].node_type: node type "CountDown" is ambiguous' in result.stderr
+    assert "remotemedia-testshapes" in result.stderr
+    assert "remotemedia-otherplugin" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("node_type", "suggestion"),
+    [
+        ("RunningSun", 'did you mean "RunningSum"?'),
+        ("scale", 'did you mean "Scale"'),
+        ("TickerNode", '"Ticker"'),
+    ],
+)
+def test_unknown_node_type_suggests_close_names_and_lists_plugins(
+    shapes_env: Path, tmp_path: Path, node_type: str, suggestion: str
+) -> None:
+    manifest = write_manifest(tmp_path, [node("n", node_type)])
+    result = run_host(["run", manifest, "--input", "-"], env_dir=shapes_env, input_text="1\n")
+    assert result.code == 2, result
+    assert f'unknown node type "{node_type}"' in result.stderr
+    assert suggestion in result.stderr
+    assert "plugins seen: remotemedia, shapes" in result.stderr
+
+
+def test_validate_resolves_plugin_types_without_running(shapes_env: Path, tmp_path: Path) -> None:
+    log = tmp_path / "events.log"
+    manifest = write_manifest(tmp_path, [node("life", "SyncLifecycle", log=str(log))])
+    result = run_host(["validate", manifest], env_dir=shapes_env)
+    assert result.code == 0, result
+    assert not log.exists(), "validate constructed or initialized a Python node"
