@@ -6,11 +6,15 @@ The SDK's public surface: `Node`, the base class of every Python node; `hookspec
 in `remotemedia.discovery`.
 """
 
-from typing import TYPE_CHECKING, Any
+from __future__ import annotations
 
 from remotemedia.node import Node
 
+# typing costs start-up time and is needed for annotations only (mypy reads this name).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from remotemedia.hookspecs import hookimpl, hookspec
 
 __all__ = ["Node", "__version__", "hookimpl", "hookspec"]

@@ -14,17 +14,18 @@ Run `python -m remotemedia.discovery` to print the discovery as JSON.
 
 from __future__ import annotations
 
-import argparse
-import inspect
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from remotemedia import discovery_cache
 from remotemedia.node import Node
 
+# typing costs start-up time and is needed for annotations only (mypy reads this name).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     import pluggy
 
 __all__ = ["Discovery", "NodeTypeInfo", "PluginError", "discover", "main"]
@@ -90,6 +91,8 @@ class NodeTypeInfo:
         """
         # __doc__ of a class is never inherited, so a class without a docstring gets "" rather
         # than the base class's text.
+        import inspect  # noqa: PLC0415 -- scans only; a warm start (the cache) skips it
+
         text = inspect.cleandoc(node_class.__doc__ or "")
         first_paragraph = text.split("\n\n", 1)[0]
         return cls(
@@ -267,6 +270,8 @@ def main(argv: list[str] | None = None) -> int:
     Returns:
         The exit status: 0.
     """
+    import argparse  # noqa: PLC0415 -- the command line only; the host imports this module
+
     parser = argparse.ArgumentParser(
         prog="python -m remotemedia.discovery", description=main.__doc__
     )

@@ -15,14 +15,16 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import logging
 import os
 import sys
-import tempfile
 from pathlib import Path
-from typing import Any
 
 from remotemedia import __version__
+
+# typing costs start-up time and is needed for annotations only (mypy reads this name).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 FORMAT = 1
 """The layout of the cache file; a file of another format is ignored."""
@@ -30,7 +32,12 @@ FORMAT = 1
 Fingerprint = list[tuple[str, int]]
 """`(directory, st_mtime_ns)` for every existing directory on `sys.path`, in order."""
 
-logger = logging.getLogger(__name__)
+
+def _debug(message: str, *args: object) -> None:
+    # logging loads only when there is something to say: a warm start pays nothing for it.
+    import logging  # noqa: PLC0415 -- see above
+
+    logging.getLogger(__name__).debug(message, *args)
 
 
 def default_dir() -> Path:
@@ -100,7 +107,7 @@ def read(path: Path, current: Fingerprint) -> Any | None:
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as error:  # UnicodeDecodeError is a ValueError
-        logger.debug("ignoring unreadable discovery cache %s: %s", path, error)
+        _debug("ignoring unreadable discovery cache %s: %s", path, error)
         return None
     if not isinstance(stored, dict) or stored.get("format") != FORMAT:
         return None
@@ -133,15 +140,17 @@ def write(path: Path, current: Fingerprint, payload: Any) -> None:
     }
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        import tempfile  # noqa: PLC0415 -- writes happen after a scan only, never when warm
+
         fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f"{path.name}.", suffix=".tmp")
     except OSError as error:
-        logger.debug("cannot write discovery cache %s: %s", path, error)
+        _debug("cannot write discovery cache %s: %s", path, error)
         return
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(document, handle)
         os.replace(temp, path)
     except OSError as error:
-        logger.debug("cannot write discovery cache %s: %s", path, error)
+        _debug("cannot write discovery cache %s: %s", path, error)
         with contextlib.suppress(OSError):
             os.unlink(temp)

@@ -1,0 +1,248 @@
+"""Stages with asynchronous nodes: a chain of async generators on the interpreter's loop.
+
+Each node shape of DESIGN §5 gets a wrapper; consecutive plain sync nodes share one, so a hop
+between them is a Python call. ``push`` feeds the chain (acknowledged while it holds fewer
+than ``limit`` items), ``pull`` is answered as soon as the chain has produced something and
+given the loop a turn: one answer carries what a morsel produced, and no output waits for more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from remotemedia._calls import Counts, NodeRaised, call_lifecycle, failure, kind
+
+
+async def _sync_run(
+    ids: list[str], nodes: list[Any], first: int, counts: Counts, upstream: AsyncIterator[Any]
+) -> AsyncIterator[Any]:
+    """Consecutive plain synchronous nodes: one loop, a call per hop, None drops the item."""
+    procs = [n.process for n in nodes]
+    seen, made = counts.seen, counts.made
+    k = len(procs)
+    async for item in upstream:
+        i = 0
+        try:
+            while i < k:
+                seen[first + i] += 1
+                item = procs[i](item)
+                if item is None:
+                    break
+                made[first + i] += 1
+                i += 1
+        except Exception as e:
+            raise NodeRaised(ids[i], e) from e
+        if item is not None:
+            yield item
+
+
+async def _generator(
+    node_id: str, node: Any, at: int, counts: Counts, upstream: AsyncIterator[Any]
+) -> AsyncIterator[Any]:
+    process = node.process
+    async for item in upstream:
+        counts.seen[at] += 1
+        try:
+            outputs = list(process(item))
+        except Exception as e:
+            raise NodeRaised(node_id, e) from e
+        for out in outputs:
+            counts.made[at] += 1
+            yield out
+
+
+async def _awaited(
+    node_id: str, node: Any, at: int, counts: Counts, upstream: AsyncIterator[Any]
+) -> AsyncIterator[Any]:
+    process = node.process
+    async for item in upstream:
+        counts.seen[at] += 1
+        try:
+            out = await process(item)
+        except Exception as e:
+            raise NodeRaised(node_id, e) from e
+        if out is not None:
+            counts.made[at] += 1
+            yield out
+
+
+async def _streaming(
+    node_id: str, node: Any, at: int, counts: Counts, upstream: AsyncIterator[Any]
+) -> AsyncIterator[Any]:
+    async def counted() -> AsyncIterator[Any]:
+        async for item in upstream:
+            counts.seen[at] += 1
+            yield item
+
+    try:
+        async for out in node.process(counted()):
+            counts.made[at] += 1
+            yield out
+    except NodeRaised:
+        raise  # an upstream node's error passing through this node's input stream
+    except Exception as e:
+        raise NodeRaised(node_id, e) from e
+
+
+_WRAPPERS: dict[str, Callable[..., AsyncIterator[Any]]] = {
+    "generator": _generator,
+    "async": _awaited,
+    "stream": _streaming,
+}
+
+
+class AsyncStage:
+    """A stage with async or streaming nodes: an async-generator chain on the event loop."""
+
+    def __init__(self, driver: Any, ids: list[str], nodes: list[Any], limit: int) -> None:
+        self.driver, self.ids, self.nodes, self.limit = driver, ids, nodes, max(limit, 1)
+        self.kinds = [kind(n) for n in nodes]
+        self.counts = Counts(len(nodes))
+        self.feed: collections.deque[list[Any]] = collections.deque()
+        self.fed = 0  # items in the feed, not yet taken by the first node
+        self.closed = False
+        self.out: list[Any] = []
+        self.done = False
+        self.error: BaseException | None = None
+        self.initialized: list[Any] = []
+        self.task: asyncio.Task[None] | None = None
+        self._wake_feed: asyncio.Future[None] | None = None
+        self._wake_space: asyncio.Future[None] | None = None
+        self._pending_pull: int | None = None
+        self._pending_pushes: list[int] = []
+        self._flush_scheduled = False
+
+    async def initialize(self) -> None:
+        for node_id, node in zip(self.ids, self.nodes, strict=True):
+            try:
+                result = call_lifecycle(node, "initialize")
+                if hasattr(result, "__await__"):
+                    await result
+            except Exception as e:
+                raise NodeRaised(node_id, e) from e
+            self.initialized.append(node)
+        self.task = self.driver.loop.create_task(self._run())
+
+    def _chain(self) -> AsyncIterator[Any]:
+        stream = self._feed_items()
+        i = 0
+        while i < len(self.nodes):
+            if self.kinds[i] == "sync":
+                j = i
+                while j < len(self.nodes) and self.kinds[j] == "sync":
+                    j += 1
+                stream = _sync_run(self.ids[i:j], self.nodes[i:j], i, self.counts, stream)
+                i = j
+            else:
+                stream = _WRAPPERS[self.kinds[i]](
+                    self.ids[i], self.nodes[i], i, self.counts, stream
+                )
+                i += 1
+        return stream
+
+    async def _feed_items(self) -> AsyncIterator[Any]:
+        while True:
+            while self.feed:
+                batch = self.feed.popleft()
+                self.fed -= len(batch)
+                self._ack_pushes()
+                for item in batch:
+                    yield item
+            if self.closed:
+                return
+            self._wake_feed = self.driver.loop.create_future()
+            await self._wake_feed
+
+    async def _run(self) -> None:
+        try:
+            async for out in self._chain():
+                self.out.append(out)
+                self._schedule_flush()
+                if len(self.out) >= self.limit:
+                    self._wake_space = self.driver.loop.create_future()
+                    await self._wake_space
+        except BaseException as e:  # noqa: BLE001 -- reported to the host, including cancellation
+            self.error = e
+        finally:
+            self.done = True
+            self._schedule_flush()
+
+    def push(self, token: int, items: list[Any]) -> None:
+        if self.done:
+            self.driver.host.reply(
+                token, "end", None
+            )  # takes no more input; the host stops feeding
+            return
+        self.feed.append(items)
+        self.fed += len(items)
+        _wake(self._wake_feed)
+        self._pending_pushes.append(token)
+        self._ack_pushes()
+
+    def _ack_pushes(self) -> None:
+        # A push is acknowledged while the feed is under the limit: the host then sends more.
+        if self.fed < self.limit or self.done:
+            answer = "end" if self.done else "ack"
+            for token in self._pending_pushes:
+                self.driver.host.reply(token, answer, None)
+            self._pending_pushes.clear()
+
+    def close(self) -> None:
+        self.closed = True
+        _wake(self._wake_feed)
+
+    def pull(self, token: int) -> None:
+        self._pending_pull = token
+        self._flush()
+
+    def _schedule_flush(self) -> None:
+        # Answer after the chain gives the loop a turn, so one answer carries everything a
+        # morsel produced, and no ready item waits for more.
+        if self._pending_pull is not None and not self._flush_scheduled:
+            self._flush_scheduled = True
+            self.driver.loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        token = self._pending_pull
+        if token is None:
+            return
+        if self.out:
+            out, self.out = self.out, []
+            self._pending_pull = None
+            _wake(self._wake_space)
+            self.driver.host.reply(token, "items", out)
+        elif self.done:
+            self._pending_pull = None
+            self._ack_pushes()
+            if self.error is None:
+                self.driver.host.reply(token, "end", None)
+            else:
+                self.driver.host.reply(token, "error", failure(self.error, self.ids[-1]))
+
+    async def cleanup(self) -> list[tuple[int, int]]:
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+            await asyncio.gather(self.task, return_exceptions=True)
+        for node_id, node in zip(self.ids, self.initialized, strict=False):
+            try:
+                result = call_lifecycle(node, "cleanup")
+                if hasattr(result, "__await__"):
+                    await result
+            except Exception:  # cleanup must not fail: logged, and the next node is cleaned up
+                logging.getLogger("remotemedia").exception(
+                    "cleanup of node %s failed", node_id, extra={"node_id": node_id}
+                )
+        return self._node_counts()
+
+    def _node_counts(self) -> list[tuple[int, int]]:
+        return self.counts.pairs()
+
+
+def _wake(future: asyncio.Future[None] | None) -> None:
+    if future is not None and not future.done():
+        future.set_result(None)

@@ -1,0 +1,93 @@
+"""What the host's stages share: calling into node code and reporting what it raised.
+
+Kept free of heavy imports (no asyncio, no inspect): the interpreter's start-up pays for
+every module imported here.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+# typing costs start-up time and is needed for annotations only (mypy reads this name).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+# Code flags of generator, coroutine and async generator functions (CPython's `inspect`
+# reads the same bits; importing `inspect` would cost start-up time).
+_CO_GENERATOR = 0x20
+_CO_COROUTINE = 0x80
+_CO_ASYNC_GENERATOR = 0x200
+
+
+class NodeRaised(Exception):
+    """An exception raised by node code, with the id of the node that raised it."""
+
+    def __init__(self, node_id: str, error: BaseException) -> None:
+        super().__init__(node_id, error)
+        self.node_id = node_id
+        self.error = error
+
+
+def failure(error: BaseException, node_id: str | None = None) -> tuple[str | None, str, str, str]:
+    """The host's report of an exception: (node id, type name, message, traceback)."""
+    import traceback  # noqa: PLC0415 -- only when something failed
+
+    if isinstance(error, NodeRaised):
+        node_id, error = error.node_id, error.error
+    trace = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    return (node_id, type(error).__name__, str(error), trace)
+
+
+def _flags(method: Any) -> int:
+    function = getattr(method, "__func__", method)
+    code = getattr(function, "__code__", None)
+    return code.co_flags if code is not None else 0
+
+
+def kind(node: Any) -> str:
+    """The shape of a node's `process`: "sync", "generator", "async" or "stream"."""
+    process = getattr(node, "process", None)
+    if process is None:
+        raise TypeError(f"{type(node).__name__} has no process() method")
+    flags = _flags(process)
+    if flags & _CO_ASYNC_GENERATOR:
+        return "stream"
+    if flags & _CO_COROUTINE:
+        return "async"
+    if flags & _CO_GENERATOR:
+        return "generator"
+    return "sync"
+
+
+def has_async_lifecycle(node: Any) -> bool:
+    """Whether `initialize` or `cleanup` is `async def`."""
+    return any(
+        _flags(getattr(node, name, None)) & _CO_COROUTINE for name in ("initialize", "cleanup")
+    )
+
+
+def call_lifecycle(node: Any, name: str) -> Any:
+    """Calls `initialize` or `cleanup` if the node has it; returns what it returned."""
+    method = getattr(node, name, None)
+    return method() if method is not None else None
+
+
+def load_class(module: str, qualname: str) -> Any:
+    """The class `qualname` of `module`, importing the module."""
+    target: Any = importlib.import_module(module)
+    for part in qualname.split("."):
+        target = getattr(target, part)
+    return target
+
+
+class Counts:
+    """Items in and out of each node of a stage, kept cheaply."""
+
+    def __init__(self, n: int) -> None:
+        self.seen = [0] * n  # items that reached node i
+        self.made = [0] * n  # items node i emitted
+
+    def pairs(self) -> list[tuple[int, int]]:
+        """(in, out) of each node."""
+        return list(zip(self.seen, self.made, strict=True))
