@@ -10,3 +10,10 @@ class Inc(Node):
 
     def process(self, data: int) -> int:
         return data + 1
+
+
+class AsyncInc(Node):
+    """Adds one, as an `async def` node (drives the host's async stage)."""
+
+    async def process(self, data: int) -> int:
+        return data + 1

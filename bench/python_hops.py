@@ -1,7 +1,8 @@
 """Per-hop cost of Python nodes driven by the host, against the pure-Python reference chain.
 
 Method (as in host_hops.py): the same N items through 1 and through 11 `Inc` nodes
-(bench/hopnodes.py, `data + 1`), per hop = (t11 - t1) / (10 N), best of R runs.
+(bench/hopnodes.py, `data + 1`), per hop = (t11 - t1) / (10 N), best of R runs; then the
+same with `AsyncInc` (`async def process`), which the host runs on its asyncio path.
 - host: `remotemedia-host run` on `Range(N) -> hopnodes:Inc x k` (the Inc nodes form one Python
   stage), outputs to /dev/null; process start, interpreter start, the source and the output
   cancel out between t1 and t11.
@@ -26,11 +27,12 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
+from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
-from hopnodes import Inc  # noqa: E402 -- the bench folder is put on the path just above
+from hopnodes import AsyncInc, Inc  # noqa: E402 -- the bench folder is put on the path above
 
 
 async def source(items: Iterable[int]) -> AsyncIterator[int]:
@@ -45,15 +47,22 @@ async def stage(node: Inc, upstream: AsyncIterator[int]) -> AsyncIterator[int]:
             yield y
 
 
-async def run_chain(nodes: list[Inc], items: Iterable[int]) -> list[int]:
+async def awaiting_stage(node: AsyncInc, upstream: AsyncIterator[int]) -> AsyncIterator[int]:
+    async for x in upstream:
+        y = await node.process(x)
+        if y is not None:
+            yield y
+
+
+async def run_chain(nodes: list[Any], items: Iterable[int]) -> list[int]:
     s = source(items)
     for n in nodes:
-        s = stage(n, s)
+        s = awaiting_stage(n, s) if isinstance(n, AsyncInc) else stage(n, s)
     return [x async for x in s]
 
 
-def python_seconds(n_items: int, n_nodes: int, repeat: int) -> float:
-    nodes = [Inc(name=f"inc{i}") for i in range(n_nodes)]
+def python_seconds(n_items: int, n_nodes: int, repeat: int, node_class: type = Inc) -> float:
+    nodes = [node_class(name=f"inc{i}") for i in range(n_nodes)]
     best = float("inf")
     for _ in range(repeat):
         t = time.perf_counter()
@@ -85,9 +94,9 @@ def host_seconds(
     return time.perf_counter() - t
 
 
-def chain(n_items: int, n_nodes: int) -> dict:
+def chain(n_items: int, n_nodes: int, node_type: str = "hopnodes:Inc") -> dict:
     nodes = [{"id": "src", "node_type": "Range", "params": {"stop": n_items}}]
-    nodes += [{"id": f"inc{i}", "node_type": "hopnodes:Inc"} for i in range(n_nodes)]
+    nodes += [{"id": f"inc{i}", "node_type": node_type} for i in range(n_nodes)]
     return {"version": "v1", "nodes": nodes}
 
 
@@ -116,6 +125,16 @@ def main() -> None:
             f"   (1 node {p1 * 1e3:.0f} ms, 11 nodes {p11 * 1e3:.0f} ms)"
         )
         print(f"host hop / pure-Python hop: {host_hop / py_hop:.2f}   (target: at most 1.5)")
+        a_doc = [chain(n, k, "hopnodes:AsyncInc") for k in (1, 11)]
+        a1 = min(host_seconds(args.host, args.venv, a_doc[0], work) for _ in range(r))
+        a11 = min(host_seconds(args.host, args.venv, a_doc[1], work) for _ in range(r))
+        q1, q11 = python_seconds(n, 1, r, AsyncInc), python_seconds(n, 11, r, AsyncInc)
+        async_hop = (a11 - a1) / (10 * n) * 1e9
+        py_async_hop = (q11 - q1) / (10 * n) * 1e9
+        print(
+            f"async def node: host-driven hop {async_hop:.1f} ns, pure-Python chain hop "
+            f"{py_async_hop:.1f} ns, ratio {async_hop / py_async_hop:.2f}"
+        )
         print(f"host throughput, Range -> 1 Python node -> stdout: {n / h1:,.0f} items/s")
 
         py_doc = {"version": "v1", "nodes": [{"id": "p", "node_type": "hopnodes:Inc"}]}

@@ -44,30 +44,40 @@ async def _generator(
     node_id: str, node: Any, at: int, counts: Counts, upstream: AsyncIterator[Any]
 ) -> AsyncIterator[Any]:
     process = node.process
-    async for item in upstream:
-        counts.seen[at] += 1
-        try:
-            outputs = list(process(item))
-        except Exception as e:
-            raise NodeRaised(node_id, e) from e
-        for out in outputs:
-            counts.made[at] += 1
-            yield out
+    n_in = n_out = 0  # local counts, stored when the generator ends: cheaper per item
+    try:
+        async for item in upstream:
+            n_in += 1
+            try:
+                outputs = list(process(item))
+            except Exception as e:
+                raise NodeRaised(node_id, e) from e
+            for out in outputs:
+                n_out += 1
+                yield out
+    finally:
+        counts.seen[at] += n_in
+        counts.made[at] += n_out
 
 
 async def _awaited(
     node_id: str, node: Any, at: int, counts: Counts, upstream: AsyncIterator[Any]
 ) -> AsyncIterator[Any]:
     process = node.process
-    async for item in upstream:
-        counts.seen[at] += 1
-        try:
-            out = await process(item)
-        except Exception as e:
-            raise NodeRaised(node_id, e) from e
-        if out is not None:
-            counts.made[at] += 1
-            yield out
+    n_in = n_out = 0  # as in _generator
+    try:
+        async for item in upstream:
+            n_in += 1
+            try:
+                out = await process(item)
+            except Exception as e:
+                raise NodeRaised(node_id, e) from e
+            if out is not None:
+                n_out += 1
+                yield out
+    finally:
+        counts.seen[at] += n_in
+        counts.made[at] += n_out
 
 
 async def _streaming(
