@@ -9,6 +9,7 @@
 //! - [`graph`]: the DAG, topological order, cycles.
 //! - [`node`]: the node traits, the registry of node types, the built-in nodes.
 //! - [`pipeline`]: a validated manifest with its nodes built.
+//! - [`python`]: starting the interpreter when a pipeline needs it.
 //! - [`channel`]: the bounded, item-counted queue between tasks.
 //! - [`executor`]: segments, tasks, runs, reports.
 //! - [`value`]: the items that flow.
@@ -23,6 +24,7 @@ pub mod graph;
 pub mod manifest;
 pub mod node;
 pub mod pipeline;
+pub mod python;
 pub use remotemedia_vm_sandbox::value;
 
 pub use error::{HostError, NodeError, NodeFailure};

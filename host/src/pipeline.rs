@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use remotemedia_vm_sandbox::Backend;
+use remotemedia_vm_sandbox::{Backend, LiveNode};
 
 use serde_json::Value as Json;
 
@@ -109,6 +109,29 @@ impl Pipeline {
     /// Each node's role, in manifest order.
     pub fn roles(&self) -> &[Role] {
         &self.roles
+    }
+
+    /// Makes the Python node `id` use `live`, an object the caller made, instead of
+    /// constructing one (the native module's in-process runs).
+    ///
+    /// # Errors
+    /// No such node, or it is not a Python node (a built-in Rust node answered to its type).
+    pub fn set_live_node(&mut self, id: &str, live: LiveNode) -> Result<()> {
+        let index = self
+            .manifest
+            .nodes
+            .iter()
+            .position(|n| n.id == id)
+            .ok_or_else(|| HostError::Usage(format!("no node \"{id}\" in the pipeline")))?;
+        match &mut self.nodes[index] {
+            NodeImpl::Python(node) => {
+                node.live = Some(live);
+                Ok(())
+            }
+            _ => Err(HostError::Usage(format!(
+                "node \"{id}\" is not a Python node"
+            ))),
+        }
     }
 
     /// Whether any node runs in Python.

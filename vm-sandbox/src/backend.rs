@@ -11,7 +11,25 @@ use crate::value::Value;
 /// A boxed future, as returned by [`Backend::call`].
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// One node of a stage: its id, where its class is, and its constructor parameters.
+/// A node object that already exists in the interpreter (a caller's own instance, handed in by
+/// the native module), opaque to everything but the backend that made it.
+#[derive(Clone)]
+pub struct LiveNode(pub(crate) std::sync::Arc<dyn std::any::Any + Send + Sync>);
+
+impl std::fmt::Debug for LiveNode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LiveNode")
+    }
+}
+
+impl PartialEq for LiveNode {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// One node of a stage: its id, where its class is, and its constructor parameters; or the
+/// live object to use instead of constructing one.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NodeSpec {
     /// Node id from the manifest (passed to the constructor as `name`).
@@ -22,6 +40,8 @@ pub struct NodeSpec {
     pub qualname: String,
     /// Keyword arguments of the constructor.
     pub params: Map<String, Json>,
+    /// An existing node object to use as is (no import, no constructor).
+    pub live: Option<LiveNode>,
 }
 
 /// What the host asks of an interpreter.

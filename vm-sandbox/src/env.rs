@@ -15,6 +15,11 @@ pub struct PythonEnv {
     /// Whether the base interpreter's own site-packages stay visible (`pyvenv.cfg`'s
     /// `include-system-site-packages`, or no virtualenv at all).
     pub system_site_packages: bool,
+    /// Whether the host owns the process (the `remotemedia-host` binary): then the interpreter
+    /// is set up for it (`sys.path`, stdout to stderr, SIGINT left to the host). `false` when
+    /// the host runs inside a Python program (the native module), whose process state is left
+    /// as the program set it.
+    pub owns_process: bool,
 }
 
 impl PythonEnv {
@@ -24,6 +29,18 @@ impl PythonEnv {
             venv: None,
             site_packages: None,
             system_site_packages: true,
+            owns_process: true,
+        }
+    }
+
+    /// The interpreter of the Python program the host runs inside (the native module): its
+    /// `sys.path`, streams and signal handlers stay as they are.
+    pub fn current_program() -> Self {
+        PythonEnv {
+            venv: None,
+            site_packages: None,
+            system_site_packages: true,
+            owns_process: false,
         }
     }
 
@@ -94,6 +111,7 @@ impl PythonEnv {
             site_packages: Some(site_packages),
             system_site_packages: setting("include-system-site-packages")
                 .is_some_and(|v| v == "true"),
+            owns_process: true,
         })
     }
 }

@@ -25,7 +25,7 @@ mod error;
 mod stage;
 pub mod value;
 
-pub use backend::{Backend, BoxFuture, NodeSpec, PyFailure, Reply, Request};
+pub use backend::{Backend, BoxFuture, LiveNode, NodeSpec, PyFailure, Reply, Request};
 pub use env::PythonEnv;
 pub use error::SandboxError;
 pub use stage::Stage;

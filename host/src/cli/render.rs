@@ -7,14 +7,15 @@ use serde::Serialize;
 
 use super::args::GraphFormat;
 use super::print;
-use super::python::{self, Python};
+use super::python;
 use crate::error::HostError;
 use crate::node::{Registry, Role};
 use crate::pipeline::Pipeline;
 
 /// `validate`: every problem, or one line saying what the manifest holds.
 pub fn validate(path: &Path, python_env: Option<&Path>) -> Result<(), HostError> {
-    let (pipeline, _python) = python::load(path, python_env)?;
+    let (pipeline, python) = python::load(path, python_env)?;
+    python.iter().for_each(crate::python::Python::shutdown);
     let m = pipeline.manifest();
     print(&format!(
         "ok: {}: pipeline \"{}\", {}, {}\n",
@@ -50,7 +51,7 @@ pub fn nodes(json: bool, python_env: Option<&Path>) -> Result<(), HostError> {
     if python_env.is_some() {
         python::select_env(python_env)?;
     }
-    let python = match Python::start(python_env) {
+    let python = match python::start(python_env) {
         Ok(python) => Some(python),
         Err(e) => {
             eprintln!("warning: Python node types not listed: {e}");
@@ -59,7 +60,9 @@ pub fn nodes(json: bool, python_env: Option<&Path>) -> Result<(), HostError> {
     };
     if let Some(python) = &python {
         let discovery = python.discover()?;
+        discovery.errors.iter().for_each(python::report);
         registry.add_python(discovery.node_types(), discovery.plugins.clone());
+        python.shutdown();
     }
     let entries: Vec<NodeEntry> = registry
         .iter()
@@ -111,7 +114,8 @@ pub fn nodes(json: bool, python_env: Option<&Path>) -> Result<(), HostError> {
 
 /// `graph`: the manifest's DAG as Graphviz dot or a Mermaid flowchart.
 pub fn graph(path: &Path, format: GraphFormat, python_env: Option<&Path>) -> Result<(), HostError> {
-    let (pipeline, _python) = python::load(path, python_env)?;
+    let (pipeline, python) = python::load(path, python_env)?;
+    python.iter().for_each(crate::python::Python::shutdown);
     print(&render_graph(&pipeline, format))
 }
 

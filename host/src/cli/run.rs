@@ -61,8 +61,10 @@ pub fn run(args: &RunArgs) -> Result<(), HostError> {
         }
         result
     });
-    // Stop the interpreter (running every stage's cleanup first, above) before the runtime.
-    drop(python);
+    // Stop the interpreter (every stage's cleanup ran above) before the runtime.
+    if let Some(python) = python {
+        python.shutdown();
+    }
     result
 }
 

@@ -38,6 +38,7 @@ impl Segment {
                     module: node.module.clone(),
                     qualname: node.qualname.clone(),
                     params: node.params.clone(),
+                    live: node.live.clone(),
                 }),
                 _ => None,
             })

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use remotemedia_vm_sandbox::LiveNode;
 use serde::Deserialize;
 use serde_json::{Map, Value as Json};
 
@@ -18,6 +19,8 @@ pub struct PythonNode {
     pub qualname: String,
     /// Constructor keyword arguments.
     pub params: Map<String, Json>,
+    /// The caller's own node object, used instead of constructing one (the native module).
+    pub live: Option<LiveNode>,
 }
 
 impl PythonNode {
@@ -27,6 +30,7 @@ impl PythonNode {
             module: module.to_owned(),
             qualname: qualname.to_owned(),
             params,
+            live: None,
         }
     }
 }

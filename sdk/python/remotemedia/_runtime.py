@@ -126,9 +126,9 @@ class Driver:
     def _create(self, token: int, stage_id: int, payload: Any) -> None:
         specs, limit = payload
         ids, nodes = [], []
-        for node_id, module, qualname, params in specs:
+        for node_id, module, qualname, params, live in specs:
             try:
-                node = load_class(module, qualname)(name=node_id, **params)
+                node = live if live is not None else load_class(module, qualname)(name=node_id, **params)
                 node._remotemedia_node_id = node_id
                 kind(node)
             except Exception as e:

@@ -118,7 +118,12 @@ impl Mailbox {
                             })?;
                             params.set_item(k, to_py(py, &value)?)?;
                         }
-                        specs.append((node.id, node.module, node.qualname, params))?;
+                        let live = node
+                            .live
+                            .as_ref()
+                            .and_then(|l| l.0.downcast_ref::<Py<PyAny>>())
+                            .map(|object| object.clone_ref(py));
+                        specs.append((node.id, node.module, node.qualname, params, live))?;
                     }
                     (
                         "create",

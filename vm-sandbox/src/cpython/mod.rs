@@ -22,6 +22,11 @@ use crate::backend::{Backend, BoxFuture, Reply, Request};
 use crate::env::PythonEnv;
 use crate::error::SandboxError;
 
+/// Wraps a Python object the caller made (a node instance) for a [`crate::NodeSpec`].
+pub fn live_node(object: Py<PyAny>) -> crate::LiveNode {
+    crate::LiveNode(Arc::new(object))
+}
+
 /// `major.minor` of the Python this crate was built against.
 pub const LINKED_VERSION: &str = env!("REMOTEMEDIA_PYTHON_VERSION");
 
@@ -71,7 +76,9 @@ impl CPython {
             .spawn(move || {
                 Python::initialize();
                 let outcome = Python::attach(|py| -> PyResult<()> {
-                    prepare_path(py, &env)?;
+                    if env.owns_process {
+                        prepare_path(py, &env)?;
+                    }
                     let runtime = py.import("remotemedia._runtime")?;
                     let mailbox = Bound::new(py, Mailbox::new(Arc::clone(&thread_shared)))?;
                     let driver = runtime
