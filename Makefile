@@ -19,13 +19,20 @@ help: ## list the targets
 $(VENV)/bin/python:
 	$(PYO3_PYTHON) -m venv $(VENV)
 
-# The SDK (editable) and the test tools; redone when the SDK's packaging changes.
-$(VENV)/.sdk-installed: $(VENV)/bin/python sdk/pyproject.toml pyproject.toml
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e 'sdk[dev]'
+# The distribution (editable: the SDK from sdk/python, the native module built by maturin)
+# and the test tools; redone when the packaging changes.
+$(VENV)/.installed: $(VENV)/bin/python pyproject.toml sdk/Cargo.toml
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[dev]' maturin
+	touch $@
+
+# The native module again whenever the Rust code changes (cargo makes it quick otherwise).
+RUST_SOURCES := $(shell find host/src vm-sandbox/src sdk/src -name '*.rs') Cargo.lock
+$(VENV)/.native: $(VENV)/.installed $(RUST_SOURCES)
+	$(VENV)/bin/maturin develop --release --quiet
 	touch $@
 
 .PHONY: setup
-setup: $(VENV)/.sdk-installed build ## create .venv with the SDK, and put the host binary in .venv/bin
+setup: $(VENV)/.native build ## create .venv with the SDK and native module, and the host binary in .venv/bin
 
 .PHONY: build
 build: $(VENV)/bin/python ## build the release host binary
@@ -44,12 +51,13 @@ demo: setup ## run the main example
 	$(VENV_HOST) run examples/mixed_python.json --metrics -
 
 .PHONY: lint
-lint: $(VENV)/.sdk-installed ## rustfmt, clippy -D warnings, ruff, mypy
+lint: $(VENV)/.native ## rustfmt, clippy -D warnings, ruff, mypy, stubtest
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	$(VENV)/bin/ruff check sdk tests bench
 	$(VENV)/bin/ruff format --check sdk tests bench
 	$(VENV)/bin/mypy
+	$(VENV)/bin/python -m mypy.stubtest remotemedia_runtime._native
 
 .PHONY: test
 test: setup lint ## lint, then every test

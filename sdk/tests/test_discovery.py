@@ -69,6 +69,13 @@ SDK_TYPES = [
         "remotemedia.nodes.arithmetic",
         "Add",
     ),
+    NodeTypeInfo(
+        "Range",
+        "remotemedia",
+        "Source: emits the integers of range(start, stop, step).",
+        "remotemedia.nodes.range",
+        "Range",
+    ),
 ]
 
 
@@ -79,7 +86,7 @@ def of(discovery: Discovery, provider: str) -> list[NodeTypeInfo]:
 def test_sdk_nodes_are_found_with_provider_remotemedia_and_their_docs() -> None:
     discovery = discover(use_cache=False)
     assert of(discovery, "remotemedia") == SDK_TYPES
-    assert discovery.types[:3] == SDK_TYPES  # the SDK's own come first
+    assert discovery.types[:4] == SDK_TYPES  # the SDK's own come first
     assert discovery.plugins[0] == "remotemedia"
 
 

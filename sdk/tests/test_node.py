@@ -96,6 +96,13 @@ def test_class_docstring_documents_the_four_process_shapes() -> None:
 
 
 def test_package_reexports_the_public_surface() -> None:
-    assert remotemedia.__all__ == ["Node", "__version__", "hookimpl", "hookspec"]
+    assert remotemedia.__all__ == [
+        "Node",
+        "Pipeline",
+        "__version__",
+        "hookimpl",
+        "hookspec",
+        "runtime_available",
+    ]
     assert remotemedia.Node is Node
     assert remotemedia.__version__ == "0.1.0"

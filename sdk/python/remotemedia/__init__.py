@@ -1,9 +1,11 @@
 """remotemedia: streaming media pipelines with nodes in Rust and Python.
 
-The SDK's public surface: `Node`, the base class of every Python node; `hookspec` and
+The SDK's public surface: `Node`, the base class of every Python node; `Pipeline`, which
+builds a pipeline in code and runs it (in the Rust executor in this process, or the Python
+executor); `runtime_available()`, whether the native engine can be imported; `hookspec` and
 `hookimpl`, the pluggy markers a plugin uses to register its node types through the
-`remotemedia_node_types` hook. Ready-made nodes live in `remotemedia.nodes`, plugin discovery
-in `remotemedia.discovery`.
+`remotemedia_node_types` hook. Ready-made nodes live in `remotemedia.nodes`, errors in
+`remotemedia.errors`, plugin discovery in `remotemedia.discovery`.
 """
 
 from __future__ import annotations
@@ -16,17 +18,32 @@ if TYPE_CHECKING:
     from typing import Any
 
     from remotemedia.hookspecs import hookimpl, hookspec
+    from remotemedia.pipeline import Pipeline
 
-__all__ = ["Node", "__version__", "hookimpl", "hookspec"]
+__all__ = ["Node", "Pipeline", "__version__", "hookimpl", "hookspec", "runtime_available"]
 
 __version__ = "0.1.0"
 
 
+def runtime_available() -> bool:
+    """Whether the native engine (`remotemedia_runtime`) can be imported here."""
+    try:
+        import remotemedia_runtime  # noqa: F401, PLC0415 -- the import is the question
+    except ImportError:
+        return False
+    return True
+
+
 def __getattr__(name: str) -> Any:
-    # The pluggy markers load on first use: importing pluggy costs ~15 ms, which the host's
-    # interpreter start-up (nodes, the stage driver) does not need to pay.
+    # The pluggy markers and the pipeline builder load on first use: importing pluggy costs
+    # ~15 ms and the builder brings asyncio (~40 ms), which the host's interpreter start-up
+    # (nodes, the stage driver) does not need to pay.
     if name in ("hookimpl", "hookspec"):
         from remotemedia import hookspecs  # noqa: PLC0415 -- lazy on purpose, see above
 
         return getattr(hookspecs, name)
+    if name == "Pipeline":
+        from remotemedia.pipeline import Pipeline  # noqa: PLC0415 -- lazy on purpose, see above
+
+        return Pipeline
     raise AttributeError(f"module 'remotemedia' has no attribute {name!r}")

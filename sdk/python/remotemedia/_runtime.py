@@ -128,7 +128,11 @@ class Driver:
         ids, nodes = [], []
         for node_id, module, qualname, params, live in specs:
             try:
-                node = live if live is not None else load_class(module, qualname)(name=node_id, **params)
+                node = (
+                    live
+                    if live is not None
+                    else load_class(module, qualname)(name=node_id, **params)
+                )
                 node._remotemedia_node_id = node_id
                 kind(node)
             except Exception as e:

@@ -5,7 +5,7 @@
 //! threads only post requests ([`mailbox`]); the interpreter lock is taken on this thread alone,
 //! so tokio's workers never wait for it, and Python blocks only inside its own event loop.
 
-mod convert;
+pub mod convert;
 mod mailbox;
 
 use std::os::fd::AsRawFd;

@@ -1,10 +1,12 @@
 """The SDK's own nodes, registered through the `remotemedia_node_types` hook like any plugin's.
 
 `PassThroughNode` forwards every item; `Multiply` and `Add` behave exactly as the host's Rust
-built-ins of the same names, so a pipeline gives the same result whichever engine runs it.
+built-ins of the same names, so a pipeline gives the same result whichever engine runs it;
+`Range` is the source of integers that the host also has built in.
 """
 
 from remotemedia.nodes.arithmetic import Add, Multiply
 from remotemedia.nodes.base import PassThroughNode
+from remotemedia.nodes.range import Range
 
-__all__ = ["Add", "Multiply", "PassThroughNode"]
+__all__ = ["Add", "Multiply", "PassThroughNode", "Range"]

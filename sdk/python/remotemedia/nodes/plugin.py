@@ -6,9 +6,10 @@ from remotemedia.hookspecs import hookimpl
 from remotemedia.node import Node
 from remotemedia.nodes.arithmetic import Add, Multiply
 from remotemedia.nodes.base import PassThroughNode
+from remotemedia.nodes.range import Range
 
 
 @hookimpl
 def remotemedia_node_types() -> list[type[Node]]:
     """Returns the node classes of `remotemedia.nodes`."""
-    return [PassThroughNode, Multiply, Add]
+    return [PassThroughNode, Multiply, Add, Range]

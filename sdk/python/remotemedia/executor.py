@@ -1,0 +1,305 @@
+"""The pure-Python reference executor: the host's execution semantics (DESIGN §7) on asyncio.
+
+`execute` runs a graph of live `Node` instances over a list of input items and returns what
+reached the sinks; `stream` does the same over an iterator and yields outputs as they come.
+Semantics, as the host's:
+
+- Each node runs in its own task; every edge is a bounded slot of the downstream node's inbox,
+  its capacity counting items (the edge's, else `channel_capacity`, 64 by default). A full
+  slot blocks its sender (backpressure), so memory stays bounded whatever the item count.
+  Unlike the host, adjacent nodes are not fused into one task: the reference keeps one shape
+  of task, and a chain keeps its order either way.
+- Fan-out: every downstream node receives every item, the same object (no copy). Fan-in:
+  items are taken in arrival order across the upstream edges.
+- Inputs: with input items (`inputs` not `None`, even empty), every node without upstream that
+  is not a source receives every item; if there is no such node the run is a `UsageError`.
+  Without input items, nodes without upstream receive an empty input: a streaming node then
+  acts as a source, other nodes emit nothing (logged as a warning). A source is a node class
+  with `is_source = True` (the SDK's `Range`): it takes no input items and no edges in.
+- Outputs: the items of the sinks (nodes without downstream, or `sink_ids`), all together,
+  in arrival order.
+- `initialize()` runs in the node's task before its first item; `cleanup()` runs once for every
+  initialized node when the run ends, after an error or a cancellation too. Either may be
+  `async def`. A cleanup that raises is logged on the "remotemedia" logger; the others still
+  run.
+- The first node error cancels every task and raises `NodeError` (node id, type name, error
+  type, message, traceback). A cancelled caller sees `asyncio.CancelledError` after cleanup.
+  Sync node code runs on the event loop's thread, as the reference it is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+import traceback
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Coroutine, Iterable, Sequence
+from typing import Any
+
+from remotemedia._calls import NodeRaised, call_lifecycle
+from remotemedia._executor_nodes import Inbox, NodeTask, Output
+from remotemedia._executor_plan import Edge, check_graph, is_source
+from remotemedia.errors import NodeError, PipelineCancelled, UsageError
+from remotemedia.node import Node
+
+__all__ = [
+    "DEFAULT_CHANNEL_CAPACITY",
+    "RUN_QUEUE_CAPACITY",
+    "Edge",
+    "execute",
+    "is_source",
+    "stream",
+]
+
+DEFAULT_CHANNEL_CAPACITY = 64
+"""An edge's queue length in items when neither the edge nor the run sets one (the host's)."""
+
+RUN_QUEUE_CAPACITY = 1024
+"""Length of the run's own queues: each input root's input slot, and `stream`'s output."""
+
+
+logger = logging.getLogger("remotemedia")
+
+
+class _Run:
+    """One run's tasks: planned at construction (graph checks, inboxes), run by `run`."""
+
+    def __init__(
+        self,
+        nodes: Sequence[Node],
+        edges: Sequence[Edge],
+        *,
+        with_inputs: bool,
+        channel_capacity: int,
+        sink_ids: Iterable[str] | None,
+        output: Output,
+    ) -> None:
+        ids = [node.name for node in nodes]
+        index = {node_id: i for i, node_id in enumerate(ids)}
+        ups, downs = check_graph(nodes, ids, index, edges)
+        sinks = (
+            set(sink_ids)
+            if sink_ids is not None
+            else {ids[v] for v in range(len(ids)) if not downs[v]}
+        )
+        roots = [v for v in range(len(nodes)) if not ups[v]]
+        self.input_roots = [v for v in roots if with_inputs and not is_source(nodes[v])]
+        if with_inputs and not self.input_roots:
+            described = ", ".join(f"{ids[v]} ({nodes[v].type_name()})" for v in roots)
+            raise UsageError(
+                "input items were given, but no node would receive them: every node without "
+                f"upstream is a source: {described}"
+            )
+        inboxes: list[Inbox | None] = []
+        self.inputs: list[tuple[Inbox, int]] = []
+        for v in range(len(nodes)):
+            slots = [capacity or channel_capacity for _, capacity in ups[v]]
+            if v in self.input_roots:  # the run's input comes through a last slot of its own
+                slots.append(RUN_QUEUE_CAPACITY)
+            inbox = Inbox(slots) if slots and not is_source(nodes[v]) else None
+            if inbox is not None and v in self.input_roots:
+                self.inputs.append((inbox, len(slots) - 1))
+            inboxes.append(inbox)
+
+        self.tasks = [
+            NodeTask(
+                node,
+                inboxes[v],
+                [(inbox, slot) for w, slot in downs[v] if (inbox := inboxes[w]) is not None],
+                output if node.name in sinks else None,
+            )
+            for v, node in enumerate(nodes)
+        ]
+        for v in roots:
+            if not with_inputs and self.tasks[v].kind != "stream" and not is_source(nodes[v]):
+                logger.warning(
+                    "node %s has no upstream and the run has no input items, so it receives "
+                    "nothing",
+                    ids[v],
+                )
+
+    async def feed(self, item: Any) -> None:
+        """Gives an input item to every input root, waiting while a root's slot is full."""
+        for inbox, slot in self.inputs:
+            await inbox.put(slot, item)
+
+    def close_inputs(self) -> None:
+        """Ends the input: the input roots see the end of their stream."""
+        for inbox, slot in self.inputs:
+            inbox.close(slot)
+
+    async def run(self, feeder: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Runs every node and the feeder; cleans up the initialized nodes however it ends.
+
+        Raises:
+            NodeError: A node failed.
+            PipelineCancelled: A node's task was cancelled by something other than this run.
+        """
+        loop = asyncio.get_running_loop()
+        workers = [
+            loop.create_task(task.run(), name=f"node {task.node.name}") for task in self.tasks
+        ]
+        feeding = loop.create_task(feeder(), name="inputs")
+        try:
+            await self._supervise([*workers, feeding], workers)
+        finally:
+            for task in (*workers, feeding):
+                task.cancel()
+            await asyncio.gather(*workers, feeding, return_exceptions=True)
+            await self._cleanup()
+
+    async def _supervise(
+        self, tasks: list[asyncio.Task[None]], workers: list[asyncio.Task[None]]
+    ) -> None:
+        pending = set(tasks)
+        while pending:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_EXCEPTION)
+            # Several may fail in one turn: the first node in the list is reported.
+            for task in sorted(done, key=tasks.index):
+                if task.cancelled():
+                    raise PipelineCancelled(
+                        f"pipeline cancelled: task {task.get_name()!r} was cancelled"
+                    )
+                error = task.exception()
+                if isinstance(error, NodeRaised):
+                    raise _node_error(
+                        self.tasks[workers.index(task)].node, error.error
+                    ) from error.error
+                if error is not None:
+                    raise error
+
+    async def _cleanup(self) -> None:
+        for task in self.tasks:
+            if not task.initialized:
+                continue
+            try:
+                result = call_lifecycle(task.node, "cleanup")
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:  # cleanup must not hide the run's outcome: logged, next node runs
+                logger.exception("cleanup of node %s failed", task.node.name)
+
+
+def _node_error(node: Node, error: BaseException) -> NodeError:
+    return NodeError(
+        node_id=node.name,
+        node_type=node.type_name(),
+        error_type=type(error).__name__,
+        message=str(error),
+        traceback="".join(traceback.format_exception(error)),
+    )
+
+
+async def execute(
+    nodes: Sequence[Node],
+    edges: Sequence[Edge],
+    inputs: list[Any] | None,
+    *,
+    channel_capacity: int = DEFAULT_CHANNEL_CAPACITY,
+    sink_ids: Iterable[str] | None = None,
+) -> list[tuple[str, Any]]:
+    """Runs the graph to its end.
+
+    Args:
+        nodes: Live node instances; each one's `name` is its id.
+        edges: `(from id, to id, capacity)` for each edge.
+        inputs: The input items; `None` for a run without input items (sources only).
+        channel_capacity: The capacity of edges that set none.
+        sink_ids: The nodes whose items are outputs; by default the nodes without downstream.
+
+    Returns:
+        `(sink id, item)` for every output, in arrival order.
+
+    Raises:
+        NodeError: A node failed; its `partial_outputs` holds the outputs made before.
+        UsageError: Input items were given but no node would receive them.
+        ManifestError: The graph is not a valid DAG of these nodes.
+    """
+    outputs: list[tuple[str, Any]] = []
+
+    async def collect(node_id: str, item: Any) -> None:
+        outputs.append((node_id, item))
+
+    run = _Run(
+        nodes,
+        edges,
+        with_inputs=inputs is not None,
+        channel_capacity=channel_capacity,
+        sink_ids=sink_ids,
+        output=collect,
+    )
+
+    async def feeder() -> None:
+        for item in inputs or ():
+            await run.feed(item)
+        run.close_inputs()
+
+    try:
+        await run.run(feeder)
+    except NodeError as error:
+        error.partial_outputs = [item for _, item in outputs]
+        raise
+    return outputs
+
+
+async def stream(
+    nodes: Sequence[Node],
+    edges: Sequence[Edge],
+    inputs: AsyncIterable[Any] | Iterable[Any] | None,
+    *,
+    channel_capacity: int = DEFAULT_CHANNEL_CAPACITY,
+    sink_ids: Iterable[str] | None = None,
+) -> AsyncIterator[Any]:
+    """Runs the graph over an input stream and yields each output as soon as a sink emits it.
+
+    Arguments are those of `execute`, except that `inputs` may be an async or a plain
+    iterable, read as the roots take items. Outputs wait in a queue of `RUN_QUEUE_CAPACITY`
+    items for the consumer: a consumer that stops reading holds the pipeline back. Closing the
+    iterator early cancels the run and cleans up its nodes. An exception raised by `inputs`
+    stops the run and is raised here as it is.
+
+    Yields:
+        The items reaching the sinks, in arrival order.
+
+    Raises:
+        As `execute`, once the outputs made before the failure were yielded.
+    """
+    queue: asyncio.Queue[Any] = asyncio.Queue(RUN_QUEUE_CAPACITY)
+
+    async def deliver(node_id: str, item: Any) -> None:
+        await queue.put(item)
+
+    run = _Run(
+        nodes,
+        edges,
+        with_inputs=inputs is not None,
+        channel_capacity=channel_capacity,
+        sink_ids=sink_ids,
+        output=deliver,
+    )
+
+    async def feeder() -> None:
+        if isinstance(inputs, AsyncIterable):
+            async for item in inputs:
+                await run.feed(item)
+        else:
+            for item in inputs or ():
+                await run.feed(item)
+        run.close_inputs()
+
+    running = asyncio.ensure_future(run.run(feeder))
+    try:
+        while not (running.done() and queue.empty()):
+            taking = asyncio.ensure_future(queue.get())
+            await asyncio.wait({taking, running}, return_when=asyncio.FIRST_COMPLETED)
+            if taking.done():
+                yield taking.result()
+            else:
+                taking.cancel()
+        running.result()
+    finally:
+        if not running.done():
+            running.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await running

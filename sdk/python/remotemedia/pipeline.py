@@ -1,0 +1,380 @@
+"""`Pipeline`: builds a graph of live nodes, writes and reads manifest v1, and runs it.
+
+The builder holds node instances, so running it never needs their parameters. A manifest does:
+`to_manifest` writes each node's parameters as it can know them, in this order:
+
+1. what `Pipeline.from_manifest` constructed the node with;
+2. the node's `params` attribute, if it is a dict (the SDK's `Range` has one);
+3. else each keyword of the class's `__init__` (other than `name`) read back from the node's
+   attribute of the same name (the SDK's `Multiply` and `Add` keep theirs as `operand`);
+   a value equal to the keyword's default is left out. A required keyword with no such
+   attribute is a `ManifestError`: give the node class a `params` dict.
+
+A node's `node_type` is its class's type name when that name resolves to the class (the SDK's
+nodes, plugin types), else `"module:QualName"`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import json
+import logging
+import os
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from typing import Any
+
+from remotemedia import executor
+from remotemedia._executor_manifest import check_manifest, load, manifest_type, to_toml
+from remotemedia._executor_plan import problem
+from remotemedia.errors import ManifestError, RemoteMediaError
+from remotemedia.node import Node
+from remotemedia.nodes import Add, Multiply
+
+__all__ = ["Pipeline"]
+
+logger = logging.getLogger("remotemedia")
+
+_MAX_CAPACITY = 1_000_000
+_ATTRIBUTES: dict[type[Node], dict[str, str]] = {
+    Multiply: {"factor": "operand"},
+    Add: {"addend": "operand"},
+}
+"""Constructor keywords that an SDK node keeps under another attribute name."""
+
+
+class Pipeline:
+    """A named DAG of live nodes; without any `connect` the nodes chain in the order added.
+
+    Attributes:
+        name: The pipeline's name (`metadata.name` in a manifest).
+        description: `metadata.description`, if any.
+        runtime: The manifest's `runtime` settings; the Python engine reads `channel_capacity`.
+    """
+
+    def __init__(self, name: str = "pipeline", *, description: str | None = None) -> None:
+        """Creates an empty pipeline.
+
+        Args:
+            name: The pipeline's name.
+            description: A description for the manifest's metadata.
+        """
+        self.name = name
+        self.description = description
+        self.runtime: dict[str, Any] = {}
+        self._nodes: list[Node] = []
+        self._edges: list[executor.Edge] | None = None  # None: the implied chain
+        self._hints: dict[str, str] = {}  # node id -> runtime_hint other than "auto"
+
+    @property
+    def nodes(self) -> list[Node]:
+        """The nodes, in the order they were added (a copy)."""
+        return list(self._nodes)
+
+    @property
+    def edges(self) -> list[executor.Edge]:
+        """`(from id, to id, capacity)` of every edge; a `None` capacity is the default."""
+        if self._edges is not None:
+            return list(self._edges)
+        return [(a.name, b.name, None) for a, b in zip(self._nodes, self._nodes[1:], strict=False)]
+
+    def add_node(self, node: Node) -> Node:
+        """Adds a node; its `name` is its id in the pipeline.
+
+        Args:
+            node: A live node instance.
+
+        Returns:
+            The node it was given.
+
+        Raises:
+            TypeError: `node` is not a `remotemedia.Node`.
+            ManifestError: Another node of the pipeline has the same id.
+        """
+        if not isinstance(node, Node):
+            raise TypeError(f"add_node takes a remotemedia.Node, got {type(node).__name__}")
+        ids = [n.name for n in self._nodes]
+        if node.name in ids:
+            first = ids.index(node.name)
+            message = f'duplicate node id "{node.name}" (first used by nodes[{first}])'
+            raise ManifestError([problem(f"nodes[{len(ids)}].id", message)], "<pipeline>")
+        self._nodes.append(node)
+        return node
+
+    def connect(
+        self, upstream: Node | str, downstream: Node | str, *, capacity: int | None = None
+    ) -> None:
+        """Adds an edge. Once any edge is added, the pipeline has only the edges given.
+
+        Args:
+            upstream: The node (or its id) whose outputs flow along the edge.
+            downstream: The node (or its id) that receives them.
+            capacity: The edge's queue length in items; `None` for the run's default.
+
+        Raises:
+            ManifestError: An unknown end, a duplicate edge, an edge into a source, or a
+                capacity outside 1..1000000.
+        """
+        edges = self._edges if self._edges is not None else []
+        at = f"connections[{len(edges)}]"
+        ids = [n.name for n in self._nodes]
+        ends = [end.name if isinstance(end, Node) else end for end in (upstream, downstream)]
+        problems = [
+            problem(f"{at}.{key}", f'unknown node "{name}"', f"node ids: {', '.join(ids)}")
+            for key, name in zip(("from", "to"), ends, strict=True)
+            if name not in ids
+        ]
+        if capacity is not None and not 1 <= capacity <= _MAX_CAPACITY:
+            problems.append(
+                problem(f"{at}.capacity", f"must be between 1 and {_MAX_CAPACITY}, got {capacity}")
+            )
+        if any((a, b) == tuple(ends) for a, b, _ in edges):
+            problems.append(problem(at, f'duplicate connection "{ends[0]}" -> "{ends[1]}"'))
+        if not problems and executor.is_source(target := self._nodes[ids.index(ends[1])]):
+            message = f'node "{ends[1]}" ({target.type_name()}) is a source and takes no input'
+            problems.append(problem(f"{at}.to", message))
+        if problems:
+            raise ManifestError(problems, "<pipeline>")
+        edges.append((ends[0], ends[1], capacity))
+        self._edges = edges
+
+    def to_manifest(self) -> dict[str, Any]:
+        """Describes the pipeline as manifest v1 data (see the module docstring for params).
+
+        Returns:
+            The manifest; `connections` only if `connect` was used.
+
+        Raises:
+            ManifestError: A node's parameters cannot be known.
+        """
+        metadata: dict[str, Any] = {"name": self.name}
+        if self.description is not None:
+            metadata["description"] = self.description
+        doc: dict[str, Any] = {"version": "v1", "metadata": metadata}
+        if self.runtime:
+            doc["runtime"] = dict(self.runtime)
+        doc["nodes"] = [self._node_entry(i, node) for i, node in enumerate(self._nodes)]
+        if self._edges is not None:
+            doc["connections"] = [
+                {"from": a, "to": b, **({"capacity": c} if c is not None else {})}
+                for a, b, c in self._edges
+            ]
+        return doc
+
+    def _node_entry(self, index: int, node: Node) -> dict[str, Any]:
+        entry: dict[str, Any] = {"id": node.name, "node_type": manifest_type(type(node))}
+        params = _params(index, node)
+        if params:
+            entry["params"] = params
+        if node.name in self._hints:
+            entry["runtime_hint"] = self._hints[node.name]
+        return entry
+
+    def serialize(self, format: str = "json") -> str:
+        """The manifest as text.
+
+        Args:
+            format: "json" or "toml".
+
+        Returns:
+            The text; JSON is indented by two spaces.
+
+        Raises:
+            ValueError: An unknown format, or a value TOML cannot hold (null).
+        """
+        if format == "json":
+            return json.dumps(self.to_manifest(), indent=2, ensure_ascii=False) + "\n"
+        if format == "toml":
+            return to_toml(self.to_manifest())
+        raise ValueError(f'unknown manifest format "{format}": expected "json" or "toml"')
+
+    @classmethod
+    def from_manifest(cls, source: dict[str, Any] | str | os.PathLike[str]) -> Pipeline:
+        """Builds a pipeline of live nodes from a manifest, resolving each `node_type` as the
+        host does for Python: the SDK's nodes (`PassThrough` is `PassThroughNode`), plugin
+        types, then `"module:Class"`. Each node is constructed as `cls(name=id, **params)`.
+
+        Args:
+            source: The manifest as data; JSON or TOML text (JSON if it starts with "{"); or
+                the path of a `.json` or `.toml` file (a one-line string naming an existing
+                file, or ending in one of those suffixes, is a path).
+
+        Returns:
+            The pipeline.
+
+        Raises:
+            ManifestError: Every problem found, located (`nodes[1].node_type: ...`); a node
+                whose constructor raised is one of them.
+        """
+        doc, source_name = load(source)
+        classes, problems = check_manifest(doc)
+        nodes: list[Node] = []
+        for i, (spec, node_class) in enumerate(
+            zip(doc["nodes"] if not problems else [], classes, strict=False)
+        ):
+            params = spec.get("params", {})
+            try:
+                node = node_class(name=spec["id"], **params)
+            except Exception as e:  # noqa: BLE001 -- constructors may raise anything: reported
+                problems.append(
+                    problem(f"nodes[{i}].params", f"{spec['node_type']}: {type(e).__name__}: {e}")
+                )
+                continue
+            node._remotemedia_params = dict(params)  # type: ignore[attr-defined] # read by _params
+            nodes.append(node)
+        if problems:
+            raise ManifestError(problems, source_name)
+        metadata = doc.get("metadata", {})
+        pipeline = cls(metadata.get("name", "pipeline"), description=metadata.get("description"))
+        pipeline.runtime = dict(doc.get("runtime", {}))
+        pipeline._nodes = nodes
+        pipeline._hints = {
+            s["id"]: s["runtime_hint"]
+            for s in doc["nodes"]
+            if s.get("runtime_hint", "auto") != "auto"
+        }
+        if "connections" in doc:
+            pipeline._edges = [(c["from"], c["to"], c.get("capacity")) for c in doc["connections"]]
+        return pipeline
+
+    async def run(self, input_data: Any = None, use_rust: bool = True) -> Any:
+        """Runs the pipeline to its end.
+
+        Args:
+            input_data: A list of input items; a single item (anything but a list: a tuple is
+                one item); or `None` for no input items (a pipeline of sources).
+            use_rust: `False` runs the pure-Python executor; `True` the native engine where
+                it is available.
+
+        Returns:
+            For a list or `None`, the list of outputs. For a single item, the single output
+            if there is exactly one, else the list.
+
+        Raises:
+            NodeError: A node failed; nothing is re-run.
+            UsageError: Input items that no node would receive.
+        """
+        single = input_data is not None and not isinstance(input_data, list)
+        inputs = None if input_data is None else [input_data] if single else list(input_data)
+        outputs = await _engine_run(self, inputs, use_rust=use_rust)
+        return outputs[0] if single and len(outputs) == 1 else outputs
+
+    def process(self, stream: AsyncIterable[Any] | Iterable[Any] | None) -> AsyncIterator[Any]:
+        """Runs the pipeline over a stream and yields each output as soon as a sink emits it.
+
+        Args:
+            stream: The input items, an async or a plain iterable; `None` for none.
+
+        Returns:
+            An async iterator over the outputs; closing it early cancels the run.
+        """
+        logger.info("pipeline %r runs on the %s engine", self.name, "python")
+        capacity = self.runtime.get("channel_capacity", executor.DEFAULT_CHANNEL_CAPACITY)
+        return executor.stream(self._nodes, self.edges, stream, channel_capacity=capacity)
+
+    def __repr__(self) -> str:
+        """Shows the name and the node ids."""
+        return f"<Pipeline {self.name!r} nodes={[n.name for n in self._nodes]}>"
+
+
+async def _engine_run(pipeline: Pipeline, inputs: list[Any] | None, *, use_rust: bool) -> list[Any]:
+    """THE place where a run's engine is chosen; every `Pipeline.run` goes through here.
+
+    With `use_rust`, the native engine runs the pipeline if `remotemedia_runtime` imports;
+    if it does not, why is logged at DEBUG and the Python executor runs it. A run that fails
+    raises its error: it is never run again on the other engine.
+    """
+    native = _native_module() if use_rust else None
+    logger.info("pipeline %r runs on the %s engine", pipeline.name, "rust" if native else "python")
+    if native is None:
+        return await _run_python(pipeline, inputs)
+    return await _run_native(native, pipeline, inputs)
+
+
+def _native_module() -> Any:
+    """`remotemedia_runtime`, or None (logged at DEBUG) when it cannot be imported."""
+    try:
+        import remotemedia_runtime  # noqa: PLC0415 -- optional: the SDK works without it
+    except ImportError as error:
+        logger.debug("native engine unavailable, using the Python executor: %s", error)
+        return None
+    _shutdown_at_exit(remotemedia_runtime)
+    return remotemedia_runtime
+
+
+_EXIT_HOOKED: list[bool] = []
+
+
+def _shutdown_at_exit(native: Any) -> None:
+    # The native engine's interpreter thread must stop before the interpreter does: an atexit
+    # hook runs while Python can still take it down cleanly.
+    if not _EXIT_HOOKED:
+        import atexit  # noqa: PLC0415 -- only with the native engine
+
+        atexit.register(native.shutdown)
+        _EXIT_HOOKED.append(True)
+
+
+async def _run_native(native: Any, pipeline: Pipeline, inputs: list[Any] | None) -> list[Any]:
+    """Runs the pipeline in the Rust executor, in this process, on a worker thread (the call
+    releases the interpreter lock). Nodes of classes no plugin registers run as the live
+    instances the caller made. Cancelling the awaiting task cancels the run and waits for its
+    cleanup before `CancelledError` propagates."""
+    manifest = pipeline.to_manifest()
+    live = {
+        spec["id"]: node
+        for spec, node in zip(manifest["nodes"], pipeline.nodes, strict=True)
+        if ":" in spec["node_type"]
+    }
+    cancel = native.CancelHandle()
+    loop = asyncio.get_running_loop()
+    work = asyncio.ensure_future(
+        loop.run_in_executor(None, native._execute, manifest, inputs, live, cancel)
+    )
+    try:
+        outputs: list[Any] = await asyncio.shield(work)
+    except asyncio.CancelledError:
+        cancel.cancel()
+        with contextlib.suppress(RemoteMediaError):
+            await work
+        raise
+    return outputs
+
+
+async def _run_python(pipeline: Pipeline, inputs: list[Any] | None) -> list[Any]:
+    """Runs the pipeline on the pure-Python executor; returns the outputs' items."""
+    capacity = pipeline.runtime.get("channel_capacity", executor.DEFAULT_CHANNEL_CAPACITY)
+    pairs = await executor.execute(
+        pipeline.nodes, pipeline.edges, inputs, channel_capacity=capacity
+    )
+    return [item for _, item in pairs]
+
+
+def _params(index: int, node: Node) -> dict[str, Any]:
+    """A node's constructor parameters, by the rules of the module docstring."""
+    known = getattr(node, "_remotemedia_params", None)
+    if isinstance(known, dict):
+        return dict(known)
+    declared = getattr(node, "params", None)
+    if isinstance(declared, dict):
+        return dict(declared)
+    attributes = _ATTRIBUTES.get(type(node), {})
+    params: dict[str, Any] = {}
+    signature = inspect.signature(type(node).__init__)
+    for key, parameter in list(signature.parameters.items())[1:]:
+        if key == "name" or parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            continue
+        attribute = attributes.get(key, key)
+        if not hasattr(node, attribute):
+            if parameter.default is parameter.empty:
+                message = f'cannot tell the value of parameter "{key}" of {node.type_name()}'
+                raise ManifestError(
+                    [problem(f"nodes[{index}].params", message, 'give the class a "params" dict')],
+                    "<pipeline>",
+                )
+            continue
+        value = getattr(node, attribute)
+        if parameter.default is parameter.empty or value != parameter.default:
+            params[key] = value
+    return params

@@ -1,0 +1,26 @@
+"""The remotemedia host's executor, in-process: run pipeline manifests from Python.
+
+`execute_pipeline(manifest)` and `execute_pipeline_with_input(manifest, inputs)` take a manifest
+as JSON text or a dict, run it in the Rust executor inside this process (Python nodes run on
+its interpreter thread, in this interpreter) and return the outputs as a list. They are
+synchronous and release the interpreter lock while the host works. Errors are the classes of
+`remotemedia.errors`.
+"""
+
+from remotemedia_runtime._native import (
+    CancelHandle,
+    __version__,
+    _execute,
+    execute_pipeline,
+    execute_pipeline_with_input,
+    shutdown,
+)
+
+__all__ = [
+    "CancelHandle",
+    "__version__",
+    "_execute",
+    "execute_pipeline",
+    "execute_pipeline_with_input",
+    "shutdown",
+]

@@ -1,0 +1,42 @@
+"""Stub of the compiled module (sdk/src/lib.rs); checked against it with mypy.stubtest."""
+
+from collections.abc import Iterable
+from typing import Any, final
+
+__all__ = [
+    "CancelHandle",
+    "__version__",
+    "_execute",
+    "execute_pipeline",
+    "execute_pipeline_with_input",
+    "shutdown",
+]
+
+__version__: str
+
+@final
+class CancelHandle:
+    """Cancels a running `_execute` from another thread."""
+
+    def __new__(cls) -> CancelHandle: ...
+    def cancel(self) -> None:
+        """Stops the run: every node stops and is cleaned up; the call raises
+        `remotemedia.errors.PipelineCancelled`."""
+
+def execute_pipeline(manifest: str | dict[str, Any]) -> list[Any]:
+    """Runs a manifest (JSON text or dict) without input items; returns the outputs."""
+
+def execute_pipeline_with_input(manifest: str | dict[str, Any], inputs: Iterable[Any]) -> list[Any]:
+    """Runs a manifest (JSON text or dict) on `inputs`; returns the outputs."""
+
+def _execute(
+    manifest: str | dict[str, Any],
+    inputs: Iterable[Any] | None = None,
+    live_nodes: dict[str, Any] | None = None,
+    cancel: CancelHandle | None = None,
+) -> list[Any]:
+    """What `Pipeline.run()` calls: `live_nodes` maps node ids to the caller's own node
+    objects, used instead of constructing those nodes."""
+
+def shutdown() -> None:
+    """Stops the interpreter thread the runs use."""

@@ -1,0 +1,30 @@
+//! `remotemedia_runtime`: the remotemedia host's executor, in-process from Python.
+//!
+//! The one `#[pymodule]` of the project. Every call releases the interpreter lock while Rust
+//! works; Python nodes run on the host's interpreter thread inside this same interpreter.
+//!
+//! # Layout
+//! - `run`: the functions that run pipelines.
+//! - `errors`: the one mapping from host errors to `remotemedia.errors` exceptions.
+
+mod errors;
+mod run;
+
+use pyo3::prelude::*;
+
+/// The compiled module, `remotemedia_runtime._native`; the package `remotemedia_runtime`
+/// re-exports it.
+#[pymodule]
+mod _native {
+    #[pymodule_export]
+    use super::run::{
+        _execute, CancelHandle, execute_pipeline, execute_pipeline_with_input, shutdown,
+    };
+
+    use pyo3::prelude::*;
+
+    #[pymodule_init]
+    fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
+        m.add("__version__", env!("CARGO_PKG_VERSION"))
+    }
+}

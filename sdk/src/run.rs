@@ -1,0 +1,200 @@
+//! Running pipelines from Python: manifest (JSON text or dict) and input items in, output
+//! items out, the interpreter lock released while the host works.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyString};
+use remotemedia_host::python::{Python as HostPython, registry_for};
+use remotemedia_host::{HostError, Pipeline, Value, run_collect};
+use remotemedia_vm_sandbox::PythonEnv;
+use remotemedia_vm_sandbox::cpython::convert::{from_py, to_py};
+use remotemedia_vm_sandbox::cpython::live_node;
+use tokio_util::sync::CancellationToken;
+
+use crate::errors::{internal, to_pyerr};
+
+/// The runtime every call shares: made once, on first use.
+fn runtime() -> PyResult<&'static tokio::runtime::Runtime> {
+    static RUNTIME: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .thread_name("remotemedia-worker")
+                .build()
+                .map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|e| internal(format!("cannot start the async runtime: {e}")))
+}
+
+/// Cancels a running `_execute` from another thread (asyncio's cancellation of `run()`).
+#[pyclass(module = "remotemedia_runtime._native", frozen)]
+pub struct CancelHandle(CancellationToken);
+
+#[pymethods]
+impl CancelHandle {
+    #[new]
+    fn new() -> Self {
+        CancelHandle(CancellationToken::new())
+    }
+
+    /// Stops the run: every node stops and is cleaned up; the call raises `PipelineCancelled`.
+    fn cancel(&self) {
+        self.0.cancel();
+    }
+}
+
+/// Runs a manifest (JSON text or dict) without input items and returns the outputs.
+#[pyfunction]
+pub fn execute_pipeline(py: Python<'_>, manifest: &Bound<'_, PyAny>) -> PyResult<Py<PyList>> {
+    execute(py, manifest, None, None, None)
+}
+
+/// Runs a manifest (JSON text or dict) on `inputs` and returns the outputs.
+#[pyfunction]
+pub fn execute_pipeline_with_input(
+    py: Python<'_>,
+    manifest: &Bound<'_, PyAny>,
+    inputs: &Bound<'_, PyAny>,
+) -> PyResult<Py<PyList>> {
+    execute(py, manifest, Some(inputs), None, None)
+}
+
+/// What `Pipeline.run()` calls: `live_nodes` maps node ids to the caller's own node objects,
+/// used instead of constructing those nodes; `cancel` can stop the run from another thread.
+#[pyfunction]
+#[pyo3(signature = (manifest, inputs=None, live_nodes=None, cancel=None))]
+pub fn _execute(
+    py: Python<'_>,
+    manifest: &Bound<'_, PyAny>,
+    inputs: Option<&Bound<'_, PyAny>>,
+    live_nodes: Option<&Bound<'_, PyDict>>,
+    cancel: Option<&Bound<'_, CancelHandle>>,
+) -> PyResult<Py<PyList>> {
+    let token = cancel.map(|c| c.get().0.clone());
+    execute(py, manifest, inputs, live_nodes, token)
+}
+
+/// Stops the interpreter thread the runs use (the SDK calls this at exit).
+#[pyfunction]
+pub fn shutdown(py: Python<'_>) {
+    py.detach(|| {
+        if let Ok(python) = HostPython::start(&PythonEnv::current_program()) {
+            python.shutdown();
+        }
+    });
+}
+
+fn execute(
+    py: Python<'_>,
+    manifest: &Bound<'_, PyAny>,
+    inputs: Option<&Bound<'_, PyAny>>,
+    live_nodes: Option<&Bound<'_, PyDict>>,
+    cancel: Option<CancellationToken>,
+) -> PyResult<Py<PyList>> {
+    let doc = document(py, manifest)?;
+    let inputs = match inputs {
+        Some(obj) => Some(
+            obj.try_iter()?
+                .map(|item| {
+                    from_py(&item?)
+                        .map_err(|e| to_pyerr(py, &HostError::Usage(format!("input item: {e}"))))
+                })
+                .collect::<PyResult<Vec<Value>>>()?,
+        ),
+        None => None,
+    };
+    let mut live = Vec::new();
+    if let Some(nodes) = live_nodes {
+        for (id, object) in nodes.iter() {
+            live.push((id.extract::<String>()?, live_node(object.unbind())));
+        }
+    }
+    let cancel = cancel.unwrap_or_default();
+    let runtime = runtime()?;
+    let outcome = py.detach(|| {
+        let (registry, python) = registry_for(
+            &doc,
+            || HostPython::start(&PythonEnv::current_program()),
+            |e| {
+                tracing::warn!(
+                    "plugin {} ({}) failed to load: {}",
+                    e.entry_point,
+                    e.provider,
+                    e.error
+                );
+            },
+        )?;
+        let mut pipeline = Pipeline::from_document(&doc, "<manifest>", &registry)?;
+        for (id, object) in live {
+            pipeline.set_live_node(&id, object)?;
+        }
+        if let Some(python) = &python {
+            pipeline = pipeline.with_python(python.backend());
+        }
+        runtime.block_on(watch_signals(
+            run_collect(pipeline, inputs, cancel.clone()),
+            &cancel,
+        ))
+    });
+    match outcome {
+        Ok((outputs, _report)) => {
+            let list = PyList::empty(py);
+            for (_, item) in &outputs {
+                list.append(to_py(py, item)?)?;
+            }
+            Ok(list.unbind())
+        }
+        Err(error) => {
+            // A Ctrl-C that cancelled the run is raised as itself.
+            py.check_signals()?;
+            Err(to_pyerr(py, &error))
+        }
+    }
+}
+
+/// Runs `work`, checking every 100 ms for a pending signal (Ctrl-C) while the lock is released;
+/// one cancels the run.
+async fn watch_signals<T>(work: impl Future<Output = T>, cancel: &CancellationToken) -> T {
+    tokio::pin!(work);
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    loop {
+        tokio::select! {
+            result = &mut work => return result,
+            _ = tick.tick() => {
+                // Only the main thread receives signals; elsewhere this is Ok at once.
+                let interrupted = Python::attach(|py| py.check_signals().is_err());
+                if interrupted {
+                    cancel.cancel();
+                }
+            }
+        }
+    }
+}
+
+fn document(py: Python<'_>, manifest: &Bound<'_, PyAny>) -> PyResult<serde_json::Value> {
+    let invalid = |message: String| {
+        to_pyerr(
+            py,
+            &HostError::Manifest {
+                source_name: "<manifest>".into(),
+                problems: vec![remotemedia_host::manifest::Problem::new(
+                    remotemedia_host::manifest::Location::root(),
+                    message,
+                )],
+            },
+        )
+    };
+    if let Ok(text) = manifest.cast::<PyString>() {
+        return remotemedia_host::manifest::parse_text(
+            text.to_str()?,
+            remotemedia_host::manifest::Format::Json,
+        )
+        .map_err(|p| invalid(p.message));
+    }
+    let value = from_py(manifest).map_err(|e| invalid(format!("manifest: {e}")))?;
+    serde_json::to_value(&value).map_err(|e| invalid(e.to_string()))
+}
