@@ -5,10 +5,12 @@
 //!
 //! # Layout
 //! - `run`: the functions that run pipelines.
+//! - `session`: `Session`, a streaming run (`Pipeline.process`).
 //! - `errors`: the one mapping from host errors to `remotemedia.errors` exceptions.
 
 mod errors;
 mod run;
+mod session;
 
 use pyo3::prelude::*;
 
@@ -20,6 +22,8 @@ mod _native {
     use super::run::{
         _execute, CancelHandle, execute_pipeline, execute_pipeline_with_input, shutdown,
     };
+    #[pymodule_export]
+    use super::session::Session;
 
     use pyo3::prelude::*;
 

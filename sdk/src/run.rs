@@ -8,15 +8,15 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
 use remotemedia_host::python::{Python as HostPython, registry_for};
 use remotemedia_host::{HostError, Pipeline, Value, run_collect};
-use remotemedia_vm_sandbox::PythonEnv;
 use remotemedia_vm_sandbox::cpython::convert::{from_py, to_py};
 use remotemedia_vm_sandbox::cpython::live_node;
+use remotemedia_vm_sandbox::{LiveNode, PythonEnv};
 use tokio_util::sync::CancellationToken;
 
 use crate::errors::{internal, to_pyerr};
 
 /// The runtime every call shares: made once, on first use.
-fn runtime() -> PyResult<&'static tokio::runtime::Runtime> {
+pub fn runtime() -> PyResult<&'static tokio::runtime::Runtime> {
     static RUNTIME: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
     RUNTIME
         .get_or_init(|| {
@@ -107,34 +107,11 @@ fn execute(
         ),
         None => None,
     };
-    let mut live = Vec::new();
-    if let Some(nodes) = live_nodes {
-        for (id, object) in nodes.iter() {
-            live.push((id.extract::<String>()?, live_node(object.unbind())));
-        }
-    }
+    let live = live_node_map(live_nodes)?;
     let cancel = cancel.unwrap_or_default();
     let runtime = runtime()?;
     let outcome = py.detach(|| {
-        let (registry, python) = registry_for(
-            &doc,
-            || HostPython::start(&PythonEnv::current_program()),
-            |e| {
-                tracing::warn!(
-                    "plugin {} ({}) failed to load: {}",
-                    e.entry_point,
-                    e.provider,
-                    e.error
-                );
-            },
-        )?;
-        let mut pipeline = Pipeline::from_document(&doc, "<manifest>", &registry)?;
-        for (id, object) in live {
-            pipeline.set_live_node(&id, object)?;
-        }
-        if let Some(python) = &python {
-            pipeline = pipeline.with_python(python.backend());
-        }
+        let pipeline = build(&doc, live)?;
         runtime.block_on(watch_signals(
             run_collect(pipeline, inputs, cancel.clone()),
             &cancel,
@@ -175,7 +152,7 @@ async fn watch_signals<T>(work: impl Future<Output = T>, cancel: &CancellationTo
     }
 }
 
-fn document(py: Python<'_>, manifest: &Bound<'_, PyAny>) -> PyResult<serde_json::Value> {
+pub fn document(py: Python<'_>, manifest: &Bound<'_, PyAny>) -> PyResult<serde_json::Value> {
     let invalid = |message: String| {
         to_pyerr(
             py,
@@ -197,4 +174,43 @@ fn document(py: Python<'_>, manifest: &Bound<'_, PyAny>) -> PyResult<serde_json:
     }
     let value = from_py(manifest).map_err(|e| invalid(format!("manifest: {e}")))?;
     serde_json::to_value(&value).map_err(|e| invalid(e.to_string()))
+}
+
+/// The caller's own node objects, by node id.
+pub fn live_node_map(nodes: Option<&Bound<'_, PyDict>>) -> PyResult<Vec<(String, LiveNode)>> {
+    let mut live = Vec::new();
+    if let Some(nodes) = nodes {
+        for (id, object) in nodes.iter() {
+            live.push((id.extract::<String>()?, live_node(object.unbind())));
+        }
+    }
+    Ok(live)
+}
+
+/// Validates and builds a manifest document, starting Python (in this program's interpreter)
+/// if its nodes need it, with the caller's live nodes in place. Call with the lock released.
+pub fn build(
+    doc: &serde_json::Value,
+    live: Vec<(String, LiveNode)>,
+) -> Result<Pipeline, HostError> {
+    let (registry, python) = registry_for(
+        doc,
+        || HostPython::start(&PythonEnv::current_program()),
+        |e| {
+            tracing::warn!(
+                "plugin {} ({}) failed to load: {}",
+                e.entry_point,
+                e.provider,
+                e.error
+            );
+        },
+    )?;
+    let mut pipeline = Pipeline::from_document(doc, "<manifest>", &registry)?;
+    for (id, object) in live {
+        pipeline.set_live_node(&id, object)?;
+    }
+    if let Some(python) = &python {
+        pipeline = pipeline.with_python(python.backend());
+    }
+    Ok(pipeline)
 }

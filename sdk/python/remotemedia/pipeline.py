@@ -260,16 +260,23 @@ class Pipeline:
         outputs = await _engine_run(self, inputs, use_rust=use_rust)
         return outputs[0] if single and len(outputs) == 1 else outputs
 
-    def process(self, stream: AsyncIterable[Any] | Iterable[Any] | None) -> AsyncIterator[Any]:
+    def process(
+        self, stream: AsyncIterable[Any] | Iterable[Any] | None, use_rust: bool = True
+    ) -> AsyncIterator[Any]:
         """Runs the pipeline over a stream and yields each output as soon as a sink emits it.
 
         Args:
             stream: The input items, an async or a plain iterable; `None` for none.
+            use_rust: `False` runs the pure-Python executor; `True` the native engine where
+                it is available (as for `run`).
 
         Returns:
             An async iterator over the outputs; closing it early cancels the run.
         """
-        logger.info("pipeline %r runs on the %s engine", self.name, "python")
+        native = _native_module() if use_rust else None
+        logger.info("pipeline %r runs on the %s engine", self.name, "rust" if native else "python")
+        if native is not None:
+            return _process_native(native, self, stream)
         capacity = self.runtime.get("channel_capacity", executor.DEFAULT_CHANNEL_CAPACITY)
         return executor.stream(self._nodes, self.edges, stream, channel_capacity=capacity)
 
@@ -322,11 +329,7 @@ async def _run_native(native: Any, pipeline: Pipeline, inputs: list[Any] | None)
     instances the caller made. Cancelling the awaiting task cancels the run and waits for its
     cleanup before `CancelledError` propagates."""
     manifest = pipeline.to_manifest()
-    live = {
-        spec["id"]: node
-        for spec, node in zip(manifest["nodes"], pipeline.nodes, strict=True)
-        if ":" in spec["node_type"]
-    }
+    live = _live_nodes(pipeline, manifest)
     cancel = native.CancelHandle()
     loop = asyncio.get_running_loop()
     work = asyncio.ensure_future(
@@ -340,6 +343,56 @@ async def _run_native(native: Any, pipeline: Pipeline, inputs: list[Any] | None)
             await work
         raise
     return outputs
+
+
+def _live_nodes(pipeline: Pipeline, manifest: dict[str, Any]) -> dict[str, Node]:
+    """The nodes the native engine must use as they are: those of classes no plugin registers
+    (written as `module:QualName`)."""
+    return {
+        spec["id"]: node
+        for spec, node in zip(manifest["nodes"], pipeline.nodes, strict=True)
+        if ":" in spec["node_type"]
+    }
+
+
+async def _process_native(
+    native: Any, pipeline: Pipeline, stream: AsyncIterable[Any] | Iterable[Any] | None
+) -> AsyncIterator[Any]:
+    """`process` on the Rust engine: items are pushed as the stream yields them and outputs
+    pulled as the sinks emit them, each blocking call on a worker thread."""
+    manifest = pipeline.to_manifest()
+    loop = asyncio.get_running_loop()
+    session = await loop.run_in_executor(
+        None, native.Session, manifest, _live_nodes(pipeline, manifest), stream is not None
+    )
+
+    async def feed() -> None:
+        if stream is not None:
+            items = stream if isinstance(stream, AsyncIterable) else _aiter(stream)
+            async for item in items:
+                if not await loop.run_in_executor(None, session.push, [item]):
+                    break
+        session.close()
+
+    feeder = asyncio.ensure_future(feed())
+    finished = False
+    try:
+        while (outputs := await loop.run_in_executor(None, session.pull)) is not None:
+            for item in outputs:
+                yield item
+        finished = True
+        await feeder
+    finally:
+        if not finished:
+            feeder.cancel()
+            session.cancel()
+            with contextlib.suppress(RemoteMediaError):
+                await loop.run_in_executor(None, session.wait)
+
+
+async def _aiter(items: Iterable[Any]) -> AsyncIterator[Any]:
+    for item in items:
+        yield item
 
 
 async def _run_python(pipeline: Pipeline, inputs: list[Any] | None) -> list[Any]:

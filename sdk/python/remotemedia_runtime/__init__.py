@@ -9,6 +9,7 @@ synchronous and release the interpreter lock while the host works. Errors are th
 
 from remotemedia_runtime._native import (
     CancelHandle,
+    Session,
     __version__,
     _execute,
     execute_pipeline,
@@ -18,6 +19,7 @@ from remotemedia_runtime._native import (
 
 __all__ = [
     "CancelHandle",
+    "Session",
     "__version__",
     "_execute",
     "execute_pipeline",

@@ -5,6 +5,7 @@ from typing import Any, final
 
 __all__ = [
     "CancelHandle",
+    "Session",
     "__version__",
     "_execute",
     "execute_pipeline",
@@ -22,6 +23,27 @@ class CancelHandle:
     def cancel(self) -> None:
         """Stops the run: every node stops and is cleaned up; the call raises
         `remotemedia.errors.PipelineCancelled`."""
+
+@final
+class Session:
+    """A streaming run: items pushed as they come, outputs pulled as the sinks emit them."""
+
+    def __new__(
+        cls,
+        manifest: str | dict[str, Any],
+        live_nodes: dict[str, Any] | None = None,
+        with_inputs: bool = True,
+    ) -> Session: ...
+    def push(self, items: list[Any]) -> bool:
+        """Feeds items, waiting while the pipeline is full; False once no node takes input."""
+    def close(self) -> None:
+        """Ends the input."""
+    def pull(self) -> list[Any] | None:
+        """The next outputs, waiting for them; None at the end. Raises the run's error."""
+    def cancel(self) -> None:
+        """Stops the run; every node is cleaned up."""
+    def wait(self) -> None:
+        """Waits for the run to end and raises its error."""
 
 def execute_pipeline(manifest: str | dict[str, Any]) -> list[Any]:
     """Runs a manifest (JSON text or dict) without input items; returns the outputs."""

@@ -1,0 +1,131 @@
+//! A streaming run: `Pipeline.process(stream)` on the Rust engine. Input items are pushed as
+//! they come, outputs pulled as the sinks emit them; every blocking call releases the
+//! interpreter lock.
+
+use std::sync::Mutex;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+use remotemedia_host::executor::{InputSender, OutputReceiver};
+use remotemedia_host::{HostError, Run, Value};
+use remotemedia_vm_sandbox::cpython::convert::{from_py, to_py};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::errors::{internal, to_pyerr};
+use crate::run::{build, document, runtime};
+
+/// A running pipeline fed item by item.
+#[pyclass(module = "remotemedia_runtime._native", frozen)]
+pub struct Session {
+    inputs: Mutex<Option<InputSender>>,
+    outputs: Mutex<OutputReceiver>,
+    finished: Mutex<Option<JoinHandle<Result<(), HostError>>>>,
+    cancel: CancellationToken,
+}
+
+#[pymethods]
+impl Session {
+    /// Starts the run; `with_inputs` says whether items will be pushed.
+    #[new]
+    #[pyo3(signature = (manifest, live_nodes=None, with_inputs=true))]
+    fn new(
+        py: Python<'_>,
+        manifest: &Bound<'_, PyAny>,
+        live_nodes: Option<&Bound<'_, PyDict>>,
+        with_inputs: bool,
+    ) -> PyResult<Self> {
+        let doc = document(py, manifest)?;
+        let runtime = runtime()?;
+        let cancel = CancellationToken::new();
+        let live = crate::run::live_node_map(live_nodes)?;
+        let started = py.detach(|| {
+            let pipeline = build(&doc, live)?;
+            let _guard = runtime.enter();
+            let mut run = Run::start(pipeline, with_inputs, cancel.clone())?;
+            let inputs = run.take_inputs();
+            let outputs = run
+                .take_outputs()
+                .ok_or_else(|| HostError::Runtime("no output queue".into()))?;
+            let finished = runtime.spawn(run.wait());
+            Ok::<_, HostError>((inputs, outputs, finished))
+        });
+        let (inputs, outputs, finished) = started.map_err(|e| to_pyerr(py, &e))?;
+        Ok(Session {
+            inputs: Mutex::new(inputs),
+            outputs: Mutex::new(outputs),
+            finished: Mutex::new(Some(finished)),
+            cancel,
+        })
+    }
+
+    /// Feeds items, waiting while the pipeline is full. Returns `False` once no node takes input.
+    fn push(&self, py: Python<'_>, items: &Bound<'_, PyList>) -> PyResult<bool> {
+        let items: Vec<Value> = items
+            .iter()
+            .map(|item| {
+                from_py(&item)
+                    .map_err(|e| to_pyerr(py, &HostError::Usage(format!("input item: {e}"))))
+            })
+            .collect::<PyResult<_>>()?;
+        let mut inputs = self
+            .inputs
+            .lock()
+            .map_err(|_| internal("session poisoned"))?;
+        let Some(sender) = inputs.as_mut() else {
+            return Ok(false);
+        };
+        Ok(py.detach(|| sender.blocking_send(items)).is_ok())
+    }
+
+    /// Ends the input.
+    fn close(&self) -> PyResult<()> {
+        self.inputs
+            .lock()
+            .map_err(|_| internal("session poisoned"))?
+            .take();
+        Ok(())
+    }
+
+    /// The next outputs, waiting for them; `None` at the end. Raises the run's error.
+    fn pull(&self, py: Python<'_>) -> PyResult<Option<Py<PyList>>> {
+        let received = {
+            let mut outputs = self
+                .outputs
+                .lock()
+                .map_err(|_| internal("session poisoned"))?;
+            let receiver: &mut OutputReceiver = &mut outputs;
+            py.detach(|| receiver.blocking_recv())
+        };
+        if let Ok(Some((_, items))) = received {
+            let list = PyList::empty(py);
+            for item in &items {
+                list.append(to_py(py, item)?)?;
+            }
+            return Ok(Some(list.unbind()));
+        }
+        self.wait(py)?;
+        Ok(None)
+    }
+
+    /// Stops the run; every node is cleaned up.
+    fn cancel(&self) {
+        self.cancel.cancel();
+    }
+
+    /// Waits for the run to end (after `cancel`, or the last output) and raises its error.
+    fn wait(&self, py: Python<'_>) -> PyResult<()> {
+        let handle = self
+            .finished
+            .lock()
+            .map_err(|_| internal("session poisoned"))?
+            .take();
+        let Some(handle) = handle else { return Ok(()) };
+        let runtime = runtime()?;
+        match py.detach(|| runtime.block_on(handle)) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => Err(to_pyerr(py, &error)),
+            Err(join) => Err(internal(format!("the run failed: {join}"))),
+        }
+    }
+}
