@@ -69,6 +69,7 @@ test: setup lint ## lint, then every test
 bench: setup ## per-hop cost and memory against the pure-Python reference
 	$(VENV)/bin/python bench/host_hops.py --host $(VENV_HOST)
 	$(VENV)/bin/python bench/python_hops.py --host $(VENV_HOST) --venv $(VENV)
+	$(VENV)/bin/python bench/sdk_run.py
 
 .PHONY: fmt
 fmt: ## format the code

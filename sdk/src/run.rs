@@ -30,6 +30,15 @@ pub fn runtime() -> PyResult<&'static tokio::runtime::Runtime> {
         .map_err(|e| internal(format!("cannot start the async runtime: {e}")))
 }
 
+/// Runs of at most this many input items, with no Python node, run on the calling thread.
+const SMALL_RUN: usize = 256;
+
+thread_local! {
+    /// The calling thread's own runtime, for small runs.
+    static LOCAL: std::io::Result<tokio::runtime::Runtime> =
+        tokio::runtime::Builder::new_current_thread().enable_all().build();
+}
+
 /// Cancels a running `_execute` from another thread (asyncio's cancellation of `run()`).
 #[pyclass(module = "remotemedia_runtime._native", frozen)]
 pub struct CancelHandle(CancellationToken);
@@ -112,10 +121,18 @@ fn execute(
     let runtime = runtime()?;
     let outcome = py.detach(|| {
         let pipeline = build(&doc, live)?;
-        runtime.block_on(watch_signals(
-            run_collect(pipeline, inputs, cancel.clone()),
-            &cancel,
-        ))
+        // A short run of Rust nodes stays on this thread: waking the shared runtime's workers
+        // would cost more than the run (5 items through 3 nodes: 126 us against ~40 us).
+        let small = inputs.as_ref().is_some_and(|v| v.len() <= SMALL_RUN) && !pipeline.has_python_nodes();
+        let work = watch_signals(run_collect(pipeline, inputs, cancel.clone()), &cancel);
+        if small {
+            LOCAL.with(|local| match local {
+                Ok(local) => local.block_on(work),
+                Err(e) => Err(HostError::Runtime(format!("cannot start a runtime: {e}"))),
+            })
+        } else {
+            runtime.block_on(work)
+        }
     });
     match outcome {
         Ok((outputs, _report)) => {
