@@ -49,13 +49,15 @@ demo: setup ## run the main example
 	$(VENV_HOST) graph examples/voice_levels.toml --format mermaid
 	@echo '--- examples/mixed_python.json: Python nodes of the SDK inside the host, between Rust nodes'
 	$(VENV_HOST) run examples/mixed_python.json --metrics -
+	@echo '--- examples/sdk_pipeline.py: a pipeline built in Python, run in-process on both engines'
+	$(VENV)/bin/python examples/sdk_pipeline.py
 
 .PHONY: lint
 lint: $(VENV)/.native ## rustfmt, clippy -D warnings, ruff, mypy, stubtest
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
-	$(VENV)/bin/ruff check sdk tests bench
-	$(VENV)/bin/ruff format --check sdk tests bench
+	$(VENV)/bin/ruff check sdk tests bench examples
+	$(VENV)/bin/ruff format --check sdk tests bench examples
 	$(VENV)/bin/mypy
 	$(VENV)/bin/python -m mypy.stubtest remotemedia_runtime._native
 
