@@ -123,7 +123,8 @@ fn execute(
         let pipeline = build(&doc, live)?;
         // A short run of Rust nodes stays on this thread: waking the shared runtime's workers
         // would cost more than the run (5 items through 3 nodes: 126 us against ~40 us).
-        let small = inputs.as_ref().is_some_and(|v| v.len() <= SMALL_RUN) && !pipeline.has_python_nodes();
+        let small =
+            inputs.as_ref().is_some_and(|v| v.len() <= SMALL_RUN) && !pipeline.has_python_nodes();
         let work = watch_signals(run_collect(pipeline, inputs, cancel.clone()), &cancel);
         if small {
             LOCAL.with(|local| match local {
