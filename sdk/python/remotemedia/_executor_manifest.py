@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import tomllib
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,12 @@ from remotemedia._executor_plan import (
 from remotemedia.errors import ManifestError
 from remotemedia.node import Node
 from remotemedia.nodes import Add, Multiply, PassThroughNode, Range
+
+# The pure-Python SDK also serves interpreters older than the wheel's 3.11 (tomli there).
+if sys.version_info >= (3, 11):  # noqa: UP036 -- kept on purpose, see above
+    import tomllib
+else:
+    import tomli as tomllib
 
 BUILTIN_TWINS: dict[str, type[Node]] = {
     "PassThrough": PassThroughNode,
