@@ -29,6 +29,10 @@ mod _native {
 
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
+        // threading must first be imported here, on the importing (main) thread: imported
+        // first on the host's interpreter thread, it takes that thread for the main one and
+        // Python waits for it forever at exit.
+        m.py().import("threading")?;
         m.add("__version__", env!("CARGO_PKG_VERSION"))
     }
 }
