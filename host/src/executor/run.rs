@@ -214,11 +214,6 @@ impl OutputReceiver {
     pub fn is_empty(&self) -> bool {
         self.rx.is_empty()
     }
-
-    /// Sink ids, by output slot.
-    pub fn sinks(&self) -> &[Arc<str>] {
-        &self.sinks
-    }
 }
 
 /// Reads a run's counters.
@@ -232,16 +227,6 @@ pub struct Reporter {
 }
 
 impl Reporter {
-    /// Items emitted by the sinks so far.
-    pub fn items_out(&self, sinks: &[Arc<str>]) -> u64 {
-        self.ids
-            .iter()
-            .zip(&self.stats)
-            .filter(|((id, _), _)| sinks.iter().any(|s| **s == **id))
-            .map(|(_, s)| s.items_out())
-            .sum()
-    }
-
     /// The figures as they are now.
     pub fn report(&self) -> RunReport {
         let edges = self

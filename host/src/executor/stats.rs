@@ -34,11 +34,6 @@ impl NodeStats {
         }
     }
 
-    /// Items emitted so far.
-    pub fn items_out(&self) -> u64 {
-        self.items_out.load(Ordering::Relaxed)
-    }
-
     fn report(&self, id: &str, node_type: &str) -> NodeReport {
         NodeReport {
             id: id.to_owned(),
