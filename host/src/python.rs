@@ -90,6 +90,12 @@ impl Python {
         }
     }
 
+    /// Stops the interpreter thread of the process if one runs; starts nothing.
+    pub fn stop_running() {
+        #[cfg(feature = "cpython")]
+        remotemedia_vm_sandbox::cpython::CPython::stop_running();
+    }
+
     /// Stops the interpreter thread (after every stage's cleanup).
     pub fn shutdown(&self) {
         #[cfg(feature = "cpython")]

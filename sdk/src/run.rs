@@ -87,14 +87,10 @@ pub fn _execute(
     execute(py, manifest, inputs, live_nodes, token)
 }
 
-/// Stops the interpreter thread the runs use (the SDK calls this at exit).
+/// Stops the interpreter thread the runs use, if one runs (the SDK calls this at exit).
 #[pyfunction]
 pub fn shutdown(py: Python<'_>) {
-    py.detach(|| {
-        if let Ok(python) = HostPython::start(&PythonEnv::current_program()) {
-            python.shutdown();
-        }
-    });
+    py.detach(HostPython::stop_running);
 }
 
 fn execute(

@@ -126,6 +126,18 @@ impl CPython {
         }
     }
 
+    /// Stops the interpreter thread if one runs, and forgets it (a later `start` makes a new
+    /// one). Does nothing, and starts nothing, when none runs.
+    pub fn stop_running() {
+        let running = RUNNING
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some((_, python)) = running {
+            python.shutdown();
+        }
+    }
+
     /// Stops the event loop and joins the thread. Stages still running get no more answers.
     pub fn shutdown(&self) {
         let thread = self
