@@ -1,4 +1,5 @@
-//! Structural validation against the committed JSON Schema (`host/manifest.schema.json`).
+//! Structural validation against the committed JSON Schema, kept in the SDK package
+//! (`sdk/python/remotemedia/manifest.schema.json`) so that the wheel ships it.
 //!
 //! The schema is the one statement of the manifest's structure; the Python SDK validates against
 //! the same file. The host interprets the subset of JSON Schema 2020-12 that file uses, and
@@ -13,7 +14,7 @@ use serde_json::{Map, Value as Json};
 use super::problem::{Location, Problem, did_you_mean};
 
 /// The schema text, as committed.
-pub const SCHEMA_TEXT: &str = include_str!("../../manifest.schema.json");
+pub const SCHEMA_TEXT: &str = include_str!("../../../sdk/python/remotemedia/manifest.schema.json");
 
 /// Keywords this interpreter acts on, or that only annotate.
 const SUPPORTED: &[&str] = &[

@@ -1,14 +1,14 @@
 """Checks shared by the builder and the executor: manifest structure, edges and cycles.
 
-`SCHEMA` is `host/manifest.schema.json` without its annotations (descriptions, defaults),
+`SCHEMA` is the committed `remotemedia/manifest.schema.json`, the same file the host embeds,
 interpreted with the host's keywords and wording, so the SDK reports a structural problem in
-the same words as `remotemedia-host validate`. The file is not shipped in the wheel; a test
-keeps this copy equal to it. Problems are rendered as the host's `Problem` displays them:
-`<location>: <message>` with the help in parentheses.
+the same words as `remotemedia-host validate`. Problems are rendered as the host's `Problem`
+displays them: `<location>: <message>` with the help in parentheses.
 """
 
 from __future__ import annotations
 
+import importlib.resources
 import json
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -20,62 +20,39 @@ Edge = tuple[str, str, int | None]
 """`(from id, to id, capacity)`; a capacity of `None` takes the run's `channel_capacity`."""
 
 _CLOSE_ENOUGH = 0.75  # the host's bar for a "did you mean" (Jaro-Winkler)
-_NODE: dict[str, Any] = {
-    "type": "object",
-    "required": ["id", "node_type"],
-    "additionalProperties": False,
-    "properties": {
-        "id": {"type": "string", "minLength": 1},
-        "node_type": {"type": "string", "minLength": 1},
-        "params": {"type": "object"},
-        "runtime_hint": {"enum": ["auto", "rust", "python"]},
-        "retry": {
-            "type": "object",
-            "required": ["max_attempts"],
-            "additionalProperties": False,
-            "properties": {
-                "max_attempts": {"type": "integer", "minimum": 1},
-                "backoff_ms": {"type": "integer", "minimum": 0},
-            },
-        },
-        "timeout_ms": {"type": "integer", "minimum": 1},
-    },
-}
-_CONNECTION: dict[str, Any] = {
-    "type": "object",
-    "required": ["from", "to"],
-    "additionalProperties": False,
-    "properties": {
-        "from": {"type": "string", "minLength": 1},
-        "to": {"type": "string", "minLength": 1},
-        "capacity": {"type": "integer", "minimum": 1, "maximum": 1000000},
-    },
-}
-SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["version", "nodes"],
-    "additionalProperties": False,
-    "properties": {
-        "version": {"enum": ["v1"]},
-        "metadata": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {"name": {"type": "string"}, "description": {"type": "string"}},
-        },
-        "runtime": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
-                "python": {"enum": ["cpython", "rustpython"]},
-                "isolation": {"enum": ["in_process", "process"]},
-                "channel_capacity": {"type": "integer", "minimum": 1, "maximum": 1000000},
-            },
-        },
-        "nodes": {"type": "array", "minItems": 1, "items": _NODE},
-        "connections": {"type": "array", "items": _CONNECTION},
-    },
-}
-"""The committed schema's rules (see the module docstring)."""
+
+
+def _annotations_removed(schema: Any, names: bool = False) -> Any:
+    """The schema without annotations; `names` marks a `properties` map, whose keys are
+    field names (a field may be called "description")."""
+    if not isinstance(schema, dict):
+        return schema
+    skipped = set() if names else {"$schema", "$id", "title", "description", "default", "$defs"}
+    return {
+        k: _annotations_removed(v, names=k == "properties" and not names)
+        for k, v in schema.items()
+        if k not in skipped
+    }
+
+
+def _refs_inlined(schema: Any, defs: dict[str, Any]) -> Any:
+    if isinstance(schema, dict):
+        if "$ref" in schema:
+            return _refs_inlined(defs[schema["$ref"].rsplit("/", 1)[1]], defs)
+        return {k: _refs_inlined(v, defs) for k, v in schema.items()}
+    return schema
+
+
+def _load_schema() -> dict[str, Any]:
+    committed = json.loads(
+        importlib.resources.files("remotemedia").joinpath("manifest.schema.json").read_text()
+    )
+    rules: dict[str, Any] = _annotations_removed(_refs_inlined(committed, committed["$defs"]))
+    return rules
+
+
+SCHEMA: dict[str, Any] = _load_schema()
+"""The committed schema's rules: its `$ref`s inlined, its annotations left out."""
 
 _TYPES: dict[str, Any] = {
     "object": dict,
