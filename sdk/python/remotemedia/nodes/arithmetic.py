@@ -95,6 +95,12 @@ class _Arithmetic(Node):
         # The host reads an integer parameter outside i64 as a float (serde_json's as_f64).
         in_range = isinstance(operand, float) or I64_MIN <= operand <= I64_MAX
         self.operand: Number = operand if in_range else float(operand)
+        self._param = param
+
+    @property
+    def params(self) -> dict[str, Number]:
+        """The constructor parameter, as a manifest writes it."""
+        return {self._param: self.operand}
 
     def _apply(self, a: Number, b: Number) -> Number:
         raise NotImplementedError

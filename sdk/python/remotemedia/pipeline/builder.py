@@ -1,14 +1,9 @@
 """`Pipeline`: builds a graph of live nodes, writes and reads manifest v1, and runs it.
 
 The builder holds node instances, so running it never needs their parameters. A manifest does:
-`to_manifest` writes each node's parameters as it can know them, in this order:
-
-1. what `Pipeline.from_manifest` constructed the node with;
-2. the node's `params` attribute, if it is a dict (the SDK's `Range` has one);
-3. else each keyword of the class's `__init__` (other than `name`) read back from the node's
-   attribute of the same name (the SDK's `Multiply` and `Add` keep theirs as `operand`);
-   a value equal to the keyword's default is left out. A required keyword with no such
-   attribute is a `ManifestError`: give the node class a `params` dict.
+`to_manifest` writes each node's parameters as `remotemedia.pipeline.params` can know them
+(what `from_manifest` built it with, the node's `params` dict, else its `__init__` keywords
+read back from attributes of the same names).
 
 A node's `node_type` is its class's type name when that name resolves to the class (the SDK's
 nodes, plugin types), else `"module:QualName"`.
@@ -16,30 +11,24 @@ nodes, plugin types), else `"module:QualName"`.
 
 from __future__ import annotations
 
-import inspect
 import json
-import logging
 import os
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from typing import Any
 
-from remotemedia import _engines, executor
-from remotemedia._executor_manifest import check_manifest, load, manifest_type, to_toml
-from remotemedia._executor_plan import problem
 from remotemedia.errors import ManifestError
+from remotemedia.manifest.graph import Edge, is_source
+from remotemedia.manifest.problems import problem
+from remotemedia.manifest.resolve import manifest_type
+from remotemedia.manifest.validate import node_classes, validate
 from remotemedia.node import Node
-from remotemedia.nodes import Add, Multiply
+from remotemedia.pipeline import engines
+from remotemedia.pipeline.files import load, to_toml
+from remotemedia.pipeline.params import params
 
 __all__ = ["Pipeline"]
 
-logger = logging.getLogger("remotemedia")
-
 _MAX_CAPACITY = 1_000_000
-_ATTRIBUTES: dict[type[Node], dict[str, str]] = {
-    Multiply: {"factor": "operand"},
-    Add: {"addend": "operand"},
-}
-"""Constructor keywords that an SDK node keeps under another attribute name."""
 
 
 class Pipeline:
@@ -62,7 +51,7 @@ class Pipeline:
         self.description = description
         self.runtime: dict[str, Any] = {}
         self._nodes: list[Node] = []
-        self._edges: list[executor.Edge] | None = None  # None: the implied chain
+        self._edges: list[Edge] | None = None  # None: the implied chain
         self._hints: dict[str, str] = {}  # node id -> runtime_hint other than "auto"
 
     @property
@@ -71,7 +60,7 @@ class Pipeline:
         return list(self._nodes)
 
     @property
-    def edges(self) -> list[executor.Edge]:
+    def edges(self) -> list[Edge]:
         """`(from id, to id, capacity)` of every edge; a `None` capacity is the default."""
         if self._edges is not None:
             return list(self._edges)
@@ -129,7 +118,7 @@ class Pipeline:
             )
         if any((a, b) == tuple(ends) for a, b, _ in edges):
             problems.append(problem(at, f'duplicate connection "{ends[0]}" -> "{ends[1]}"'))
-        if not problems and executor.is_source(target := self._nodes[ids.index(ends[1])]):
+        if not problems and is_source(target := self._nodes[ids.index(ends[1])]):
             message = f'node "{ends[1]}" ({target.type_name()}) is a source and takes no input'
             problems.append(problem(f"{at}.to", message))
         if problems:
@@ -162,9 +151,9 @@ class Pipeline:
 
     def _node_entry(self, index: int, node: Node) -> dict[str, Any]:
         entry: dict[str, Any] = {"id": node.name, "node_type": manifest_type(type(node))}
-        params = _params(index, node)
-        if params:
-            entry["params"] = params
+        written = params(index, node)
+        if written:
+            entry["params"] = written
         if node.name in self._hints:
             entry["runtime_hint"] = self._hints[node.name]
         return entry
@@ -206,20 +195,23 @@ class Pipeline:
                 whose constructor raised is one of them.
         """
         doc, source_name = load(source)
-        classes, problems = check_manifest(doc)
+        problems = validate(doc)
+        if problems:
+            raise ManifestError(problems, source_name)
+        classes, problems = node_classes(doc)
+        if problems:
+            raise ManifestError(problems, source_name)
         nodes: list[Node] = []
-        for i, (spec, node_class) in enumerate(
-            zip(doc["nodes"] if not problems else [], classes, strict=False)
-        ):
-            params = spec.get("params", {})
+        for i, (spec, node_class) in enumerate(zip(doc["nodes"], classes, strict=True)):
+            node_params = spec.get("params", {})
             try:
-                node = node_class(name=spec["id"], **params)
+                node = node_class(name=spec["id"], **node_params)
             except Exception as e:  # noqa: BLE001 -- constructors may raise anything: reported
                 problems.append(
                     problem(f"nodes[{i}].params", f"{spec['node_type']}: {type(e).__name__}: {e}")
                 )
                 continue
-            node._remotemedia_params = dict(params)  # type: ignore[attr-defined] # read by _params
+            node._remotemedia_params = dict(node_params)  # type: ignore[attr-defined] # read by params()
             nodes.append(node)
         if problems:
             raise ManifestError(problems, source_name)
@@ -255,7 +247,7 @@ class Pipeline:
         """
         single = input_data is not None and not isinstance(input_data, list)
         inputs = None if input_data is None else [input_data] if single else list(input_data)
-        outputs = await _engines.run(self, inputs, use_rust=use_rust)
+        outputs = await engines.run(self, inputs, use_rust=use_rust)
         return outputs[0] if single and len(outputs) == 1 else outputs
 
     def process(
@@ -271,48 +263,8 @@ class Pipeline:
         Returns:
             An async iterator over the outputs; closing it early cancels the run.
         """
-        return _engines.process(self, stream, use_rust=use_rust)
+        return engines.process(self, stream, use_rust=use_rust)
 
     def __repr__(self) -> str:
         """Shows the name and the node ids."""
         return f"<Pipeline {self.name!r} nodes={[n.name for n in self._nodes]}>"
-
-
-_SIGNATURES: dict[type, inspect.Signature] = {}
-
-
-def _signature(cls: type) -> inspect.Signature:
-    # inspect.signature is slow, and to_manifest runs before every run.
-    signature = _SIGNATURES.get(cls)
-    if signature is None:
-        signature = _SIGNATURES[cls] = inspect.signature(cls.__init__)  # type: ignore[misc]  # a class's __init__, read from the class
-    return signature
-
-
-def _params(index: int, node: Node) -> dict[str, Any]:
-    """A node's constructor parameters, by the rules of the module docstring."""
-    known = getattr(node, "_remotemedia_params", None)
-    if isinstance(known, dict):
-        return dict(known)
-    declared = getattr(node, "params", None)
-    if isinstance(declared, dict):
-        return dict(declared)
-    attributes = _ATTRIBUTES.get(type(node), {})
-    params: dict[str, Any] = {}
-    signature = _signature(type(node))
-    for key, parameter in list(signature.parameters.items())[1:]:
-        if key == "name" or parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
-            continue
-        attribute = attributes.get(key, key)
-        if not hasattr(node, attribute):
-            if parameter.default is parameter.empty:
-                message = f'cannot tell the value of parameter "{key}" of {node.type_name()}'
-                raise ManifestError(
-                    [problem(f"nodes[{index}].params", message, 'give the class a "params" dict')],
-                    "<pipeline>",
-                )
-            continue
-        value = getattr(node, attribute)
-        if parameter.default is parameter.empty or value != parameter.default:
-            params[key] = value
-    return params

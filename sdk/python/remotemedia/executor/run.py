@@ -1,4 +1,4 @@
-"""The pure-Python reference executor: the host's execution semantics (DESIGN §7) on asyncio.
+"""Runs of the reference executor: the host's execution semantics (DESIGN §7) on asyncio.
 
 `execute` runs a graph of live `Node` instances over a list of input items and returns what
 reached the sinks; `stream` does the same over an iterator and yields outputs as they come.
@@ -38,19 +38,11 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable, Coroutine, I
 from typing import Any
 
 from remotemedia._calls import NodeRaised, call_lifecycle
-from remotemedia._executor_nodes import Inbox, NodeTask, Output
-from remotemedia._executor_plan import Edge, check_graph, is_source
 from remotemedia.errors import NodeError, PipelineCancelled, UsageError
+from remotemedia.executor.plan import check_graph
+from remotemedia.executor.tasks import Inbox, NodeTask, Output
+from remotemedia.manifest.graph import Edge, is_source
 from remotemedia.node import Node
-
-__all__ = [
-    "DEFAULT_CHANNEL_CAPACITY",
-    "RUN_QUEUE_CAPACITY",
-    "Edge",
-    "execute",
-    "is_source",
-    "stream",
-]
 
 DEFAULT_CHANNEL_CAPACITY = 64
 """An edge's queue length in items when neither the edge nor the run sets one (the host's)."""

@@ -1,5 +1,6 @@
-"""The executor's parts below the run: the bounded inbox in front of a node, and the task that
-drives one node of any shape (DESIGN §5) from its inbox to its downstream inboxes."""
+"""The reference executor's parts below the run: the bounded inbox in front of a node, and
+the task that drives one node of any shape (DESIGN §5) from its inbox to its downstream
+inboxes."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """Which engine `Pipeline.run()` uses (DESIGN §8): the log line naming it, `use_rust=False`,
 the fallback when the native module cannot be imported, no silent re-run of a failed pipeline,
-cancellation of a running `run()`, and a clean interpreter exit after a native run."""
+cancellation of a running `run()`, a clean interpreter exit after a native run, and the
+caller's logging configuration left as it was."""
 
 from __future__ import annotations
 

@@ -13,12 +13,12 @@ import logging
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from typing import TYPE_CHECKING, Any
 
-from remotemedia import executor
+from remotemedia import _native, executor
 from remotemedia.errors import RemoteMediaError
 
 if TYPE_CHECKING:
     from remotemedia.node import Node
-    from remotemedia.pipeline import Pipeline
+    from remotemedia.pipeline.builder import Pipeline
 
 logger = logging.getLogger("remotemedia")
 
@@ -27,7 +27,7 @@ def process(
     pipeline: Pipeline, stream: AsyncIterable[Any] | Iterable[Any] | None, *, use_rust: bool
 ) -> AsyncIterator[Any]:
     """`Pipeline.process`: the engine chosen as for `run`, outputs streamed as they come."""
-    native = _native_module() if use_rust else None
+    native = _native.module() if use_rust else None
     logger.info("pipeline %r runs on the %s engine", pipeline.name, "rust" if native else "python")
     if native is not None:
         return _process_native(native, pipeline, stream)
@@ -42,35 +42,11 @@ async def run(pipeline: Pipeline, inputs: list[Any] | None, *, use_rust: bool) -
     if it does not, why is logged at DEBUG and the Python executor runs it. A run that fails
     raises its error: it is never run again on the other engine.
     """
-    native = _native_module() if use_rust else None
+    native = _native.module() if use_rust else None
     logger.info("pipeline %r runs on the %s engine", pipeline.name, "rust" if native else "python")
     if native is None:
         return await _run_python(pipeline, inputs)
     return await _run_native(native, pipeline, inputs)
-
-
-def _native_module() -> Any:
-    """`remotemedia_runtime`, or None (logged at DEBUG) when it cannot be imported."""
-    try:
-        import remotemedia_runtime  # noqa: PLC0415 -- optional: the SDK works without it
-    except ImportError as error:
-        logger.debug("native engine unavailable, using the Python executor: %s", error)
-        return None
-    _shutdown_at_exit(remotemedia_runtime)
-    return remotemedia_runtime
-
-
-_EXIT_HOOKED: list[bool] = []
-
-
-def _shutdown_at_exit(native: Any) -> None:
-    # The native engine's interpreter thread must stop before the interpreter does: an atexit
-    # hook runs while Python can still take it down cleanly.
-    if not _EXIT_HOOKED:
-        import atexit  # noqa: PLC0415 -- only with the native engine
-
-        atexit.register(native.shutdown)
-        _EXIT_HOOKED.append(True)
 
 
 async def _run_native(native: Any, pipeline: Pipeline, inputs: list[Any] | None) -> list[Any]:

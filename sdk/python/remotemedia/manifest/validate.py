@@ -1,0 +1,157 @@
+"""The manifest's semantic checks, and the one entry point that validates a manifest.
+
+`validate` asks the native module (`remotemedia_runtime.validate`: the host's own checks, which
+know its built-in nodes and their parameters) where it imports, and runs `check_manifest`, the
+SDK's own checks, only without it. `check_manifest` checks what the host checks, in the host's
+words: the schema (`remotemedia.manifest.schema`), duplicate ids, node types resolved for
+Python (`remotemedia.manifest.resolve`), features not built yet, connections, sources, cycles.
+It knows the parameters of Python classes only (from their `__init__`), so the host's
+built-ins are checked as the SDK's nodes of the same names.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from remotemedia.manifest.graph import cycle_problem, find_cycle
+from remotemedia.manifest.problems import did_you_mean, problem
+from remotemedia.manifest.resolve import resolve
+from remotemedia.manifest.schema import check_structure
+from remotemedia.node import Node
+
+
+def validate(doc: Any) -> list[str]:
+    """Every problem of a parsed manifest, in document order: the host's checks through the
+    native module where it imports, else the SDK's own (`check_manifest`).
+
+    Args:
+        doc: The parsed manifest.
+
+    Returns:
+        The rendered problems; empty for a valid manifest.
+    """
+    return check_manifest(doc)[1]  # until the native module can validate
+
+
+def node_classes(doc: dict[str, Any]) -> tuple[list[type[Node]], list[str]]:
+    """The Python class of each node of a valid manifest, to build it with; and the problems of
+    nodes that have none (a built-in Rust node the SDK has no class for)."""
+    from remotemedia.discovery import discover  # noqa: PLC0415 -- imports the plugins
+
+    discovery = discover()
+    classes: list[type[Node]] = []
+    problems: list[str] = []
+    for i, spec in enumerate(doc["nodes"]):
+        node_class, reason, help_ = resolve(
+            spec["node_type"], spec.get("runtime_hint", "auto"), discovery
+        )
+        if node_class is None:
+            problems.append(problem(f"nodes[{i}].node_type", reason or "", help_))
+        else:
+            classes.append(node_class)
+    return classes, problems
+
+
+def check_manifest(doc: Any) -> tuple[list[type[Node]], list[str]]:
+    """Checks a parsed manifest; returns each node's class, and every problem in document order
+    (the classes are complete only without problems)."""
+    problems = check_structure(doc)
+    if not isinstance(doc, dict):
+        return [], problems
+    from remotemedia.discovery import discover  # noqa: PLC0415 -- imports the plugins
+
+    discovery = discover()
+    nodes = [n if isinstance(n, dict) else {} for n in _list(doc.get("nodes"))]
+    ids = [n["id"] if isinstance(n.get("id"), str) else None for n in nodes]
+    classes: list[type[Node]] = []
+    sources: set[int] = set()
+    for i, spec in enumerate(nodes):
+        if ids[i] and ids.index(ids[i]) != i:
+            message = f'duplicate node id "{ids[i]}" (first used by nodes[{ids.index(ids[i])}])'
+            problems.append(problem(f"nodes[{i}].id", message))
+        name, hint = spec.get("node_type"), spec.get("runtime_hint", "auto")
+        if isinstance(name, str) and name:
+            hint = hint if isinstance(hint, str) else "auto"
+            node_class, reason, help_ = resolve(name, hint, discovery)
+            if node_class is None:
+                problems.append(problem(f"nodes[{i}].node_type", reason or "", help_))
+            else:
+                classes.append(node_class)
+                if getattr(node_class, "is_source", False) is True:
+                    sources.add(i)
+        for field, what in (("retry", "retries"), ("timeout_ms", "per-item timeouts")):
+            if field in spec:
+                problems.append(problem(f"nodes[{i}].{field}", f"{what} are not supported yet"))
+    runtime: dict[str, Any] = doc["runtime"] if isinstance(doc.get("runtime"), dict) else {}
+    if runtime.get("python") == "rustpython":
+        problems.append(problem("runtime.python", "the RustPython runtime is not supported yet"))
+    if runtime.get("isolation") == "process":
+        problems.append(problem("runtime.isolation", "process isolation is not supported yet"))
+    edges = _edges(doc, ids, sources, problems)
+    if (cycle := find_cycle(len(nodes), edges)) is not None:
+        problems.append(cycle_problem([i or "?" for i in ids], cycle))
+    return classes, _in_document_order(doc, problems)
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _edges(
+    doc: dict[str, Any], ids: list[str | None], sources: set[int], problems: list[str]
+) -> list[tuple[int, int]]:
+    if "connections" not in doc:
+        for v in sorted(sources - {0}):
+            message = (
+                f'node "{ids[v]}" is a source and takes no input, but without "connections" the '
+                f'nodes form a chain in list order, so it would follow "{ids[v - 1]}"'
+            )
+            problems.append(
+                problem(
+                    f"nodes[{v}]",
+                    message,
+                    'list the edges in "connections", or put the source first',
+                )
+            )
+        return [(v - 1, v) for v in range(1, len(ids)) if v not in sources]
+    known = sorted({i for i in ids if i})
+    edges: list[tuple[int, int]] = []
+    for i, conn in enumerate(_list(doc["connections"])):
+        ends: list[int] = []
+        for key in ("from", "to"):
+            name = conn.get(key) if isinstance(conn, dict) else None
+            if isinstance(name, str) and name and name not in known:
+                help_ = did_you_mean(name, known) or f"node ids: {', '.join(known)}"
+                problems.append(problem(f"connections[{i}].{key}", f'unknown node "{name}"', help_))
+            elif isinstance(name, str) and name:
+                ends.append(ids.index(name))
+        if len(ends) < 2:  # an end that is missing or unknown was reported
+            continue
+        u, v = ends
+        if v in sources:
+            message = (
+                f'node "{ids[v]}" ({doc["nodes"][v]["node_type"]}) is a source and takes no input'
+            )
+            problems.append(problem(f"connections[{i}].to", message))
+        elif (u, v) in edges:
+            first = edges.index((u, v))
+            message = (
+                f'duplicate connection "{ids[u]}" -> "{ids[v]}" (first at connections[{first}])'
+            )
+            problems.append(problem(f"connections[{i}]", message))
+        else:
+            edges.append((u, v))
+    return edges
+
+
+def _in_document_order(doc: dict[str, Any], problems: list[str]) -> list[str]:
+    top = list(doc)
+
+    def place(rendered: str) -> tuple[bool, int, int]:
+        match = re.match(r"([A-Za-z_]+)(?:\[(\d+)\])?", rendered)
+        key = match.group(1) if match and match.group(1) != "manifest" else None
+        position = top.index(key) if key in top else len(top)
+        return key is not None, position, int(match.group(2) or 0) if match else 0
+
+    return sorted(problems, key=place)
