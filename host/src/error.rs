@@ -3,6 +3,8 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use remotemedia_vm_sandbox::SandboxError;
+
 use crate::manifest::Problem;
 
 /// Everything that can go wrong between reading a manifest and the last output item.
@@ -45,6 +47,11 @@ pub enum HostError {
     #[error("{0}")]
     Node(#[from] NodeFailure),
 
+    /// The interpreter, or its environment, failed the host (keeps the sandbox's kind up to
+    /// Python's `remotemedia.errors.SandboxError`).
+    #[error("{0}")]
+    Sandbox(#[from] SandboxError),
+
     /// The run was cancelled (Ctrl-C, or the caller dropped it).
     #[error("pipeline cancelled")]
     Cancelled,
@@ -62,11 +69,16 @@ fn problem_count(problems: &[Problem]) -> String {
 }
 
 impl HostError {
-    /// The process exit status for this error: 2 for usage and manifest errors, 1 for failures
-    /// while running, 130 for cancellation (the shell's convention for Ctrl-C).
+    /// The process exit status for this error: 2 for usage and manifest errors (an unusable
+    /// Python environment included), 1 for failures while running, 130 for cancellation (the
+    /// shell's convention for Ctrl-C).
     pub fn exit_code(&self) -> u8 {
         match self {
             HostError::Manifest { .. } | HostError::Usage(_) | HostError::Input { .. } => 2,
+            HostError::Sandbox(e) => match e {
+                SandboxError::Env(_) | SandboxError::Start(_) | SandboxError::Unsupported(_) => 2,
+                SandboxError::Raised(_) | SandboxError::Stopped | SandboxError::Protocol(_) => 1,
+            },
             HostError::Io { .. } | HostError::Node(_) | HostError::Runtime(_) => 1,
             HostError::Cancelled => 130,
         }

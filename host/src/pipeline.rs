@@ -1,6 +1,5 @@
-//! A pipeline ready to run: a validated manifest, its graph, and its constructed nodes.
+//! A pipeline ready to run: a resolved manifest, its graph, and its constructed nodes.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -10,15 +9,27 @@ use serde_json::Value as Json;
 
 use crate::error::{HostError, Result};
 use crate::graph::Graph;
-use crate::manifest::{self, Format, Location, Manifest};
-use crate::node::{NodeImpl, Registry, Role};
+use crate::manifest::{self, Format, ResolvedPipeline};
+use crate::node::python::PythonNode;
+use crate::node::{Implementation, NodeImpl, Registry};
 
-/// A validated manifest with its nodes built.
+/// The most input items of a short run (see [`Pipeline::is_short_run`]).
+pub const SHORT_RUN_ITEMS: usize = 256;
+
+/// A node as built for a run: a Rust node, or the declaration of a Python node, which the
+/// interpreter constructs inside its stage.
+pub enum Constructed {
+    /// A Rust node.
+    Rust(NodeImpl),
+    /// A Python node.
+    Python(PythonNode),
+}
+
+/// A resolved manifest with its nodes built.
 pub struct Pipeline {
-    manifest: Manifest,
+    resolved: ResolvedPipeline,
     graph: Graph,
-    nodes: Vec<NodeImpl>,
-    roles: Vec<Role>,
+    nodes: Vec<Constructed>,
     python: Option<Arc<dyn Backend>>,
 }
 
@@ -55,60 +66,45 @@ impl Pipeline {
     /// # Errors
     /// [`HostError::Manifest`] with every problem found.
     pub fn from_document(doc: &Json, source_name: &str, registry: &Registry) -> Result<Self> {
-        let invalid = |problems| HostError::Manifest {
-            source_name: source_name.to_owned(),
-            problems,
-        };
-        let manifest = manifest::validate(doc, registry).map_err(invalid)?;
-        let index: HashMap<&str, usize> = manifest
-            .nodes
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (n.id.as_str(), i))
-            .collect();
-        let edges = manifest
-            .connections
-            .iter()
-            .map(|c| (index[c.from.as_str()], index[c.to.as_str()]))
-            .collect();
-        let graph = Graph::new(manifest.nodes.len(), edges);
-        let mut nodes = Vec::with_capacity(manifest.nodes.len());
-        let mut roles = Vec::with_capacity(manifest.nodes.len());
-        for (i, spec) in manifest.nodes.iter().enumerate() {
-            let at = Location::root().key("nodes").index(i);
-            nodes.push(
-                registry
-                    .build(&spec.node_type, spec.runtime_hint, &spec.params, &at)
-                    .map_err(invalid)?,
-            );
-            roles.push(
-                registry
-                    .get(&spec.node_type)
-                    .map_or(Role::Transform, |t| t.role),
-            );
-        }
-        Ok(Pipeline {
-            manifest,
-            graph,
-            nodes,
-            roles,
-            python: None,
-        })
+        let resolved =
+            manifest::validate(doc, registry).map_err(|problems| HostError::Manifest {
+                source_name: source_name.to_owned(),
+                problems,
+            })?;
+        Ok(Self::build(resolved))
     }
 
-    /// The validated manifest.
-    pub fn manifest(&self) -> &Manifest {
-        &self.manifest
+    /// Constructs the nodes of a resolved manifest: each Rust node's factory runs once here,
+    /// and only here; Python nodes are declared for their stages.
+    pub fn build(resolved: ResolvedPipeline) -> Self {
+        let edges = resolved.edges.iter().map(|e| (e.from, e.to)).collect();
+        let graph = Graph::new(resolved.nodes.len(), edges);
+        let nodes = resolved
+            .nodes
+            .iter()
+            .map(|node| match &node.resolved.implementation {
+                Implementation::Rust { factory, .. } => Constructed::Rust(factory(&node.params)),
+                Implementation::Python { module, qualname } => {
+                    Constructed::Python(PythonNode::new(module, qualname, node.params.clone()))
+                }
+            })
+            .collect();
+        Pipeline {
+            resolved,
+            graph,
+            nodes,
+            python: None,
+        }
+    }
+
+    /// The resolved manifest.
+    pub fn resolved(&self) -> &ResolvedPipeline {
+        &self.resolved
     }
 
     /// The graph, nodes indexed in manifest order.
     pub fn graph(&self) -> &Graph {
         &self.graph
-    }
-
-    /// Each node's role, in manifest order.
-    pub fn roles(&self) -> &[Role] {
-        &self.roles
     }
 
     /// Makes the Python node `id` use `live`, an object the caller made, instead of
@@ -118,25 +114,32 @@ impl Pipeline {
     /// No such node, or it is not a Python node (a built-in Rust node answered to its type).
     pub fn set_live_node(&mut self, id: &str, live: LiveNode) -> Result<()> {
         let index = self
-            .manifest
+            .resolved
             .nodes
             .iter()
-            .position(|n| n.id == id)
+            .position(|n| n.id == *id)
             .ok_or_else(|| HostError::Usage(format!("no node \"{id}\" in the pipeline")))?;
         match &mut self.nodes[index] {
-            NodeImpl::Python(node) => {
+            Constructed::Python(node) => {
                 node.live = Some(live);
                 Ok(())
             }
-            _ => Err(HostError::Usage(format!(
+            Constructed::Rust(_) => Err(HostError::Usage(format!(
                 "node \"{id}\" is not a Python node"
             ))),
         }
     }
 
-    /// Whether any node runs in Python.
-    pub fn has_python_nodes(&self) -> bool {
-        self.nodes.iter().any(|n| matches!(n, NodeImpl::Python(_)))
+    /// Whether a run on `n_inputs` input items (`None`: no input) is certain to end in
+    /// microseconds: at most [`SHORT_RUN_ITEMS`] items through synchronous Rust transforms (no
+    /// source, no asynchronous or Python node). The native module runs such a run on the
+    /// calling thread, where handing it to a worker would cost more than the run.
+    pub fn is_short_run(&self, n_inputs: Option<usize>) -> bool {
+        n_inputs.is_some_and(|n| n <= SHORT_RUN_ITEMS)
+            && self
+                .nodes
+                .iter()
+                .all(|n| matches!(n, Constructed::Rust(NodeImpl::Sync(_))))
     }
 
     /// Sets the interpreter the pipeline's Python nodes run in.
@@ -147,8 +150,15 @@ impl Pipeline {
     }
 
     /// Takes the pieces apart for the executor.
-    pub(crate) fn into_parts(self) -> (Manifest, Graph, Vec<NodeImpl>, Option<Arc<dyn Backend>>) {
-        (self.manifest, self.graph, self.nodes, self.python)
+    pub(crate) fn into_parts(
+        self,
+    ) -> (
+        ResolvedPipeline,
+        Graph,
+        Vec<Constructed>,
+        Option<Arc<dyn Backend>>,
+    ) {
+        (self.resolved, self.graph, self.nodes, self.python)
     }
 
     /// Reads and parses a manifest file without validating it, for callers that must look at
@@ -164,26 +174,6 @@ impl Pipeline {
         manifest::parse_text(&text, Format::from_path(path)).map_err(|p| HostError::Manifest {
             source_name: path.display().to_string(),
             problems: vec![p],
-        })
-    }
-
-    /// Whether a manifest document names a node that only Python can provide (a type that is
-    /// not a Rust node of `registry`, or a node with `runtime_hint: "python"`). A pipeline of
-    /// built-in nodes never starts the interpreter.
-    pub fn needs_python(doc: &Json, registry: &Registry) -> bool {
-        let nodes = doc
-            .get("nodes")
-            .and_then(Json::as_array)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        nodes.iter().any(|node| {
-            let hint = node
-                .get("runtime_hint")
-                .and_then(|h| serde_json::from_value(h.clone()).ok())
-                .unwrap_or_default();
-            node.get("node_type")
-                .and_then(Json::as_str)
-                .is_some_and(|t| registry.needs_python(t, hint))
         })
     }
 }

@@ -1,134 +1,200 @@
-//! Starting the interpreter for a pipeline that needs it, and the registry it completes. Shared
-//! by the `remotemedia-host` binary and the native module.
+//! Python for the commands and the native module: the one place that chooses the interpreter
+//! and its environment, and builds the registry a manifest's node types resolve against.
+//!
+//! A pipeline of built-in nodes never starts Python. One that names other types starts the
+//! interpreter, asks it once for the plugins' node types and for a description of every
+//! `"module:Class"` type the manifest names, so that validation knows every node's parameters
+//! and whether it is a source before anything is constructed.
 
-use std::sync::Arc;
+use std::future::Future;
+use std::path::{Path, PathBuf};
 
-use remotemedia_vm_sandbox::{Backend, PythonEnv, Reply, Request};
+use remotemedia_vm_sandbox::{Interpreter, InterpreterKind, PluginError, PythonEnv, SandboxError};
 use serde_json::Value as Json;
 
 use crate::error::HostError;
-use crate::node::Registry;
-use crate::node::python::Discovery;
-use crate::pipeline::Pipeline;
+use crate::manifest::node_refs;
+use crate::node::{NodeType, Registry, import_path};
 
-/// A running interpreter (one per process; starting it again returns the same one).
-#[derive(Clone)]
-pub struct Python {
-    #[cfg(feature = "cpython")]
-    inner: Arc<remotemedia_vm_sandbox::cpython::CPython>,
+/// Which Python environment the interpreter uses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EnvChoice {
+    /// The `remotemedia-host` binary's: `--python-env DIR` (given here), else `$VIRTUAL_ENV`,
+    /// else the virtualenv the binary is installed in, else the interpreter's own.
+    Select(Option<PathBuf>),
+    /// The Python program the host runs inside (the native module): its `sys.path`, streams,
+    /// signals and logging stay as the program set them.
+    CurrentProgram,
 }
 
-impl Python {
-    /// Starts the interpreter in `env`, or returns the one already running.
+/// Which interpreter runs Python nodes, and with which environment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PythonChoice {
+    /// The interpreter.
+    pub kind: InterpreterKind,
+    /// Its environment.
+    pub env: EnvChoice,
+}
+
+impl PythonChoice {
+    /// The binary's choice, from its `--python-env` flag.
+    pub fn for_binary(python_env: Option<&Path>) -> Self {
+        PythonChoice {
+            kind: InterpreterKind::Cpython,
+            env: EnvChoice::Select(python_env.map(Path::to_owned)),
+        }
+    }
+
+    /// The native module's choice: the interpreter of the calling program.
+    pub fn in_program() -> Self {
+        PythonChoice {
+            kind: InterpreterKind::Cpython,
+            env: EnvChoice::CurrentProgram,
+        }
+    }
+
+    /// The environment this choice selects.
     ///
     /// # Errors
-    /// [`HostError::Usage`]: no Python support in this build, the SDK is not importable, or the
-    /// interpreter runs already with another environment.
-    pub fn start(env: &PythonEnv) -> Result<Python, HostError> {
-        #[cfg(feature = "cpython")]
-        {
-            tracing::debug!(?env, "starting Python");
-            let inner = remotemedia_vm_sandbox::cpython::CPython::start(env)
-                .map_err(|e| HostError::Usage(e.to_string()))?;
-            Ok(Python { inner })
-        }
-        #[cfg(not(feature = "cpython"))]
-        {
-            let _ = env;
-            Err(HostError::Usage(
-                "this build has no Python support (the cpython feature)".into(),
-            ))
+    /// [`HostError::Sandbox`]: the directory is not a virtualenv, or one of another Python.
+    pub fn env(&self) -> Result<PythonEnv, HostError> {
+        match &self.env {
+            EnvChoice::Select(explicit) => Ok(PythonEnv::select(
+                explicit.as_deref(),
+                self.kind.python_version(),
+            )?),
+            EnvChoice::CurrentProgram => Ok(PythonEnv::current_program()),
         }
     }
 
-    /// `major.minor` of the Python this build embeds ("none" without the cpython feature).
-    pub fn linked_version() -> &'static str {
-        #[cfg(feature = "cpython")]
-        {
-            remotemedia_vm_sandbox::cpython::LINKED_VERSION
-        }
-        #[cfg(not(feature = "cpython"))]
-        {
-            "none"
-        }
-    }
-
-    /// The backend stages run in.
-    pub fn backend(&self) -> Arc<dyn Backend> {
-        #[cfg(feature = "cpython")]
-        {
-            Arc::clone(&self.inner) as Arc<dyn Backend>
-        }
-        #[cfg(not(feature = "cpython"))]
-        unreachable!("no Python without the cpython feature")
-    }
-
-    /// The plugins' node types, and the plugins that failed to load.
+    /// Checks an explicit environment now: a wrong `--python-env` is an error even for a
+    /// pipeline that needs no Python.
     ///
     /// # Errors
-    /// Discovery itself failed.
-    pub fn discover(&self) -> Result<Discovery, HostError> {
-        let reply = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .map_err(|e| HostError::Runtime(format!("cannot start a runtime: {e}")))?
-            .block_on(
-                self.backend()
-                    .call(0, Request::Discover { use_cache: true }),
-            )
-            .map_err(|e| HostError::Runtime(e.to_string()))?;
-        match reply {
-            Reply::Json(text) => Discovery::from_json(&text).map_err(|e| {
-                HostError::Runtime(format!("internal error: bad discovery document: {e}"))
-            }),
-            Reply::Failed(f) => Err(HostError::Runtime(format!(
-                "plugin discovery failed: {}: {}\n{}",
-                f.error_type, f.message, f.traceback
-            ))),
-            other => Err(HostError::Runtime(format!(
-                "internal error: unexpected discovery answer {other:?}"
-            ))),
+    /// As [`PythonChoice::env`].
+    pub fn check_explicit(&self) -> Result<(), HostError> {
+        if matches!(self.env, EnvChoice::Select(Some(_))) {
+            self.env()?;
         }
+        Ok(())
     }
 
-    /// Stops the interpreter thread of the process if one runs; starts nothing.
-    pub fn stop_running() {
-        #[cfg(feature = "cpython")]
-        remotemedia_vm_sandbox::cpython::CPython::stop_running();
-    }
-
-    /// Stops the interpreter thread (after every stage's cleanup).
-    pub fn shutdown(&self) {
-        #[cfg(feature = "cpython")]
-        self.inner.shutdown();
+    /// Starts the interpreter (or joins the one running).
+    ///
+    /// # Errors
+    /// [`HostError::Sandbox`]: the environment cannot be used, or the SDK is not importable.
+    pub fn start(&self) -> Result<Interpreter, HostError> {
+        Ok(Interpreter::start(self.kind, &self.env()?)?)
     }
 }
 
-/// The registry for a manifest document, and the interpreter if its nodes need one (started
-/// with `start`): a pipeline of built-in nodes never starts Python. Plugins that failed to load
-/// are passed to `report`. If Python cannot start, the registry records why, and validation
-/// reports the manifest's unknown types with that reason.
+/// The registry for a manifest document, and the interpreter if its nodes need one: built-in
+/// node types, then (only when the document names another type or asks for Python) the
+/// plugins' types and the descriptions of its `"module:Class"` types. Plugins that failed to
+/// load are passed to `report`. If Python cannot start, the registry records why, and
+/// validation reports the manifest's unknown types with that reason.
 ///
 /// # Errors
-/// Discovery failed.
+/// Discovery itself failed, or the interpreter stopped.
 pub fn registry_for(
     doc: &Json,
-    start: impl FnOnce() -> Result<Python, HostError>,
-    report: impl Fn(&crate::node::python::PluginError),
-) -> Result<(Registry, Option<Python>), HostError> {
+    choice: &PythonChoice,
+    report: impl Fn(&PluginError),
+) -> Result<(Registry, Option<Interpreter>), HostError> {
     let mut registry = Registry::builtin();
-    if !Pipeline::needs_python(doc, &registry) {
+    let refs = node_refs(doc);
+    let needs_python = refs.iter().any(|r| {
+        r.node_type
+            .is_some_and(|name| registry.needs_python(name, r.hint))
+    });
+    if !needs_python {
         return Ok((registry, None));
     }
-    match start() {
-        Ok(python) => {
-            let discovery = python.discover()?;
-            discovery.errors.iter().for_each(report);
-            registry.add_python(discovery.node_types(), discovery.plugins.clone());
-            Ok((registry, Some(python)))
-        }
+    let interpreter = match choice.start() {
+        Ok(interpreter) => interpreter,
         Err(e) => {
             registry.python_unavailable(e.to_string());
-            Ok((registry, None))
+            return Ok((registry, None));
         }
+    };
+    let backend = interpreter.backend();
+    let discovery = wait(backend.discover())?.map_err(plugin_discovery)?;
+    discovery.errors.iter().for_each(&report);
+    registry.add_python(&discovery);
+    let paths: Vec<&str> = refs
+        .iter()
+        .filter_map(|r| {
+            r.node_type
+                .filter(|n| registry.needs_description(n, r.hint))
+        })
+        .collect();
+    for path in paths {
+        let Some((module, qualname)) = import_path(path) else {
+            continue;
+        };
+        let described = match wait(backend.describe(module, qualname))? {
+            Ok(info) => Ok(NodeType::python(&info)),
+            Err(SandboxError::Raised(f)) if f.message.contains("is not a remotemedia.Node") => {
+                Err(f.message)
+            }
+            Err(SandboxError::Raised(f)) => Err(format!(
+                "cannot import \"{path}\": {}: {}",
+                f.error_type, f.message
+            )),
+            Err(other) => return Err(other.into()),
+        };
+        registry.add_import(path, described);
     }
+    Ok((registry, Some(interpreter)))
+}
+
+/// The registry of every node type: built-in, and the plugins' when an environment with the
+/// SDK is there. Without one, the reason comes back beside the built-in registry.
+///
+/// # Errors
+/// A wrong explicit environment; discovery itself failed.
+pub fn registry_with_plugins(
+    choice: &PythonChoice,
+    report: impl Fn(&PluginError),
+) -> Result<(Registry, Result<Interpreter, HostError>), HostError> {
+    choice.check_explicit()?;
+    let mut registry = Registry::builtin();
+    let interpreter = choice.start();
+    if let Ok(interpreter) = &interpreter {
+        let discovery = wait(interpreter.backend().discover())?.map_err(plugin_discovery)?;
+        discovery.errors.iter().for_each(report);
+        registry.add_python(&discovery);
+    }
+    Ok((registry, interpreter))
+}
+
+fn plugin_discovery(error: SandboxError) -> HostError {
+    match error {
+        SandboxError::Raised(f) => HostError::Runtime(format!(
+            "plugin discovery failed: {}: {}\n{}",
+            f.error_type, f.message, f.traceback
+        )),
+        other => other.into(),
+    }
+}
+
+/// Waits for a backend answer from synchronous code (validation happens before any run),
+/// on a small runtime of its own; on a thread of its own when called inside a runtime, which
+/// cannot block.
+fn wait<T: Send>(work: impl Future<Output = T> + Send) -> Result<T, HostError> {
+    let block = move || {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .map(|runtime| runtime.block_on(work))
+            .map_err(|e| HostError::Runtime(format!("cannot start a runtime: {e}")))
+    };
+    if tokio::runtime::Handle::try_current().is_err() {
+        return block();
+    }
+    std::thread::scope(|scope| {
+        scope
+            .spawn(block)
+            .join()
+            .unwrap_or_else(|_| Err(HostError::Runtime("a Python call panicked".into())))
+    })
 }

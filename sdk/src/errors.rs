@@ -35,6 +35,7 @@ fn build(py: Python<'_>, error: &HostError) -> Result<PyErr, PyErr> {
             "NodeError"
         }
         HostError::Cancelled => "PipelineCancelled",
+        HostError::Sandbox(_) => "SandboxError",
         HostError::Io { .. } | HostError::Runtime(_) => "RemoteMediaError",
     };
     let instance = if kwargs.is_empty() {

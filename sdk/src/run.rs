@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
-use remotemedia_host::python::{Python as HostPython, registry_for};
-use remotemedia_host::{HostError, Pipeline, Value, run_collect};
+use remotemedia_host::python::{PythonChoice, registry_for};
+use remotemedia_host::{HostError, Pipeline, Registry, Value, run_collect};
 use remotemedia_vm_sandbox::cpython::convert::{from_py, to_py};
 use remotemedia_vm_sandbox::cpython::live_node;
-use remotemedia_vm_sandbox::{LiveNode, PythonEnv};
+use remotemedia_vm_sandbox::{Interpreter, LiveNode};
 use tokio_util::sync::CancellationToken;
 
 use crate::errors::{internal, to_pyerr};
@@ -29,9 +29,6 @@ pub fn runtime() -> PyResult<&'static tokio::runtime::Runtime> {
         .as_ref()
         .map_err(|e| internal(format!("cannot start the async runtime: {e}")))
 }
-
-/// Runs of at most this many input items, with no Python node, run on the calling thread.
-const SMALL_RUN: usize = 256;
 
 thread_local! {
     /// The calling thread's own runtime, for small runs.
@@ -90,7 +87,51 @@ pub fn _execute(
 /// Stops the interpreter thread the runs use, if one runs (the SDK calls this at exit).
 #[pyfunction]
 pub fn shutdown(py: Python<'_>) {
-    py.detach(HostPython::stop_running);
+    py.detach(Interpreter::stop_all);
+}
+
+/// The host's built-in node types, as `remotemedia-host nodes --json` lists them: the SDK's
+/// one source for their names, parameters and roles.
+#[pyfunction]
+pub fn node_types(py: Python<'_>) -> PyResult<Py<PyList>> {
+    let list = PyList::empty(py);
+    for node_type in Registry::builtin().iter() {
+        let entry = remotemedia_host::Value::from_json_value(&node_type.to_json())
+            .map_err(|e| internal(e.to_string()))?;
+        list.append(to_py(py, &entry)?)?;
+    }
+    Ok(list.unbind())
+}
+
+/// Validates a manifest (JSON text or dict) as the host would run it, plugin types included;
+/// raises `ManifestError` with every problem.
+#[pyfunction]
+pub fn validate(py: Python<'_>, manifest: &Bound<'_, PyAny>) -> PyResult<()> {
+    let doc = document(py, manifest)?;
+    py.detach(|| build(&doc, Vec::new()).map(drop))
+        .map_err(|e| to_pyerr(py, &e))
+}
+
+/// Whether a run of `manifest` on `n_inputs` items (or none) is certain to be short enough to
+/// run on the calling thread: see `Pipeline::is_short_run`. A caller's live node makes it
+/// not short.
+#[pyfunction]
+#[pyo3(signature = (manifest, n_inputs, live_ids))]
+pub fn is_short_run(
+    py: Python<'_>,
+    manifest: &Bound<'_, PyAny>,
+    n_inputs: Option<usize>,
+    live_ids: &Bound<'_, PyAny>,
+) -> PyResult<bool> {
+    if live_ids.is_truthy()? {
+        return Ok(false);
+    }
+    let doc = document(py, manifest)?;
+    // Against the built-in types only: a manifest they cannot resolve needs Python.
+    Ok(
+        Pipeline::from_document(&doc, "<manifest>", &Registry::builtin())
+            .is_ok_and(|pipeline| pipeline.is_short_run(n_inputs)),
+    )
 }
 
 fn execute(
@@ -119,8 +160,7 @@ fn execute(
         let pipeline = build(&doc, live)?;
         // A short run of Rust nodes stays on this thread: waking the shared runtime's workers
         // would cost more than the run (5 items through 3 nodes: 126 us against ~40 us).
-        let small =
-            inputs.as_ref().is_some_and(|v| v.len() <= SMALL_RUN) && !pipeline.has_python_nodes();
+        let small = pipeline.is_short_run(inputs.as_ref().map(Vec::len));
         let work = watch_signals(run_collect(pipeline, inputs, cancel.clone()), &cancel);
         if small {
             LOCAL.with(|local| match local {
@@ -207,24 +247,20 @@ pub fn build(
     doc: &serde_json::Value,
     live: Vec<(String, LiveNode)>,
 ) -> Result<Pipeline, HostError> {
-    let (registry, python) = registry_for(
-        doc,
-        || HostPython::start(&PythonEnv::current_program()),
-        |e| {
-            tracing::warn!(
-                "plugin {} ({}) failed to load: {}",
-                e.entry_point,
-                e.provider,
-                e.error
-            );
-        },
-    )?;
+    let (registry, interpreter) = registry_for(doc, &PythonChoice::in_program(), |e| {
+        tracing::warn!(
+            "plugin {} ({}) failed to load: {}",
+            e.entry_point,
+            e.provider,
+            e.error
+        );
+    })?;
     let mut pipeline = Pipeline::from_document(doc, "<manifest>", &registry)?;
     for (id, object) in live {
         pipeline.set_live_node(&id, object)?;
     }
-    if let Some(python) = &python {
-        pipeline = pipeline.with_python(python.backend());
+    if let Some(interpreter) = &interpreter {
+        pipeline = pipeline.with_python(interpreter.backend());
     }
     Ok(pipeline)
 }

@@ -1,14 +1,20 @@
-//! The seam between the executor and an interpreter: requests addressed to a stage, replies.
+//! The seam between the executor and an interpreter: typed operations on stages, and what a
+//! backend can do.
+//!
+//! Every backend (embedded CPython today; a RustPython VM per pipeline and a worker process per
+//! pipeline later) implements [`Backend`], and must pass the contract suite in
+//! `vm-sandbox/tests/contract.rs`.
 
 use std::future::Future;
 use std::pin::Pin;
 
 use serde_json::{Map, Value as Json};
 
+use crate::discovery::{Discovery, NodeTypeInfo};
 use crate::error::SandboxError;
 use crate::value::Value;
 
-/// A boxed future, as returned by [`Backend::call`].
+/// A boxed future, as returned by the [`Backend`] operations.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// A node object that already exists in the interpreter (a caller's own instance, handed in by
@@ -40,58 +46,42 @@ pub struct NodeSpec {
     pub qualname: String,
     /// Keyword arguments of the constructor.
     pub params: Map<String, Json>,
-    /// An existing node object to use as is (no import, no constructor).
+    /// An existing node object to use as is (no import, no constructor). Only a backend whose
+    /// [`Capabilities::live_nodes`] is true accepts one.
     pub live: Option<LiveNode>,
 }
 
-/// What the host asks of an interpreter.
-#[derive(Debug)]
-pub enum Request {
-    /// The node types the environment's plugins provide (JSON), from the cache if allowed.
-    Discover {
-        /// Whether a valid discovery cache may be used.
-        use_cache: bool,
-    },
-    /// Construct the nodes of a new stage. `limit` bounds, in items, what the stage buffers
-    /// on its input and on its output.
-    Create {
-        /// The nodes, upstream first.
-        nodes: Vec<NodeSpec>,
-        /// Buffer bound in items.
-        limit: usize,
-    },
-    /// Run every node's `initialize()` and start the stage.
-    Init,
-    /// Input items for the stage. Answered `Ack` while the stage has room, `End` once it
-    /// takes no more input.
-    Push(Vec<Value>),
-    /// The stage's input has ended.
-    Close,
-    /// Outputs: answered with `Items` as soon as there are some, `End` when the stage has
-    /// finished, `Failed` if a node raised.
-    Pull,
-    /// Stop the stage if it still runs and call every initialized node's `cleanup()`;
-    /// answered with the per-node counts.
-    Cleanup,
-    /// Stop the interpreter thread.
-    Shutdown,
+/// A stage of one backend: the handle its operations take.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct StageId(pub u64);
+
+/// What a backend can do, for the host to refuse what it cannot before a run starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Capabilities {
+    /// The backend's name in messages ("cpython").
+    pub name: &'static str,
+    /// Whether it runs node objects the caller made ([`NodeSpec::live`]): only a backend that
+    /// shares the caller's interpreter can.
+    pub live_nodes: bool,
 }
 
-/// An interpreter's answer.
-#[derive(Debug)]
-pub enum Reply {
-    /// Done.
-    Ack,
-    /// Output items, in order.
-    Items(Vec<Value>),
-    /// The stream (or the stage's appetite for input) has ended.
-    End,
-    /// A JSON document (discovery).
-    Json(String),
-    /// Items in and out of each node of a stage.
-    Counts(Vec<(u64, u64)>),
-    /// Python code raised.
-    Failed(PyFailure),
+/// The answer to a push.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fed {
+    /// Taken; the stage takes more.
+    Accepted,
+    /// The stage takes no more input (a streaming node stopped reading); the items of this
+    /// push may not have been processed.
+    Closed,
+}
+
+/// Items in and out of one node of a stage.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NodeCounts {
+    /// Items that reached the node.
+    pub seen: u64,
+    /// Items the node emitted.
+    pub made: u64,
 }
 
 /// A Python exception, with the node that raised it where one did.
@@ -107,17 +97,77 @@ pub struct PyFailure {
     pub traceback: String,
 }
 
-/// An interpreter the executor can run stages in.
+impl PyFailure {
+    /// A failure of the host's own making (say, an output Python cannot hand over).
+    pub fn host(node_id: Option<String>, error_type: &str, message: String) -> Self {
+        PyFailure {
+            node_id,
+            error_type: error_type.to_owned(),
+            message,
+            traceback: String::new(),
+        }
+    }
+}
+
+/// An interpreter the executor runs stages in. A *stage* is a run of consecutive Python nodes
+/// driven as one chain inside the interpreter.
+///
+/// Operations on one stage are answered in the order the stage's protocol allows (a pull may
+/// wait while pushes go through); operations on different stages proceed independently. Every
+/// operation fails with [`SandboxError::Stopped`] once the interpreter has stopped.
 pub trait Backend: Send + Sync {
-    /// Sends `request` for `stage` (0 for requests that concern no stage) and resolves with
-    /// the reply. Requests to one stage are answered in the order the stage's protocol says;
-    /// requests to different stages proceed independently.
-    fn call(&self, stage: u64, request: Request)
-    -> BoxFuture<'static, Result<Reply, SandboxError>>;
+    /// What this backend can do.
+    fn capabilities(&self) -> Capabilities;
 
-    /// A new stage id, unique for this backend.
-    fn new_stage_id(&self) -> u64;
+    /// The node types the environment's plugins register (DESIGN §6), and the plugins that
+    /// failed to load. A cache may answer, but never one that hides an installed, removed or
+    /// edited plugin.
+    fn discover(&self) -> BoxFuture<'static, Result<Discovery, SandboxError>>;
 
-    /// What runs the code, for `--version` and logs ("CPython 3.11.7 ...").
-    fn describe(&self) -> String;
+    /// Imports `module` and describes its class `qualname` (parameters, source or not).
+    ///
+    /// # Errors
+    /// [`SandboxError::Raised`] when the import fails, the name is missing, or it is not a
+    /// subclass of `remotemedia.Node` (a `TypeError`); nothing of it is called.
+    fn describe(
+        &self,
+        module: &str,
+        qualname: &str,
+    ) -> BoxFuture<'static, Result<NodeTypeInfo, SandboxError>>;
+
+    /// Constructs the nodes of a new stage (`cls(name=id, **params)`), upstream first. `limit`
+    /// bounds, in items, what the stage buffers on its input and on its output.
+    ///
+    /// # Errors
+    /// An import or a constructor raised ([`SandboxError::Raised`] naming the node).
+    fn create_stage(
+        &self,
+        nodes: Vec<NodeSpec>,
+        limit: usize,
+    ) -> BoxFuture<'static, Result<StageId, SandboxError>>;
+
+    /// Runs every node's `initialize()`, upstream first, and starts the stage.
+    fn initialize(&self, stage: StageId) -> BoxFuture<'static, Result<(), SandboxError>>;
+
+    /// Input items for the stage. Posted at once (so several pushes can be in flight); the
+    /// answer is delayed while the stage holds `limit` items, which bounds what is in flight.
+    fn push(
+        &self,
+        stage: StageId,
+        items: Vec<Value>,
+    ) -> BoxFuture<'static, Result<Fed, SandboxError>>;
+
+    /// The stage's input has ended.
+    fn close(&self, stage: StageId) -> BoxFuture<'static, Result<(), SandboxError>>;
+
+    /// The next outputs, in order, as soon as there are some; `None` once the stage has
+    /// finished. While outputs are not pulled the stage stops at `limit` of them.
+    ///
+    /// # Errors
+    /// A node raised ([`SandboxError::Raised`]); outputs made before it were answered first.
+    fn pull(&self, stage: StageId) -> BoxFuture<'static, Result<Option<Vec<Value>>, SandboxError>>;
+
+    /// Stops the stage if it still runs, calls `cleanup()` of every initialized node (also
+    /// after an error or a cancel) and forgets the stage. Returns each node's counts.
+    fn cleanup(&self, stage: StageId) -> BoxFuture<'static, Result<Vec<NodeCounts>, SandboxError>>;
 }

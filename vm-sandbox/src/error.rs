@@ -17,6 +17,9 @@ pub enum SandboxError {
     /// The interpreter thread has stopped; nothing more can run there.
     #[error("the Python interpreter has stopped")]
     Stopped,
+    /// The backend cannot do what was asked (say, run a caller's live node in another VM).
+    #[error("{0}")]
+    Unsupported(String),
     /// The interpreter answered something the protocol does not allow.
     #[error("internal error: unexpected answer from Python: {0}")]
     Protocol(String),

@@ -1,17 +1,22 @@
 //! Interpreter backends for remotemedia's Python nodes.
 //!
-//! The executor talks to Python through one seam, [`Backend`]: backend-neutral [`Request`]s
-//! in, [`Reply`]s out, addressed to a *stage* (a run of consecutive Python nodes driven as one
-//! chain inside the interpreter). [`Stage`] wraps that protocol for the executor. The embedded
-//! CPython backend (feature `cpython`) runs Python on a dedicated thread with its own asyncio
-//! loop; the host never takes the interpreter lock on its own threads. A RustPython VM per
-//! pipeline and a worker process per pipeline are meant to slot in behind the same trait.
+//! The executor talks to Python through one seam, [`Backend`]: typed operations (discover,
+//! describe a class, create a stage, initialize, push, pull, close, cleanup) on *stages* (runs
+//! of consecutive Python nodes driven as one chain inside the interpreter), and the backend's
+//! [`Capabilities`]. [`Stage`] is the executor's handle on one stage. [`Interpreter`] is the one
+//! place a backend is chosen and started: the embedded CPython backend (feature `cpython`)
+//! runs Python on a dedicated thread, and the host never takes the interpreter lock on its own
+//! threads. A RustPython VM per pipeline and a worker process per pipeline are more variants of
+//! [`Interpreter`] behind the same trait, held to the same contract suite
+//! (`tests/contract.rs`).
 //!
 //! No PyO3 type appears in this crate's public API.
 //!
 //! # Layout
 //! - `value`: [`Value`], the items that flow (and cross into Python).
-//! - `backend`: the [`Backend`] trait and its protocol.
+//! - `backend`: the [`Backend`] trait, its operations' types and [`Capabilities`].
+//! - `discovery`: [`Discovery`] and [`NodeTypeInfo`], what an environment provides.
+//! - `interpreter`: [`Interpreter`], which backend runs a pipeline's Python, and its start.
 //! - `stage`: [`Stage`], the executor's handle on a Python stage.
 //! - `env`: [`PythonEnv`], which environment (virtualenv, plugins) Python nodes use.
 //! - `cpython`: the embedded CPython backend.
@@ -20,13 +25,19 @@
 mod backend;
 #[cfg(feature = "cpython")]
 pub mod cpython;
+mod discovery;
 mod env;
 mod error;
+mod interpreter;
 mod stage;
 pub mod value;
 
-pub use backend::{Backend, BoxFuture, LiveNode, NodeSpec, PyFailure, Reply, Request};
+pub use backend::{
+    Backend, BoxFuture, Capabilities, Fed, LiveNode, NodeCounts, NodeSpec, PyFailure, StageId,
+};
+pub use discovery::{Discovery, NodeTypeInfo, ParamInfo, PluginError};
 pub use env::PythonEnv;
 pub use error::SandboxError;
+pub use interpreter::{Interpreter, InterpreterKind};
 pub use stage::Stage;
 pub use value::Value;

@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use crate::backend::{Backend, NodeSpec, PyFailure, Reply, Request};
+use crate::backend::{Backend, Fed, NodeCounts, NodeSpec, StageId};
 use crate::error::SandboxError;
 use crate::value::Value;
 
@@ -11,23 +11,31 @@ use crate::value::Value;
 /// drained with [`Stage::pull`], which may run concurrently.
 pub struct Stage {
     backend: Arc<dyn Backend>,
-    id: u64,
+    id: StageId,
 }
 
 impl Stage {
     /// Constructs the nodes (`cls(name=id, **params)`) in the interpreter.
     ///
     /// # Errors
-    /// A constructor or import raised ([`SandboxError::Raised`] naming the node).
+    /// A live node given to a backend that cannot take one ([`SandboxError::Unsupported`]);
+    /// a constructor or import raised ([`SandboxError::Raised`] naming the node).
     pub async fn create(
         backend: Arc<dyn Backend>,
         nodes: Vec<NodeSpec>,
         limit: usize,
     ) -> Result<Stage, SandboxError> {
-        let id = backend.new_stage_id();
-        let stage = Stage { backend, id };
-        stage.expect_ack(Request::Create { nodes, limit }).await?;
-        Ok(stage)
+        let capabilities = backend.capabilities();
+        if let Some(node) = nodes.iter().find(|n| n.live.is_some())
+            && !capabilities.live_nodes
+        {
+            return Err(SandboxError::Unsupported(format!(
+                "node \"{}\" is an object of the caller's program, which the {} backend cannot run",
+                node.id, capabilities.name
+            )));
+        }
+        let id = backend.create_stage(nodes, limit).await?;
+        Ok(Stage { backend, id })
     }
 
     /// Runs every node's `initialize()` in order and starts the stage.
@@ -35,20 +43,7 @@ impl Stage {
     /// # Errors
     /// An `initialize()` raised.
     pub async fn initialize(&self) -> Result<(), SandboxError> {
-        self.expect_ack(Request::Init).await
-    }
-
-    /// Feeds input items, waiting while the stage is full. Returns `false` once the stage
-    /// takes no more input (a streaming node stopped reading).
-    ///
-    /// # Errors
-    /// The interpreter stopped.
-    pub async fn push(&self, items: Vec<Value>) -> Result<bool, SandboxError> {
-        match self.backend.call(self.id, Request::Push(items)).await? {
-            Reply::Ack => Ok(true),
-            Reply::End => Ok(false),
-            other => Err(unexpected(&other)),
-        }
+        self.backend.initialize(self.id).await
     }
 
     /// Posts input items now and returns the answer to come, so that a caller can keep
@@ -59,14 +54,8 @@ impl Stage {
         &self,
         items: Vec<Value>,
     ) -> impl Future<Output = Result<bool, SandboxError>> + Send + 'static {
-        let reply = self.backend.call(self.id, Request::Push(items));
-        async move {
-            match reply.await? {
-                Reply::Ack => Ok(true),
-                Reply::End => Ok(false),
-                other => Err(unexpected(&other)),
-            }
-        }
+        let answer = self.backend.push(self.id, items);
+        async move { Ok(answer.await? == Fed::Accepted) }
     }
 
     /// Ends the stage's input.
@@ -74,7 +63,7 @@ impl Stage {
     /// # Errors
     /// The interpreter stopped.
     pub async fn close(&self) -> Result<(), SandboxError> {
-        self.expect_ack(Request::Close).await
+        self.backend.close(self.id).await
     }
 
     /// The next outputs, as soon as there are some; `None` once the stage has finished.
@@ -82,48 +71,15 @@ impl Stage {
     /// # Errors
     /// A node raised ([`SandboxError::Raised`]).
     pub async fn pull(&self) -> Result<Option<Vec<Value>>, SandboxError> {
-        match self.backend.call(self.id, Request::Pull).await? {
-            Reply::Items(items) => Ok(Some(items)),
-            Reply::End => Ok(None),
-            Reply::Failed(failure) => Err(SandboxError::Raised(failure)),
-            other => Err(unexpected(&other)),
-        }
+        self.backend.pull(self.id).await
     }
 
     /// Stops the stage and runs every initialized node's `cleanup()`. Returns the items in
     /// and out of each node.
     ///
     /// # Errors
-    /// The interpreter stopped.
-    pub async fn cleanup(&self) -> Result<Vec<(u64, u64)>, SandboxError> {
-        match self.backend.call(self.id, Request::Cleanup).await? {
-            Reply::Counts(counts) => Ok(counts),
-            Reply::Failed(failure) => Err(SandboxError::Raised(failure)),
-            other => Err(unexpected(&other)),
-        }
-    }
-
-    async fn expect_ack(&self, request: Request) -> Result<(), SandboxError> {
-        match self.backend.call(self.id, request).await? {
-            Reply::Ack => Ok(()),
-            Reply::Failed(failure) => Err(SandboxError::Raised(failure)),
-            other => Err(unexpected(&other)),
-        }
-    }
-}
-
-fn unexpected(reply: &Reply) -> SandboxError {
-    SandboxError::Protocol(format!("{reply:?}"))
-}
-
-impl PyFailure {
-    /// A failure of the host's own making (say, an output Python cannot hand over).
-    pub fn host(node_id: Option<String>, error_type: &str, message: String) -> Self {
-        PyFailure {
-            node_id,
-            error_type: error_type.to_owned(),
-            message,
-            traceback: String::new(),
-        }
+    /// A `cleanup()` raised, or the interpreter stopped.
+    pub async fn cleanup(&self) -> Result<Vec<NodeCounts>, SandboxError> {
+        self.backend.cleanup(self.id).await
     }
 }

@@ -1,25 +1,13 @@
-//! The interpreter for the commands that need it: environment from the flags, plugin problems
+//! The interpreter for the commands that need it: the choice from the flags, plugin problems
 //! on stderr.
 
 use std::path::Path;
 
-use remotemedia_vm_sandbox::PythonEnv;
+use remotemedia_vm_sandbox::{Interpreter, PluginError};
 
 use crate::error::HostError;
-use crate::node::python::PluginError;
 use crate::pipeline::Pipeline;
-use crate::python::{Python, registry_for};
-
-/// The Python environment the flags and the process environment select.
-pub fn select_env(python_env: Option<&Path>) -> Result<PythonEnv, HostError> {
-    PythonEnv::select(python_env, Python::linked_version())
-        .map_err(|e| HostError::Usage(e.to_string()))
-}
-
-/// Starts the interpreter in the selected environment.
-pub fn start(python_env: Option<&Path>) -> Result<Python, HostError> {
-    Python::start(&select_env(python_env)?)
-}
+use crate::python::{PythonChoice, registry_for};
 
 /// Reports a plugin that failed to load.
 pub fn report(e: &PluginError) {
@@ -33,16 +21,24 @@ pub fn report(e: &PluginError) {
 pub fn load(
     path: &Path,
     python_env: Option<&Path>,
-) -> Result<(Pipeline, Option<Python>), HostError> {
-    if python_env.is_some() {
-        // A wrong --python-env is an error even for a pipeline that needs no Python.
-        select_env(python_env)?;
-    }
+) -> Result<(Pipeline, Option<Interpreter>), HostError> {
+    let choice = PythonChoice::for_binary(python_env);
+    choice.check_explicit()?;
     let doc = Pipeline::read_document(path)?;
-    let (registry, python) = registry_for(&doc, || start(python_env), report)?;
-    let mut pipeline = Pipeline::from_document(&doc, &path.display().to_string(), &registry)?;
-    if let Some(python) = &python {
-        pipeline = pipeline.with_python(python.backend());
-    }
-    Ok((pipeline, python))
+    let (registry, interpreter) = registry_for(&doc, &choice, report)?;
+    let built = Pipeline::from_document(&doc, &path.display().to_string(), &registry);
+    let pipeline = match built {
+        Ok(pipeline) => pipeline,
+        Err(e) => {
+            interpreter.iter().for_each(Interpreter::shutdown);
+            return Err(e);
+        }
+    };
+    Ok(match &interpreter {
+        Some(interpreter) => (
+            pipeline.with_python(interpreter.backend()),
+            Some(interpreter.clone()),
+        ),
+        None => (pipeline, None),
+    })
 }

@@ -18,7 +18,7 @@ use crate::executor::{Run, RunReport};
 /// Runs a manifest: validate, start, stream input and output, report.
 pub fn run(args: &RunArgs) -> Result<(), HostError> {
     refuse_unbuilt(args)?;
-    let (pipeline, python) = python::load(&args.manifest, args.python_env.as_deref())?;
+    let (pipeline, interpreter) = python::load(&args.manifest, args.python_env.as_deref())?;
     let input = args.input.as_deref().map(open_input).transpose()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -62,8 +62,8 @@ pub fn run(args: &RunArgs) -> Result<(), HostError> {
         result
     });
     // Stop the interpreter (every stage's cleanup ran above) before the runtime.
-    if let Some(python) = python {
-        python.shutdown();
+    if let Some(interpreter) = interpreter {
+        interpreter.shutdown();
     }
     result
 }

@@ -1,24 +1,28 @@
 //! The streaming executor (DESIGN §7).
 //!
-//! A pipeline is cut into *segments*: chains of nodes that run inline in one task, a morsel at
-//! a time, so an item does not cross a thread or a queue at every node. Between segments every
-//! edge is a bounded queue counted in items ([`crate::channel`]), so a slow consumer blocks its
-//! producers and memory stays bounded whatever the number of items. Fan-out points, fan-in
-//! points and asynchronous nodes start new segments, so independent branches run concurrently.
+//! A pipeline is cut into tasks of two kinds: *chain tasks*, Rust nodes that run inline in one
+//! task, a morsel at a time, so an item does not cross a thread or a queue at every node; and
+//! *stage tasks*, consecutive Python nodes driven as one stage in the interpreter. Between
+//! tasks every edge is a bounded queue counted in items ([`crate::channel`]), so a slow
+//! consumer blocks its producers and memory stays bounded whatever the number of items.
+//! Fan-out points, fan-in points and asynchronous nodes start new tasks, so independent
+//! branches run concurrently.
 //!
 //! # Layout
-//! - `plan`: segments and queues from a [`Pipeline`].
-//! - `segment`: the task that drives one segment.
-//! - `python`: the same for a stage of Python nodes.
+//! - `plan`: tasks and queues from a [`Pipeline`], with named rows for the report.
+//! - `chain`: the chain task.
+//! - `stage`: the stage task.
+//! - `outputs`: where a task's outputs go.
 //! - `spawn`: the one place tasks are spawned; first error cancels the rest.
 //! - `run`: [`Run`], and the handles that feed and drain it.
 //! - `stats`: per-node counters and the [`RunReport`].
 
+mod chain;
+mod outputs;
 mod plan;
-mod python;
 mod run;
-mod segment;
 mod spawn;
+mod stage;
 mod stats;
 
 use std::sync::Arc;

@@ -1,23 +1,27 @@
-//! From a pipeline to tasks: fuse chains into segments, put a bounded queue on every edge
-//! between segments, and wire inputs and outputs.
+//! From a pipeline to tasks: fuse nodes into chain tasks (Rust) and stage tasks (Python), put
+//! a bounded queue on every edge between tasks, and wire inputs and outputs.
 //!
 //! Fusion rule: node `v` runs inline after `u` when `u -> v` is the only edge out of `u` and
-//! the only edge into `v`, and both are synchronous (a source may head a chain). Everything
-//! else gets its own task with a queue in front: fan-out and fan-in points, so branches run
-//! concurrently, and asynchronous nodes, so their waiting never stalls a neighbour.
+//! the only edge into `v`, and both are synchronous Rust nodes (a source may head a chain), or
+//! both are Python nodes (they form one stage in the interpreter). Everything else gets its own
+//! task with a queue in front: fan-out and fan-in points, so branches run concurrently, and
+//! asynchronous nodes, so their waiting never stalls a neighbour.
 
 use std::sync::Arc;
 
+use remotemedia_vm_sandbox::Backend;
 use tokio_util::sync::CancellationToken;
 
-use super::segment::{Segment, Step};
+use super::chain::{ChainTask, Step};
+use super::outputs::Outputs;
+use super::stage::{StageNode, StageTask};
 use super::stats::NodeStats;
 use crate::channel::{Probe, Receiver, Sender, channel};
 use crate::error::HostError;
 use crate::graph::Graph;
-use crate::manifest::Manifest;
+use crate::manifest::{NodeId, ResolvedPipeline};
 use crate::node::NodeImpl;
-use crate::pipeline::Pipeline;
+use crate::pipeline::{Constructed, Pipeline};
 use crate::value::Value;
 
 /// Capacity, in items, of the run's input and output queues: the ones between the pipeline
@@ -35,19 +39,68 @@ pub enum EdgeQueue {
     Queued(Probe, usize),
 }
 
-/// A pipeline cut into segments, with its queues made.
+/// A node of the plan.
+pub struct NodeRow {
+    /// Its id.
+    pub id: NodeId,
+    /// Its type as the manifest names it.
+    pub node_type: String,
+}
+
+/// An edge of the plan.
+pub struct EdgeRow {
+    /// Upstream node id.
+    pub from: NodeId,
+    /// Downstream node id.
+    pub to: NodeId,
+    /// Its capacity in items.
+    pub capacity: usize,
+    /// Where its items wait.
+    pub queue: EdgeQueue,
+}
+
+/// One task of a run.
+pub enum Task {
+    /// Rust nodes run inline.
+    Chain(ChainTask),
+    /// Python nodes run as one stage in the interpreter.
+    Stage(StageTask),
+}
+
+impl Task {
+    /// The id of its first node, to name the task.
+    pub fn head(&self) -> &NodeId {
+        match self {
+            Task::Chain(chain) => &chain.steps[0].id,
+            Task::Stage(stage) => &stage.nodes[0].id,
+        }
+    }
+
+    /// Runs the task to its end.
+    ///
+    /// # Errors
+    /// The first node error, or `Cancelled`.
+    pub async fn run(self) -> Result<(), HostError> {
+        match self {
+            Task::Chain(chain) => chain.run().await,
+            Task::Stage(stage) => stage.run().await,
+        }
+    }
+}
+
+/// A pipeline cut into tasks, with its queues made.
 pub struct Plan {
     /// The pipeline's name.
     pub name: String,
-    /// `(id, node_type)` of each node, in manifest order.
-    pub ids: Vec<(String, String)>,
-    /// `(from id, to id, capacity, queue)` of each edge, in manifest order.
-    pub edges: Vec<(String, String, usize, EdgeQueue)>,
+    /// Each node, in manifest order.
+    pub nodes: Vec<NodeRow>,
+    /// Each edge, in manifest order.
+    pub edges: Vec<EdgeRow>,
     /// Counters of each node, in manifest order.
     pub stats: Vec<Arc<NodeStats>>,
-    /// The segments, in topological order of their heads.
-    pub segments: Vec<Segment>,
-    /// One sender per root transform, when the run has inputs.
+    /// The tasks, in topological order of their heads.
+    pub tasks: Vec<Task>,
+    /// One sender per root that takes the run's input items, when the run has inputs.
     pub inputs: Vec<Sender<Value>>,
     /// The sinks' outputs, one slot per sink.
     pub outputs: Receiver<Value>,
@@ -55,15 +108,27 @@ pub struct Plan {
     pub sinks: Vec<Arc<str>>,
 }
 
+/// What the planner needs to know of a node.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Sync,
     Async,
     Source,
-    Python,
+    Python { source: bool },
 }
 
-/// Cuts `pipeline` into segments and makes its queues.
+impl Kind {
+    /// Whether the node takes no input items.
+    fn is_source(self) -> bool {
+        matches!(self, Kind::Source | Kind::Python { source: true })
+    }
+
+    fn is_python(self) -> bool {
+        matches!(self, Kind::Python { .. })
+    }
+}
+
+/// Cuts `pipeline` into tasks and makes its queues.
 ///
 /// # Errors
 /// [`HostError::Usage`] when the run has inputs but every node without upstream is a source.
@@ -72,26 +137,29 @@ pub fn plan(
     with_inputs: bool,
     cancel: &CancellationToken,
 ) -> Result<Plan, HostError> {
-    let (manifest, graph, nodes, python) = pipeline.into_parts();
+    let (resolved, graph, nodes, python) = pipeline.into_parts();
     let kinds: Vec<Kind> = nodes
         .iter()
-        .map(|n| match n {
-            NodeImpl::Sync(_) => Kind::Sync,
-            NodeImpl::Async(_) => Kind::Async,
-            NodeImpl::Source(_) => Kind::Source,
-            NodeImpl::Python(_) => Kind::Python,
+        .zip(&resolved.nodes)
+        .map(|(n, r)| match n {
+            Constructed::Rust(NodeImpl::Sync(_)) => Kind::Sync,
+            Constructed::Rust(NodeImpl::Async(_)) => Kind::Async,
+            Constructed::Rust(NodeImpl::Source(_)) => Kind::Source,
+            Constructed::Python(_) => Kind::Python {
+                source: r.resolved.is_source(),
+            },
         })
         .collect();
-    check_roots(&manifest, &graph, &kinds, with_inputs)?;
+    check_roots(&resolved, &graph, &kinds, with_inputs)?;
     let chains = fuse(&graph, &kinds)?;
-    let mut queues = Queues::make(&manifest, &graph, &kinds, &chains, with_inputs, cancel);
+    let mut queues = Queues::make(&resolved, &graph, &kinds, &chains, with_inputs, cancel);
 
     let stats: Vec<Arc<NodeStats>> = (0..graph.len()).map(|_| Arc::default()).collect();
-    let mut nodes: Vec<Option<NodeImpl>> = nodes.into_iter().map(Some).collect();
-    let mut segments = Vec::with_capacity(chains.len());
+    let mut nodes: Vec<Option<Constructed>> = nodes.into_iter().map(Some).collect();
+    let mut tasks = Vec::with_capacity(chains.len());
     for (chain, input) in chains.iter().zip(std::mem::take(&mut queues.heads)) {
         let tail = chain[chain.len() - 1];
-        let outputs: Vec<Sender<Value>> = if graph.downstream_edges(tail).is_empty() {
+        let senders: Vec<Sender<Value>> = if graph.downstream_edges(tail).is_empty() {
             let slot = queues.sink_nodes.iter().position(|&v| v == tail);
             slot.and_then(|s| queues.sink_senders[s].take())
                 .into_iter()
@@ -103,75 +171,113 @@ pub fn plan(
                 .filter_map(|&e| queues.edge_senders[e].take())
                 .collect()
         };
-        let steps = chain
-            .iter()
-            .filter_map(|&v| {
-                Some(Step {
-                    id: manifest.nodes[v].id.clone(),
-                    node_type: manifest.nodes[v].node_type.clone(),
-                    node: nodes[v].take()?,
-                    stats: Arc::clone(&stats[v]),
-                })
-            })
-            .collect();
-        let python = if kinds[chain[0]] == Kind::Python {
+        let outputs = Outputs::new(senders, Arc::clone(&stats[tail]));
+        let members = chain.iter().filter_map(|&v| Some((v, nodes[v].take()?)));
+        let task = if kinds[chain[0]].is_python() {
             let backend = python.clone().ok_or_else(|| {
                 HostError::Runtime(
                     "internal error: Python nodes but no interpreter given to the pipeline".into(),
                 )
             })?;
-            Some((backend, manifest.runtime.channel_capacity))
+            stage_task(&resolved, members, &stats, backend, input, outputs, cancel)
         } else {
-            None
+            Task::Chain(ChainTask {
+                steps: members
+                    .filter_map(|(v, node)| match node {
+                        Constructed::Rust(node) => Some(Step {
+                            id: resolved.nodes[v].id.clone(),
+                            node_type: resolved.nodes[v].node_type.clone(),
+                            node,
+                            stats: Arc::clone(&stats[v]),
+                        }),
+                        Constructed::Python(_) => None,
+                    })
+                    .collect(),
+                input,
+                outputs,
+                cancel: cancel.clone(),
+            })
         };
-        segments.push(Segment {
-            steps,
-            input,
-            outputs,
-            cancel: cancel.clone(),
-            python,
-        });
+        tasks.push(task);
     }
 
-    let name_of = |v: usize| manifest.nodes[v].id.clone();
-    let edges = graph
-        .edges()
+    let id_of = |v: usize| resolved.nodes[v].id.clone();
+    let edges = resolved
+        .edges
         .iter()
         .zip(queues.carriers)
-        .zip(&manifest.connections)
-        .map(|((&(from, to), queue), c)| (name_of(from), name_of(to), c.capacity, queue))
+        .map(|(e, queue)| EdgeRow {
+            from: id_of(e.from),
+            to: id_of(e.to),
+            capacity: e.capacity,
+            queue,
+        })
         .collect();
     Ok(Plan {
-        ids: manifest
+        nodes: resolved
             .nodes
             .iter()
-            .map(|n| (n.id.clone(), n.node_type.clone()))
+            .map(|n| NodeRow {
+                id: n.id.clone(),
+                node_type: n.node_type.clone(),
+            })
             .collect(),
-        name: manifest.name,
         edges,
         stats,
-        segments,
+        tasks,
         inputs: queues.inputs,
         outputs: queues.outputs,
         sinks: queues
             .sink_nodes
             .iter()
-            .map(|&v| Arc::from(name_of(v).as_str()))
+            .map(|&v| id_of(v).shared())
             .collect(),
+        name: resolved.name,
     })
 }
 
-/// Input items need a root transform to go to; a root transform without them gets nothing.
+/// The stage task of a fused run of Python nodes.
+fn stage_task(
+    resolved: &ResolvedPipeline,
+    members: impl Iterator<Item = (usize, Constructed)>,
+    stats: &[Arc<NodeStats>],
+    backend: Arc<dyn Backend>,
+    input: Option<Receiver<Value>>,
+    outputs: Outputs,
+    cancel: &CancellationToken,
+) -> Task {
+    Task::Stage(StageTask {
+        nodes: members
+            .filter_map(|(v, node)| match node {
+                Constructed::Python(node) => Some(StageNode {
+                    id: resolved.nodes[v].id.clone(),
+                    node_type: resolved.nodes[v].node_type.clone(),
+                    node,
+                    stats: Arc::clone(&stats[v]),
+                }),
+                Constructed::Rust(_) => None,
+            })
+            .collect(),
+        backend,
+        limit: resolved.runtime.channel_capacity,
+        input,
+        outputs,
+        cancel: cancel.clone(),
+    })
+}
+
+/// Input items need a root that takes them; a root transform without them gets nothing.
 fn check_roots(
-    manifest: &Manifest,
+    resolved: &ResolvedPipeline,
     graph: &Graph,
     kinds: &[Kind],
     with_inputs: bool,
 ) -> Result<(), HostError> {
+    let manifest = resolved;
     let roots: Vec<usize> = (0..graph.len())
         .filter(|&v| graph.upstream_edges(v).is_empty())
         .collect();
-    if with_inputs && roots.iter().all(|&v| kinds[v] == Kind::Source) {
+    if with_inputs && roots.iter().all(|&v| kinds[v].is_source()) {
         let sources: Vec<String> = roots
             .iter()
             .map(|&v| format!("{} ({})", manifest.nodes[v].id, manifest.nodes[v].node_type))
@@ -204,7 +310,7 @@ fn fuse(graph: &Graph, kinds: &[Kind]) -> Result<Vec<Vec<usize>>, HostError> {
         // Rust chains fuse (a source may head one); Python chains fuse into one stage.
         let fuses = |u: usize| match kinds[v] {
             Kind::Sync => matches!(kinds[u], Kind::Sync | Kind::Source),
-            Kind::Python => kinds[u] == Kind::Python,
+            Kind::Python { .. } => kinds[u].is_python(),
             Kind::Async | Kind::Source => false,
         };
         let fuse_after = (ups.len() == 1)
@@ -223,13 +329,14 @@ fn fuse(graph: &Graph, kinds: &[Kind]) -> Result<Vec<Vec<usize>>, HostError> {
 
 /// Every queue of a run, before they are handed to the segments.
 struct Queues {
-    /// The queue in front of each chain's head (`None` for a source head), by chain.
+    /// The queue in front of each chain's head (`None` for a head that takes no items), by
+    /// chain.
     heads: Vec<Option<Receiver<Value>>>,
     /// The sending end of each edge that crosses between chains, by edge.
     edge_senders: Vec<Option<Sender<Value>>>,
     /// How each edge is carried, by edge.
     carriers: Vec<EdgeQueue>,
-    /// The run's input senders, one per root transform.
+    /// The run's input senders, one per root that takes input items.
     inputs: Vec<Sender<Value>>,
     /// Nodes without downstream, in manifest order.
     sink_nodes: Vec<usize>,
@@ -243,7 +350,7 @@ impl Queues {
     /// A queue in front of every head that is not a source, with one slot per incoming edge
     /// plus one for the run's inputs on a root transform; and the output queue, one slot per sink.
     fn make(
-        manifest: &Manifest,
+        resolved: &ResolvedPipeline,
         graph: &Graph,
         kinds: &[Kind],
         chains: &[Vec<usize>],
@@ -257,15 +364,13 @@ impl Queues {
         let mut inputs = Vec::new();
         for chain in chains {
             let head = chain[0];
-            if kinds[head] == Kind::Source {
+            if kinds[head].is_source() {
                 heads.push(None);
                 continue;
             }
             let ups = graph.upstream_edges(head);
-            let mut capacities: Vec<usize> = ups
-                .iter()
-                .map(|&e| manifest.connections[e].capacity)
-                .collect();
+            let mut capacities: Vec<usize> =
+                ups.iter().map(|&e| resolved.edges[e].capacity).collect();
             if with_inputs && ups.is_empty() {
                 capacities.push(IO_QUEUE_CAPACITY);
             }

@@ -6,7 +6,7 @@ use std::time::Instant;
 use tokio::runtime::Handle;
 use tokio_util::sync::CancellationToken;
 
-use super::plan::{EdgeQueue, plan};
+use super::plan::{EdgeQueue, EdgeRow, NodeRow, plan};
 use super::spawn::{ErrorSlot, TaskSet};
 use super::stats::{EdgeReport, NodeStats, RunReport};
 use crate::channel::{Cancelled, Receiver, SendError, Sender};
@@ -54,26 +54,26 @@ impl Run {
         let edges = plan
             .edges
             .into_iter()
-            .map(|(from, to, capacity, queue)| {
-                (
-                    EdgeReport {
-                        from,
-                        to,
+            .map(
+                |EdgeRow {
+                     from,
+                     to,
+                     capacity,
+                     queue,
+                 }| {
+                    let report = EdgeReport {
+                        from: from.to_string(),
+                        to: to.to_string(),
                         capacity,
                         queued: false,
                         max_depth: 0,
-                    },
-                    queue,
-                )
-            })
+                    };
+                    (report, queue)
+                },
+            )
             .collect();
-        for segment in plan.segments {
-            let name = segment
-                .steps
-                .first()
-                .map(|s| s.id.clone())
-                .unwrap_or_default();
-            tasks.spawn(format!("node {name}"), segment.run());
+        for task in plan.tasks {
+            tasks.spawn(format!("node {}", task.head()), task.run());
         }
         Ok(Run {
             tasks,
@@ -81,7 +81,7 @@ impl Run {
             outputs: Some(outputs),
             reporter: Reporter {
                 name: plan.name,
-                ids: plan.ids,
+                nodes: Arc::new(plan.nodes),
                 stats: plan.stats,
                 edges: Arc::new(edges),
                 started: Instant::now(),
@@ -220,7 +220,7 @@ impl OutputReceiver {
 #[derive(Clone)]
 pub struct Reporter {
     name: String,
-    ids: Vec<(String, String)>,
+    nodes: Arc<Vec<NodeRow>>,
     stats: Vec<Arc<NodeStats>>,
     edges: Arc<Vec<(EdgeReport, EdgeQueue)>>,
     started: Instant,
@@ -250,7 +250,9 @@ impl Reporter {
             peak_rss_mib: super::stats::peak_rss_mib(),
             nodes: RunReport::node_reports(
                 self.stats.iter().map(AsRef::as_ref),
-                self.ids.iter().map(|(i, t)| (i.as_str(), t.as_str())),
+                self.nodes
+                    .iter()
+                    .map(|n| (n.id.as_str(), n.node_type.as_str())),
             ),
             edges,
         }

@@ -3,10 +3,12 @@
 //! # Layout
 //! - `load`: text (JSON or TOML) to a JSON document, with parse errors as [`Problem`]s.
 //! - `schema`: structure, checked against the committed `manifest.schema.json`.
-//! - `validate`: the rules a schema cannot state (unique ids, known nodes, parameters, cycles,
-//!   features not built yet), then the typed [`Manifest`].
+//! - `validate`: the rules a schema cannot state (unique ids, known nodes, parameters, sources,
+//!   cycles, features not built yet), then the [`ResolvedPipeline`].
+//! - `ids`: [`NodeId`].
 //! - `problem`: [`Problem`] and [`Location`], and the "did you mean" helper.
 
+mod ids;
 mod load;
 mod problem;
 pub mod schema;
@@ -14,14 +16,18 @@ mod validate;
 
 use serde::{Deserialize, Serialize};
 
+pub use ids::NodeId;
 pub use load::{Format, parse_text};
 pub use problem::{Location, Problem, closest, did_you_mean};
-pub use validate::validate;
+pub use validate::{NodeRef, node_refs, validate};
 
-/// A manifest that passed validation: every node type is known, every parameter is well typed,
-/// every connection names existing nodes and the graph has no cycle.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Manifest {
+use crate::node::NodeType;
+
+/// A manifest that passed validation, resolved once: every node's type is resolved (with its
+/// parameters checked against it), every edge joins two nodes by index, and the graph has no
+/// cycle. Building a pipeline only constructs from it.
+#[derive(Clone, Debug)]
+pub struct ResolvedPipeline {
     /// `metadata.name`, or `"pipeline"`.
     pub name: String,
     /// `metadata.description`.
@@ -29,31 +35,32 @@ pub struct Manifest {
     /// The `runtime` section, with defaults filled in.
     pub runtime: RuntimeConfig,
     /// The nodes, in manifest order.
-    pub nodes: Vec<NodeSpec>,
-    /// The edges. Without a `connections` key, the chain of nodes in list order.
-    pub connections: Vec<Connection>,
+    pub nodes: Vec<ResolvedNode>,
+    /// The edges, in manifest order. Without a `connections` key, the chain of nodes in list
+    /// order.
+    pub edges: Vec<Edge>,
 }
 
-/// One node of a manifest.
-#[derive(Clone, Debug, PartialEq)]
-pub struct NodeSpec {
+/// One node, resolved.
+#[derive(Clone, Debug)]
+pub struct ResolvedNode {
     /// Unique id.
-    pub id: String,
+    pub id: NodeId,
     /// The type name as written in the manifest.
     pub node_type: String,
-    /// Constructor parameters.
+    /// What that name resolved to (with the runtime hint applied).
+    pub resolved: NodeType,
+    /// Constructor parameters, checked against the type's.
     pub params: serde_json::Map<String, serde_json::Value>,
-    /// Where the node should run.
-    pub runtime_hint: RuntimeHint,
 }
 
-/// One edge, with its queue length resolved.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Connection {
-    /// Upstream node id.
-    pub from: String,
-    /// Downstream node id.
-    pub to: String,
+/// One edge between nodes, by index, with its queue length resolved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Edge {
+    /// Upstream node index.
+    pub from: usize,
+    /// Downstream node index.
+    pub to: usize,
     /// Queue length in items, where the edge has a queue.
     pub capacity: usize,
 }

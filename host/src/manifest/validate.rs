@@ -8,33 +8,63 @@ use std::collections::HashMap;
 use serde_json::{Map, Value as Json};
 
 use super::problem::{Location, Problem, closest, did_you_mean};
-use super::{Connection, Manifest, NodeSpec, RuntimeConfig, RuntimeHint, schema};
+use super::{Edge, NodeId, ResolvedNode, ResolvedPipeline, RuntimeConfig, RuntimeHint, schema};
 use crate::graph::Graph;
-use crate::node::{Registry, Role};
+use crate::node::{NodeType, Registry};
 
-/// An edge that passed its checks: `(from index, to index, capacity)`.
-type Edge = (usize, usize, usize);
+/// What a node of a document names, read before anything else: its `node_type` (if it is a
+/// non-empty string) and its `runtime_hint` (`auto` when absent or invalid: the schema reports
+/// an invalid one). The one place a hint is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NodeRef<'d> {
+    /// `node_type`.
+    pub node_type: Option<&'d str>,
+    /// `runtime_hint`.
+    pub hint: RuntimeHint,
+}
 
-/// Validates a parsed manifest document against the schema and the rules above.
+/// The [`NodeRef`] of every node of a document, in order (nothing if `nodes` is no array).
+pub fn node_refs(doc: &Json) -> Vec<NodeRef<'_>> {
+    let nodes = doc.get("nodes").and_then(Json::as_array);
+    nodes
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|node| NodeRef {
+            node_type: node
+                .get("node_type")
+                .and_then(Json::as_str)
+                .filter(|t| !t.is_empty()),
+            hint: match node.get("runtime_hint").and_then(Json::as_str) {
+                Some("rust") => RuntimeHint::Rust,
+                Some("python") => RuntimeHint::Python,
+                _ => RuntimeHint::Auto,
+            },
+        })
+        .collect()
+}
+
+/// Validates a parsed manifest document against the schema and the rules above, resolving
+/// every node type once.
 ///
 /// # Errors
 /// Every problem found, in document order.
-pub fn validate(doc: &Json, registry: &Registry) -> Result<Manifest, Vec<Problem>> {
+pub fn validate(doc: &Json, registry: &Registry) -> Result<ResolvedPipeline, Vec<Problem>> {
     let mut problems = schema::check(doc);
     let empty = Vec::new();
     let nodes = doc.get("nodes").and_then(Json::as_array).unwrap_or(&empty);
-    let index_of = check_nodes(nodes, registry, &mut problems);
+    let (index_of, resolved) = check_nodes(nodes, &node_refs(doc), registry, &mut problems);
     let default_capacity = check_runtime(doc.get("runtime"), &mut problems);
     let edges = check_connections(
         doc,
         nodes,
         &index_of,
-        registry,
+        &resolved,
         default_capacity,
         &mut problems,
     );
     // A cycle among the edges that passed is a real cycle, whatever else is wrong.
-    let graph = Graph::new(nodes.len(), edges.iter().map(|&(f, t, _)| (f, t)).collect());
+    let graph = Graph::new(nodes.len(), edges.iter().map(|e| (e.from, e.to)).collect());
     if let Err(cycle) = graph.topo_order() {
         let mut names: Vec<&str> = cycle.iter().map(|&v| node_id(&nodes[v])).collect();
         names.push(names[0]);
@@ -47,18 +77,22 @@ pub fn validate(doc: &Json, registry: &Registry) -> Result<Manifest, Vec<Problem
         sort_in_document_order(doc, &mut problems);
         return Err(problems);
     }
-    typed(doc, nodes, &edges).map_err(|e| vec![Problem::new(Location::root(), e.to_string())])
+    typed(doc, nodes, resolved, edges)
+        .map_err(|e| vec![Problem::new(Location::root(), e.to_string())])
 }
 
-/// Ids, node types, parameters and node fields not built yet. Returns the index of each id.
-fn check_nodes<'d>(
+/// Ids, node types, parameters and node fields not built yet. Returns the index of each id,
+/// and each node's resolved type where it resolved.
+fn check_nodes<'d, 'r>(
     nodes: &'d [Json],
-    registry: &Registry,
+    refs: &[NodeRef<'d>],
+    registry: &'r Registry,
     problems: &mut Vec<Problem>,
-) -> HashMap<&'d str, usize> {
+) -> (HashMap<&'d str, usize>, Vec<Option<&'r NodeType>>) {
     let no_params = Map::new();
     let mut index_of: HashMap<&str, usize> = HashMap::new();
-    for (i, node) in nodes.iter().enumerate() {
+    let mut resolved = Vec::with_capacity(nodes.len());
+    for ((i, node), refer) in nodes.iter().enumerate().zip(refs) {
         let at = Location::root().key("nodes").index(i);
         if let Some(id) = node
             .get("id")
@@ -80,18 +114,16 @@ fn check_nodes<'d>(
             None => Some(&no_params),
             Some(p) => p.as_object(),
         };
-        let hint = node
-            .get("runtime_hint")
-            .and_then(|h| serde_json::from_value(h.clone()).ok())
-            .unwrap_or_default();
-        if let Some(node_type) = node.get("node_type").and_then(Json::as_str)
-            && !node_type.is_empty()
-        {
-            match params {
-                Some(params) => problems.extend(registry.check(node_type, hint, params, &at)),
-                None => problems.extend(registry.check_type(node_type, hint, &at)),
-            }
+        let found = refer.node_type.and_then(|name| {
+            registry
+                .resolve(name, refer.hint, &at)
+                .map_err(|problem| problems.push(problem))
+                .ok()
+        });
+        if let (Some(found), Some(params)) = (found, params) {
+            problems.extend(found.check(params, &at));
         }
+        resolved.push(found);
         for (field, what) in [("retry", "retries"), ("timeout_ms", "per-item timeouts")] {
             if node.get(field).is_some() {
                 problems.push(Problem::new(
@@ -101,7 +133,7 @@ fn check_nodes<'d>(
             }
         }
     }
-    index_of
+    (index_of, resolved)
 }
 
 fn has_misspelt_params(node: &Json) -> bool {
@@ -161,19 +193,11 @@ fn check_connections(
     doc: &Json,
     nodes: &[Json],
     index_of: &HashMap<&str, usize>,
-    registry: &Registry,
+    resolved: &[Option<&NodeType>],
     default_capacity: usize,
     problems: &mut Vec<Problem>,
 ) -> Vec<Edge> {
-    let is_source = |v: usize| {
-        let node_type = nodes[v]
-            .get("node_type")
-            .and_then(Json::as_str)
-            .unwrap_or_default();
-        registry
-            .get(node_type)
-            .is_some_and(|t| t.role == Role::Source)
-    };
+    let is_source = |v: usize| resolved[v].is_some_and(NodeType::is_source);
     let Some(connections) = doc.get("connections") else {
         let mut edges = Vec::new();
         for v in 1..nodes.len() {
@@ -190,7 +214,11 @@ fn check_connections(
                     .with_help(Some("list the edges in \"connections\", or put the source first".to_owned())),
                 );
             } else {
-                edges.push((v - 1, v, default_capacity));
+                edges.push(Edge {
+                    from: v - 1,
+                    to: v,
+                    capacity: default_capacity,
+                });
             }
         }
         return edges;
@@ -251,17 +279,18 @@ fn check_connections(
             .and_then(Json::as_u64)
             .and_then(|c| usize::try_from(c).ok())
             .unwrap_or(default_capacity);
-        edges.push((from, to, capacity));
+        edges.push(Edge { from, to, capacity });
     }
     edges
 }
 
-/// The typed manifest of a document that passed every check.
+/// The resolved pipeline of a document that passed every check.
 fn typed(
     doc: &Json,
     nodes: &[Json],
-    edges: &[(usize, usize, usize)],
-) -> Result<Manifest, serde_json::Error> {
+    resolved: Vec<Option<&NodeType>>,
+    edges: Vec<Edge>,
+) -> Result<ResolvedPipeline, serde_json::Error> {
     let runtime: RuntimeConfig = match doc.get("runtime") {
         Some(r) => serde_json::from_value(r.clone())?,
         None => RuntimeConfig::default(),
@@ -273,40 +302,28 @@ fn typed(
             .and_then(Json::as_str)
             .map(str::to_owned)
     };
-    let mut specs = Vec::with_capacity(nodes.len());
-    for node in nodes {
-        specs.push(NodeSpec {
-            id: node_id(node).to_owned(),
-            node_type: node
-                .get("node_type")
-                .and_then(Json::as_str)
-                .unwrap_or_default()
-                .to_owned(),
-            params: node
-                .get("params")
-                .and_then(Json::as_object)
-                .cloned()
-                .unwrap_or_default(),
-            runtime_hint: match node.get("runtime_hint") {
-                Some(h) => serde_json::from_value(h.clone())?,
-                None => RuntimeHint::Auto,
-            },
-        });
-    }
-    let connections = edges
+    let nodes = nodes
         .iter()
-        .map(|&(f, t, capacity)| Connection {
-            from: specs[f].id.clone(),
-            to: specs[t].id.clone(),
-            capacity,
+        .zip(resolved)
+        .filter_map(|(node, found)| {
+            Some(ResolvedNode {
+                id: NodeId::from(node_id(node)),
+                node_type: node.get("node_type")?.as_str()?.to_owned(),
+                resolved: found?.clone(),
+                params: node
+                    .get("params")
+                    .and_then(Json::as_object)
+                    .cloned()
+                    .unwrap_or_default(),
+            })
         })
         .collect();
-    Ok(Manifest {
+    Ok(ResolvedPipeline {
         name: text("name").unwrap_or_else(|| "pipeline".to_owned()),
         description: text("description"),
         runtime,
-        nodes: specs,
-        connections,
+        nodes,
+        edges,
     })
 }
 
@@ -331,16 +348,10 @@ mod tests {
             {"id": "b", "node_type": "Add", "params": {"addend": 1}},
             {"id": "c", "node_type": "PassThroughNode"}]});
         let m = validate(&doc, &Registry::builtin()).unwrap();
-        let pairs: Vec<(&str, &str)> = m
-            .connections
-            .iter()
-            .map(|c| (c.from.as_str(), c.to.as_str()))
-            .collect();
-        assert_eq!(pairs, vec![("a", "b"), ("b", "c")]);
-        assert_eq!(
-            m.connections[0].capacity,
-            super::super::DEFAULT_CHANNEL_CAPACITY
-        );
+        let pairs: Vec<(usize, usize)> = m.edges.iter().map(|e| (e.from, e.to)).collect();
+        assert_eq!(pairs, vec![(0, 1), (1, 2)]);
+        assert_eq!(m.edges[0].capacity, super::super::DEFAULT_CHANNEL_CAPACITY);
+        assert_eq!(m.nodes[1].resolved.name, "Add");
     }
 
     #[test]
@@ -350,7 +361,7 @@ mod tests {
         assert!(
             validate(&doc, &Registry::builtin())
                 .unwrap()
-                .connections
+                .edges
                 .is_empty()
         );
     }

@@ -1,17 +1,18 @@
 //! What a node is to the executor, and where node types come from.
 //!
-//! A node is one of four shapes ([`NodeImpl`]): a synchronous transform ([`Node`], every
+//! A Rust node is one of three shapes ([`NodeImpl`]): a synchronous transform ([`Node`], every
 //! built-in), an asynchronous transform ([`AsyncNode`], for nodes that wait on something else:
-//! a device, a timer), a [`Source`] that makes items from nothing, or a Python node, which
-//! runs in the interpreter as part of a stage.
+//! a device, a timer), or a [`Source`] that makes items from nothing. A Python node
+//! ([`python::PythonNode`]) is a declaration: the node itself lives in the interpreter, in the
+//! stage the planner puts it in.
 //! All of them work a *morsel* at a time: the items that were ready together, never a batch
 //! held back to fill up.
 //!
 //! # Layout
-//! - `registry`: the table of node types, and parameter checking.
-//! - `params`: parameter specs and typed access.
+//! - `registry`: the table of node types, their metadata, and resolution.
+//! - `params`: parameter specs, their checking, and typed access.
 //! - `builtin`: the built-in Rust nodes, one per file.
-//! - `python`: Python node declarations and discovered Python node types.
+//! - `python`: Python node declarations.
 
 pub mod builtin;
 mod params;
@@ -22,7 +23,10 @@ use std::future::Future;
 use std::pin::Pin;
 
 pub use params::{ParamKind, ParamSpec, param_f64_or_i64, param_i64};
-pub use registry::{NodeFactory, NodeType, Registry, Role};
+pub use registry::{
+    IMPORT_PATH_PROVIDER, Implementation, NodeFactory, NodeType, Registry, Role, ValueCheck,
+    import_path,
+};
 
 pub use crate::error::NodeError;
 use crate::value::Value;
@@ -95,7 +99,7 @@ pub trait Source: Send {
     fn cleanup(&mut self) {}
 }
 
-/// A constructed node, in one of its three shapes.
+/// A constructed Rust node, in one of its three shapes.
 pub enum NodeImpl {
     /// A synchronous transform.
     Sync(Box<dyn Node>),
@@ -103,8 +107,6 @@ pub enum NodeImpl {
     Async(Box<dyn AsyncNode>),
     /// A source.
     Source(Box<dyn Source>),
-    /// A Python node; the planner puts consecutive ones into one stage in the interpreter.
-    Python(python::PythonNode),
 }
 
 impl NodeImpl {

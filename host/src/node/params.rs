@@ -5,67 +5,169 @@ use serde_json::{Map, Value as Json};
 use crate::manifest::schema::{article, describe};
 use crate::manifest::{Location, Problem, did_you_mean};
 
-/// The JSON kind a parameter takes.
+/// The kind of value a parameter takes (DESIGN §5).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ParamKind {
-    /// An integer or a float.
-    Number,
     /// An integer that fits in 64 bits.
     Integer,
+    /// An integer or a float.
+    Number,
     /// A string.
     String,
     /// `true` or `false`.
     Bool,
+    /// A JSON array.
+    List,
+    /// A JSON object.
+    Map,
+    /// Binary data: `{"$bytes": "<base64>"}`.
+    Bytes,
+    /// An n-d array: `{"$array": {...}}`.
+    Array,
+    /// An audio frame: `{"$audio": {...}}`.
+    Audio,
     /// Anything.
     Any,
 }
 
 impl ParamKind {
-    /// The name used in docs and messages.
-    pub fn name(self) -> &'static str {
+    /// Every kind, in the order of DESIGN §5.
+    pub const ALL: [ParamKind; 10] = [
+        ParamKind::Integer,
+        ParamKind::Number,
+        ParamKind::String,
+        ParamKind::Bool,
+        ParamKind::List,
+        ParamKind::Map,
+        ParamKind::Bytes,
+        ParamKind::Array,
+        ParamKind::Audio,
+        ParamKind::Any,
+    ];
+
+    /// Its name in `nodes --json` and in Python discovery: int, number, string, bool, list,
+    /// map, bytes, array, audio, any.
+    pub fn tag(self) -> &'static str {
         match self {
+            ParamKind::Integer => "int",
             ParamKind::Number => "number",
-            ParamKind::Integer => "integer",
             ParamKind::String => "string",
-            ParamKind::Bool => "boolean",
+            ParamKind::Bool => "bool",
+            ParamKind::List => "list",
+            ParamKind::Map => "map",
+            ParamKind::Bytes => "bytes",
+            ParamKind::Array => "array",
+            ParamKind::Audio => "audio",
             ParamKind::Any => "any",
         }
     }
 
-    fn accepts(self, v: &Json) -> bool {
+    /// The kind named `tag`; an unknown tag (from a newer SDK, say) is `Any`.
+    pub fn from_tag(tag: &str) -> ParamKind {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.tag() == tag)
+            .unwrap_or(ParamKind::Any)
+    }
+
+    /// The name used in messages ("expected an integer").
+    pub fn name(self) -> &'static str {
         match self {
-            ParamKind::Number => v.is_i64() || v.is_f64(),
+            ParamKind::Integer => "integer",
+            ParamKind::Bool => "boolean",
+            ParamKind::List => "array",
+            ParamKind::Map => "object",
+            ParamKind::Bytes => "bytes value",
+            ParamKind::Array => "array value",
+            ParamKind::Audio => "audio value",
+            other => other.tag(),
+        }
+    }
+
+    fn accepts(self, v: &Json) -> bool {
+        let tagged = |key: &str| {
+            v.as_object()
+                .is_some_and(|m| m.len() == 1 && m.contains_key(key))
+        };
+        match self {
             ParamKind::Integer => v.is_i64(),
+            ParamKind::Number => v.is_i64() || v.is_f64(),
             ParamKind::String => v.is_string(),
             ParamKind::Bool => v.is_boolean(),
+            ParamKind::List => v.is_array(),
+            ParamKind::Map => v.is_object(),
+            ParamKind::Bytes => tagged("$bytes"),
+            ParamKind::Array => tagged("$array"),
+            ParamKind::Audio => tagged("$audio"),
             ParamKind::Any => true,
         }
     }
 }
 
 /// One parameter a node type accepts.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ParamSpec {
     /// Its key in `params`.
-    pub name: &'static str,
-    /// Its JSON kind.
+    pub name: String,
+    /// Its kind.
     pub kind: ParamKind,
     /// Whether a manifest must give it.
     pub required: bool,
-    /// One line for `nodes` output and docs, including the default if there is one.
-    pub doc: &'static str,
+    /// The value used when a manifest does not give it (only when not required, and only
+    /// when JSON can hold it).
+    pub default: Option<Json>,
+    /// One line for `nodes` output and docs.
+    pub doc: String,
 }
 
-/// Checks `params` against `specs`: unknown keys (with a suggestion), missing required keys,
-/// values of the wrong kind. Returns every problem found.
+impl ParamSpec {
+    /// A parameter every manifest must give.
+    pub fn required(name: &str, kind: ParamKind, doc: &str) -> Self {
+        ParamSpec {
+            name: name.to_owned(),
+            kind,
+            required: true,
+            default: None,
+            doc: doc.to_owned(),
+        }
+    }
+
+    /// A parameter with a default.
+    pub fn optional(name: &str, kind: ParamKind, default: Json, doc: &str) -> Self {
+        ParamSpec {
+            name: name.to_owned(),
+            kind,
+            required: false,
+            default: Some(default),
+            doc: doc.to_owned(),
+        }
+    }
+
+    /// As `nodes --json` lists it: `{"name", "kind", "required", "default"}` (default only
+    /// when not required and known).
+    pub fn to_json(&self) -> Json {
+        let mut entry = Map::new();
+        entry.insert("name".into(), Json::from(self.name.as_str()));
+        entry.insert("kind".into(), Json::from(self.kind.tag()));
+        entry.insert("required".into(), Json::from(self.required));
+        if let (false, Some(default)) = (self.required, &self.default) {
+            entry.insert("default".into(), default.clone());
+        }
+        Json::Object(entry)
+    }
+}
+
+/// Checks `params` against `specs`: unknown keys (with a suggestion) unless `extra` allows any
+/// other name, missing required keys, values of the wrong kind. Returns every problem found.
 pub fn check_params(
     specs: &[ParamSpec],
+    extra: bool,
     params: &Map<String, Json>,
     at: &Location,
 ) -> Vec<Problem> {
     let mut problems = Vec::new();
     for spec in specs {
-        match params.get(spec.name) {
+        match params.get(&spec.name) {
             None if spec.required => problems.push(Problem::new(
                 at.clone(),
                 format!(
@@ -89,13 +191,13 @@ pub fn check_params(
                         describe(v)
                     )
                 };
-                problems.push(Problem::new(at.key(spec.name), message));
+                problems.push(Problem::new(at.key(&spec.name), message));
             }
             _ => {}
         }
     }
-    for key in params.keys() {
-        if !specs.iter().any(|s| s.name == key) {
+    for key in params.keys().filter(|_| !extra) {
+        if !specs.iter().any(|s| s.name == *key) {
             let message = if specs.is_empty() {
                 format!("unknown parameter \"{key}\" (this node takes no parameters)")
             } else {
@@ -103,7 +205,7 @@ pub fn check_params(
             };
             problems.push(
                 Problem::new(at.key(key), message)
-                    .with_help(did_you_mean(key, specs.iter().map(|s| s.name))),
+                    .with_help(did_you_mean(key, specs.iter().map(|s| s.name.as_str()))),
             );
         }
     }
@@ -139,27 +241,19 @@ mod tests {
 
     use super::*;
 
-    const SPECS: &[ParamSpec] = &[
-        ParamSpec {
-            name: "factor",
-            kind: ParamKind::Number,
-            required: true,
-            doc: "",
-        },
-        ParamSpec {
-            name: "step",
-            kind: ParamKind::Integer,
-            required: false,
-            doc: "",
-        },
-    ];
+    fn specs() -> Vec<ParamSpec> {
+        vec![
+            ParamSpec::required("factor", ParamKind::Number, ""),
+            ParamSpec::optional("step", ParamKind::Integer, json!(1), ""),
+        ]
+    }
 
     fn check(params: Json) -> Vec<String> {
         let Json::Object(map) = params else {
             unreachable!()
         };
         let at = Location::root().key("nodes").index(1).key("params");
-        check_params(SPECS, &map, &at)
+        check_params(&specs(), false, &map, &at)
             .iter()
             .map(ToString::to_string)
             .collect()
@@ -181,6 +275,25 @@ mod tests {
                 "nodes[1].params.factr: unknown parameter \"factr\" (did you mean \"factor\"?)",
             ]
         );
+    }
+
+    #[test]
+    fn extra_names_pass_where_the_node_takes_any_keyword() {
+        let at = Location::root().key("params");
+        let Json::Object(map) = json!({"factor": 1, "gain": 3}) else {
+            unreachable!()
+        };
+        assert!(check_params(&specs(), true, &map, &at).is_empty());
+    }
+
+    #[test]
+    fn media_kinds_take_their_tagged_objects() {
+        assert!(ParamKind::Bytes.accepts(&json!({"$bytes": "AAE="})));
+        assert!(!ParamKind::Bytes.accepts(&json!("AAE=")));
+        assert!(ParamKind::Map.accepts(&json!({"a": 1})));
+        assert!(!ParamKind::List.accepts(&json!({"a": 1})));
+        assert_eq!(ParamKind::from_tag("audio"), ParamKind::Audio);
+        assert_eq!(ParamKind::from_tag("tensor"), ParamKind::Any);
     }
 
     #[test]

@@ -1,21 +1,24 @@
-//! The table of node types: one entry per name, each with its parameters and its factory.
+//! The table of node types: one entry per name, each with what a manifest may give it (its
+//! parameters, whether it is a source) and how it is made.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::Arc;
 
+use remotemedia_vm_sandbox::{Discovery, NodeTypeInfo};
 use serde_json::{Map, Value as Json};
 
 use super::NodeImpl;
-use super::params::{ParamSpec, check_params};
-use super::python::PythonNode;
+use super::params::{ParamKind, ParamSpec, check_params};
 use crate::manifest::RuntimeHint;
 use crate::manifest::{Location, Problem, did_you_mean};
 
-/// Builds a node from its checked parameters. `Err((param, message))` reports a parameter
-/// whose kind was right but whose value is not (say a `step` of 0).
-pub type NodeFactory =
-    Arc<dyn Fn(&Map<String, Json>) -> Result<NodeImpl, (String, String)> + Send + Sync>;
+/// Builds a Rust node from parameters that passed [`NodeType::check`].
+pub type NodeFactory = Arc<dyn Fn(&Map<String, Json>) -> NodeImpl + Send + Sync>;
+
+/// Checks parameter values beyond their kinds (say, a `step` of 0). `Err((param, message))`
+/// names the parameter at fault.
+pub type ValueCheck = fn(&Map<String, Json>) -> Result<(), (String, String)>;
 
 /// Whether a node type consumes items or makes them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,23 +29,42 @@ pub enum Role {
     Source,
 }
 
-/// One registered node type.
+/// How a node type is made.
+#[derive(Clone)]
+pub enum Implementation {
+    /// A Rust node, built in this process.
+    Rust {
+        /// Checks the values of its parameters, beyond their kinds.
+        check: Option<ValueCheck>,
+        /// Makes an instance.
+        factory: NodeFactory,
+    },
+    /// A Python class, constructed in the interpreter as `cls(name=id, **params)`.
+    Python {
+        /// The module that defines it.
+        module: String,
+        /// Its qualified name in the module.
+        qualname: String,
+    },
+}
+
+/// One node type: what a manifest may give it, known before a run (DESIGN §5).
 #[derive(Clone)]
 pub struct NodeType {
     /// The name manifests use in `node_type`.
     pub name: String,
-    /// `"builtin"`, or the distribution that registered it.
+    /// `"builtin"`, the distribution that registered it, or `"import path"`.
     pub provider: String,
-    /// `"rust"` or `"python"`.
-    pub runtime: &'static str,
     /// One paragraph for `nodes` output.
     pub doc: String,
     /// Transform or source.
     pub role: Role,
     /// The parameters it accepts.
     pub params: Vec<ParamSpec>,
-    /// Makes an instance.
-    pub factory: NodeFactory,
+    /// Whether it accepts parameter names beyond `params` (a Python `**kwargs`).
+    pub extra_params: bool,
+    /// How it is made.
+    pub implementation: Implementation,
 }
 
 impl fmt::Debug for NodeType {
@@ -55,14 +77,129 @@ impl fmt::Debug for NodeType {
     }
 }
 
+/// The provider of types that a manifest names by `"module:Class"`.
+pub const IMPORT_PATH_PROVIDER: &str = "import path";
+
+impl NodeType {
+    /// A Rust node type of `provider`.
+    pub fn rust(
+        name: &str,
+        provider: &str,
+        doc: &str,
+        role: Role,
+        params: Vec<ParamSpec>,
+        factory: NodeFactory,
+    ) -> Self {
+        NodeType {
+            name: name.to_owned(),
+            provider: provider.to_owned(),
+            doc: doc.to_owned(),
+            role,
+            params,
+            extra_params: false,
+            implementation: Implementation::Rust {
+                check: None,
+                factory,
+            },
+        }
+    }
+
+    /// Adds a check of parameter values to a Rust node type.
+    #[must_use]
+    pub fn with_check(mut self, value_check: ValueCheck) -> Self {
+        if let Implementation::Rust { check, .. } = &mut self.implementation {
+            *check = Some(value_check);
+        }
+        self
+    }
+
+    /// A Python node type as the interpreter described it.
+    pub fn python(info: &NodeTypeInfo) -> Self {
+        NodeType {
+            name: info.node_type.clone(),
+            provider: info
+                .provider
+                .clone()
+                .unwrap_or_else(|| IMPORT_PATH_PROVIDER.to_owned()),
+            doc: info.doc.clone(),
+            role: if info.source {
+                Role::Source
+            } else {
+                Role::Transform
+            },
+            params: info
+                .params
+                .iter()
+                .map(|p| ParamSpec {
+                    name: p.name.clone(),
+                    kind: ParamKind::from_tag(&p.kind),
+                    required: p.required,
+                    default: p.default.clone(),
+                    doc: String::new(),
+                })
+                .collect(),
+            extra_params: info.extra_params,
+            implementation: Implementation::Python {
+                module: info.module.clone(),
+                qualname: info.qualname.clone(),
+            },
+        }
+    }
+
+    /// `"rust"` or `"python"`.
+    pub fn runtime(&self) -> &'static str {
+        match self.implementation {
+            Implementation::Rust { .. } => "rust",
+            Implementation::Python { .. } => "python",
+        }
+    }
+
+    /// Whether it takes no input items.
+    pub fn is_source(&self) -> bool {
+        self.role == Role::Source
+    }
+
+    /// Problems with a node's `params` for this type (`at` is the node's location): unknown
+    /// names with a suggestion, missing required ones, wrong kinds, bad values.
+    pub fn check(&self, params: &Map<String, Json>, at: &Location) -> Vec<Problem> {
+        let params_at = at.key("params");
+        let mut problems = check_params(&self.params, self.extra_params, params, &params_at);
+        if problems.is_empty()
+            && let Implementation::Rust {
+                check: Some(check), ..
+            } = &self.implementation
+            && let Err((param, message)) = check(params)
+        {
+            problems.push(Problem::new(params_at.key(&param), message));
+        }
+        problems
+    }
+
+    /// As `nodes --json` lists it (DESIGN §8): `node_type`, `provider`, `runtime`, `doc`,
+    /// `source` and `params`.
+    pub fn to_json(&self) -> Json {
+        serde_json::json!({
+            "node_type": self.name,
+            "provider": self.provider,
+            "runtime": self.runtime(),
+            "doc": self.doc,
+            "source": self.is_source(),
+            "params": self.params.iter().map(ParamSpec::to_json).collect::<Vec<_>>(),
+        })
+    }
+}
+
 /// Every node type the host can build, by name: the Rust ones (built-in, or registered by an
-/// embedding program) and the Python ones that plugins registered.
+/// embedding program), the Python ones that plugins registered, and the `"module:Class"`
+/// classes a manifest names, as the interpreter described them.
 #[derive(Clone, Debug, Default)]
 pub struct Registry {
     rust: Vec<NodeType>,
     rust_by_name: HashMap<String, usize>,
     /// Python types by name; more than one provider makes the name ambiguous.
     python: BTreeMap<String, Vec<NodeType>>,
+    /// Import paths, described, or why they cannot be used.
+    imports: HashMap<String, Result<NodeType, String>>,
     /// Whether Python node types were looked up, and what was found.
     python_status: PythonStatus,
 }
@@ -77,6 +214,11 @@ enum PythonStatus {
     Unavailable(String),
     /// An interpreter is there; these plugins were seen.
     Available(Vec<String>),
+}
+
+/// `("module", "Class")` of a `"module:Class"` node type name.
+pub fn import_path(name: &str) -> Option<(&str, &str)> {
+    name.split_once(':')
 }
 
 impl Registry {
@@ -113,16 +255,33 @@ impl Registry {
         Ok(())
     }
 
-    /// Adds the Python node types plugins registered, and makes `"module:Class"` types
-    /// importable. A name that two plugins register stays, as an ambiguity to report.
-    pub fn add_python(&mut self, types: Vec<NodeType>, plugins: Vec<String>) {
-        for node_type in types {
+    /// Adds the Python node types plugins registered. A name that two plugins register
+    /// stays, as an ambiguity to report.
+    pub fn add_python(&mut self, discovery: &Discovery) {
+        for info in &discovery.types {
+            let node_type = NodeType::python(info);
             self.python
                 .entry(node_type.name.clone())
                 .or_default()
                 .push(node_type);
         }
-        self.python_status = PythonStatus::Available(plugins);
+        self.python_status = PythonStatus::Available(discovery.plugins.clone());
+    }
+
+    /// Adds what the interpreter said of the `"module:Class"` type `path`: its description,
+    /// or why it cannot be a node type (it does not import, or is no `remotemedia.Node`).
+    pub fn add_import(&mut self, path: &str, described: Result<NodeType, String>) {
+        self.imports.insert(path.to_owned(), described);
+    }
+
+    /// Whether `name` is an import path the interpreter must describe: not a Rust or plugin
+    /// type, and of the form `"module:Class"`.
+    pub fn needs_description(&self, name: &str, hint: RuntimeHint) -> bool {
+        let rust = hint != RuntimeHint::Python && self.rust_by_name.contains_key(name);
+        !rust
+            && !self.python.contains_key(name)
+            && !self.imports.contains_key(name)
+            && import_path(name).is_some_and(|(m, c)| !m.is_empty() && !c.is_empty())
     }
 
     /// Records why Python node types cannot be had (no interpreter, no SDK), for messages
@@ -131,23 +290,14 @@ impl Registry {
         self.python_status = PythonStatus::Unavailable(reason);
     }
 
-    /// The node type `name` resolves to without a runtime hint: the Rust one, else the one
-    /// Python type of that name.
-    pub fn get(&self, name: &str) -> Option<&NodeType> {
-        self.rust_by_name
-            .get(name)
-            .map(|&i| &self.rust[i])
-            .or_else(|| {
-                self.python
-                    .get(name)
-                    .filter(|t| t.len() == 1)
-                    .map(|t| &t[0])
-            })
-    }
-
     /// Whether `name` with `hint` needs the Python interpreter: a Python type or an import path.
     pub fn needs_python(&self, name: &str, hint: RuntimeHint) -> bool {
         hint == RuntimeHint::Python || (!self.rust_by_name.contains_key(name))
+    }
+
+    /// The Rust node type `name` resolves to without a runtime hint, if any.
+    pub fn rust_type(&self, name: &str) -> Option<&NodeType> {
+        self.rust_by_name.get(name).map(|&i| &self.rust[i])
     }
 
     /// Every node type, Rust first, in registration order, then Python by name.
@@ -156,17 +306,21 @@ impl Registry {
     }
 
     /// Resolves a node type (DESIGN §5): a built-in Rust node unless the hint is `python`,
-    /// then a type registered by a plugin, then a `"package.module:ClassName"` import path.
-    fn resolve<'a>(
-        &'a self,
-        name: &'a str,
+    /// then a type registered by a plugin, then a `"package.module:ClassName"` import path,
+    /// which must name a `remotemedia.Node` subclass. `at` is the node's location.
+    ///
+    /// # Errors
+    /// The problem with the name, located at `node_type`.
+    pub fn resolve(
+        &self,
+        name: &str,
         hint: RuntimeHint,
         at: &Location,
-    ) -> Result<Resolved<'a>, Problem> {
+    ) -> Result<&NodeType, Problem> {
         if hint != RuntimeHint::Python
-            && let Some(&i) = self.rust_by_name.get(name)
+            && let Some(found) = self.rust_type(name)
         {
-            return Ok(Resolved::Type(&self.rust[i]));
+            return Ok(found);
         }
         let at = at.key("node_type");
         if hint == RuntimeHint::Rust {
@@ -176,7 +330,7 @@ impl Registry {
             ));
         }
         match self.python.get(name).map(Vec::as_slice) {
-            Some([one]) => return Ok(Resolved::Type(one)),
+            Some([one]) => return Ok(one),
             Some(several) => {
                 let providers: Vec<&str> = several.iter().map(|t| t.provider.as_str()).collect();
                 return Err(Problem::new(
@@ -192,84 +346,28 @@ impl Registry {
             }
             None => {}
         }
-        if let Some((module, qualname)) = name.split_once(':') {
-            match &self.python_status {
-                PythonStatus::Available(_) => {}
-                PythonStatus::NotSearched => {
-                    return Err(Problem::new(
-                        at,
-                        format!("\"{name}\" is a Python import path, but Python was not started"),
-                    ));
-                }
-                PythonStatus::Unavailable(reason) => {
-                    return Err(Problem::new(
-                        at,
-                        format!(
-                            "\"{name}\" is a Python import path, but Python is unavailable: {reason}"
-                        ),
-                    ));
-                }
-            }
-            if module.is_empty() || qualname.is_empty() {
-                return Err(Problem::new(
-                    at,
-                    format!("\"{name}\" is not of the form \"package.module:ClassName\""),
-                ));
-            }
-            return Ok(Resolved::Import { module, qualname });
-        }
-        Err(self.unknown(name, hint, at))
-    }
-
-    /// Problems with a node's type and parameters. `at` is the node's location. Python node
-    /// types take any keyword parameters: their constructor checks them when the run starts.
-    pub fn check(
-        &self,
-        node_type: &str,
-        hint: RuntimeHint,
-        params: &Map<String, Json>,
-        at: &Location,
-    ) -> Vec<Problem> {
-        let entry = match self.resolve(node_type, hint, at) {
-            Ok(Resolved::Type(entry)) if entry.runtime == "rust" => entry,
-            Ok(_) => return Vec::new(),
-            Err(problem) => return vec![problem],
+        let Some((module, qualname)) = import_path(name) else {
+            return Err(self.unknown(name, hint, at));
         };
-        let params_at = at.key("params");
-        let mut problems = check_params(&entry.params, params, &params_at);
-        if problems.is_empty()
-            && let Err((param, message)) = (entry.factory)(params)
-        {
-            problems.push(Problem::new(params_at.key(&param), message));
+        if module.is_empty() || qualname.is_empty() {
+            return Err(Problem::new(
+                at,
+                format!("\"{name}\" is not of the form \"package.module:ClassName\""),
+            ));
         }
-        problems
-    }
-
-    /// The problem with a node's type alone (for nodes whose parameters cannot be checked).
-    pub fn check_type(&self, node_type: &str, hint: RuntimeHint, at: &Location) -> Option<Problem> {
-        self.resolve(node_type, hint, at).err()
-    }
-
-    /// Builds a node whose type and parameters passed [`Registry::check`].
-    ///
-    /// # Errors
-    /// The same problems `check` would report.
-    pub fn build(
-        &self,
-        node_type: &str,
-        hint: RuntimeHint,
-        params: &Map<String, Json>,
-        at: &Location,
-    ) -> Result<NodeImpl, Vec<Problem>> {
-        match self.resolve(node_type, hint, at).map_err(|p| vec![p])? {
-            Resolved::Type(entry) => (entry.factory)(params).map_err(|(param, message)| {
-                vec![Problem::new(at.key("params").key(&param), message)]
-            }),
-            Resolved::Import { module, qualname } => Ok(NodeImpl::Python(PythonNode::new(
-                module,
-                qualname,
-                params.clone(),
+        match (&self.python_status, self.imports.get(name)) {
+            (_, Some(Ok(found))) => Ok(found),
+            (_, Some(Err(reason))) => Err(Problem::new(at, reason.clone()).with_help(Some(
+                "a \"module:Class\" node type names a subclass of remotemedia.Node".to_owned(),
             ))),
+            (PythonStatus::Unavailable(reason), None) => Err(Problem::new(
+                at,
+                format!("\"{name}\" is a Python import path, but Python is unavailable: {reason}"),
+            )),
+            (_, None) => Err(Problem::new(
+                at,
+                format!("\"{name}\" is a Python import path, but Python was not started"),
+            )),
         }
     }
 
@@ -318,11 +416,6 @@ impl Registry {
     }
 }
 
-enum Resolved<'a> {
-    Type(&'a NodeType),
-    Import { module: &'a str, qualname: &'a str },
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -337,14 +430,14 @@ mod tests {
     fn unknown_type_suggests_the_closest_names() {
         let r = Registry::builtin();
         let at = Location::root().key("nodes").index(0);
-        let problems = r.check("Multipy", RuntimeHint::Auto, &Map::new(), &at);
+        let problem = r.resolve("Multipy", RuntimeHint::Auto, &at).unwrap_err();
         assert_eq!(
-            problems[0].to_string(),
+            problem.to_string(),
             "nodes[0].node_type: unknown node type \"Multipy\" (did you mean \"Multiply\"?)"
         );
-        let problems = r.check("Zebra", RuntimeHint::Auto, &Map::new(), &at);
+        let problem = r.resolve("Zebra", RuntimeHint::Auto, &at).unwrap_err();
         assert!(
-            problems[0]
+            problem
                 .help
                 .as_deref()
                 .unwrap()
@@ -356,12 +449,8 @@ mod tests {
     fn factory_rejections_are_located_on_the_parameter() {
         let r = Registry::builtin();
         let at = Location::root().key("nodes").index(3);
-        let problems = r.check(
-            "Range",
-            RuntimeHint::Auto,
-            &params(&json!({"stop": 5, "step": 0})),
-            &at,
-        );
+        let range = r.resolve("Range", RuntimeHint::Auto, &at).unwrap();
+        let problems = range.check(&params(&json!({"stop": 5, "step": 0})), &at);
         assert_eq!(
             problems[0].to_string(),
             "nodes[3].params.step: must not be 0"
@@ -369,9 +458,50 @@ mod tests {
     }
 
     #[test]
+    fn an_import_path_that_is_no_node_is_a_located_problem() {
+        let mut r = Registry::builtin();
+        r.add_python(&Discovery::default());
+        r.add_import(
+            "tarfile:open",
+            Err("\"tarfile:open\" is not a remotemedia.Node subclass".into()),
+        );
+        let at = Location::root().key("nodes").index(2);
+        let problem = r
+            .resolve("tarfile:open", RuntimeHint::Auto, &at)
+            .unwrap_err();
+        assert_eq!(
+            problem.to_string(),
+            "nodes[2].node_type: \"tarfile:open\" is not a remotemedia.Node subclass (a \"module:Class\" node type names a subclass of remotemedia.Node)"
+        );
+    }
+
+    #[test]
+    fn python_params_are_checked_like_builtins() {
+        let info: NodeTypeInfo = serde_json::from_value(json!({
+            "node_type": "Gain", "provider": "remotemedia-audio", "doc": "", "module": "m",
+            "qualname": "Gain", "source": false, "extra_params": false,
+            "params": [{"name": "factor", "kind": "number", "required": true}]}))
+        .unwrap();
+        let gain = NodeType::python(&info);
+        let at = Location::root().key("nodes").index(0);
+        let found: Vec<String> = gain
+            .check(&params(&json!({"factr": 2})), &at)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                "nodes[0].params: missing required parameter \"factor\" (number)",
+                "nodes[0].params.factr: unknown parameter \"factr\" (did you mean \"factor\"?)",
+            ]
+        );
+    }
+
+    #[test]
     fn registering_a_taken_name_names_both_providers() {
         let mut r = Registry::builtin();
-        let mut dup = r.get("Add").unwrap().clone();
+        let mut dup = r.rust_type("Add").unwrap().clone();
         dup.provider = "remotemedia-extra".into();
         let err = r.register(dup).unwrap_err();
         assert_eq!(

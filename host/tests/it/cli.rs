@@ -438,20 +438,34 @@ const BUILTIN_TYPES: [&str; 5] = ["Add", "Multiply", "PassThrough", "PassThrough
 fn nodes_lists_every_builtin_type() {
     let out = host(&["nodes"], None);
     assert!(out.status.success(), "{out:?}");
-    let listed: BTreeSet<String> = stdout(&out)
+    let text = stdout(&out);
+    // One line per type; its parameters follow on indented lines.
+    let listed: BTreeSet<String> = text
         .lines()
+        .filter(|l| !l.starts_with(' '))
         .filter_map(|l| l.split_whitespace().next())
         .map(str::to_owned)
         .collect();
     assert_eq!(listed, BUILTIN_TYPES.map(str::to_owned).into());
+    assert!(
+        text.contains("Takes no input.") && text.contains("    step (int, default 1)"),
+        "{text}"
+    );
 }
 
 #[test]
-fn nodes_json_is_an_array_of_objects_with_the_four_keys() {
+fn nodes_json_lists_each_type_with_source_and_params() {
     let out = host(&["nodes", "--json"], None);
     assert!(out.status.success(), "{out:?}");
     let entries: Vec<Json> = serde_json::from_str(&stdout(&out)).unwrap();
-    let keys = BTreeSet::from(["doc", "node_type", "provider", "runtime"]);
+    let keys = BTreeSet::from([
+        "doc",
+        "node_type",
+        "params",
+        "provider",
+        "runtime",
+        "source",
+    ]);
     for entry in &entries {
         let found: BTreeSet<&str> = entry
             .as_object()
@@ -469,6 +483,25 @@ fn nodes_json_is_an_array_of_objects_with_the_four_keys() {
         .map(|e| e["node_type"].as_str().unwrap())
         .collect();
     assert_eq!(types, BTreeSet::from(BUILTIN_TYPES));
+    let range = entries.iter().find(|e| e["node_type"] == "Range").unwrap();
+    assert_eq!(range["source"], json!(true));
+    assert_eq!(
+        range["params"],
+        json!([
+            {"name": "start", "kind": "int", "required": false, "default": 0},
+            {"name": "stop", "kind": "int", "required": true},
+            {"name": "step", "kind": "int", "required": false, "default": 1},
+        ])
+    );
+    let multiply = entries
+        .iter()
+        .find(|e| e["node_type"] == "Multiply")
+        .unwrap();
+    assert_eq!(multiply["source"], json!(false));
+    assert_eq!(
+        multiply["params"],
+        json!([{"name": "factor", "kind": "number", "required": true}])
+    );
 }
 
 #[test]

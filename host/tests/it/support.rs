@@ -25,24 +25,11 @@ fn entry(
     params: Vec<ParamSpec>,
     factory: remotemedia_host::node::NodeFactory,
 ) -> NodeType {
-    NodeType {
-        name: name.to_owned(),
-        provider: "tests".to_owned(),
-        runtime: "rust",
-        doc: String::new(),
-        role,
-        params,
-        factory,
-    }
+    NodeType::rust(name, "tests", "", role, params, factory)
 }
 
 fn int_param(name: &'static str) -> ParamSpec {
-    ParamSpec {
-        name,
-        kind: ParamKind::Integer,
-        required: false,
-        doc: "",
-    }
+    ParamSpec::optional(name, ParamKind::Integer, Json::from(1), "")
 }
 
 /// The built-in nodes plus the test nodes: `Slow {delay_ms}` (async, sleeps per morsel),
@@ -60,7 +47,7 @@ pub fn registry(lifecycle: &Arc<Lifecycle>) -> Registry {
             Arc::new(|p| {
                 let delay =
                     Duration::from_millis(u64::try_from(param_i64(p, "delay_ms", 1)).unwrap_or(1));
-                Ok(NodeImpl::asynchronous(Slow { delay }))
+                NodeImpl::asynchronous(Slow { delay })
             }),
         ),
         entry(
@@ -68,44 +55,44 @@ pub fn registry(lifecycle: &Arc<Lifecycle>) -> Registry {
             Role::Transform,
             vec![int_param("at")],
             Arc::new(|p| {
-                Ok(NodeImpl::sync(Fail {
+                NodeImpl::sync(Fail {
                     left: param_i64(p, "at", 1),
-                }))
+                })
             }),
         ),
         entry(
             "KeepEven",
             Role::Transform,
             vec![],
-            Arc::new(|_| Ok(NodeImpl::sync(KeepEven))),
+            Arc::new(|_| NodeImpl::sync(KeepEven)),
         ),
         entry(
             "Twice",
             Role::Transform,
             vec![],
-            Arc::new(|_| Ok(NodeImpl::sync(Twice))),
+            Arc::new(|_| NodeImpl::sync(Twice)),
         ),
         entry(
             "Count",
             Role::Transform,
             vec![],
-            Arc::new(|_| Ok(NodeImpl::sync(Count(0)))),
+            Arc::new(|_| NodeImpl::sync(Count(0))),
         ),
         entry(
             "Tracked",
             Role::Transform,
-            vec![ParamSpec {
-                name: "fail_init",
-                kind: ParamKind::Bool,
-                required: false,
-                doc: "",
-            }],
+            vec![ParamSpec::optional(
+                "fail_init",
+                ParamKind::Bool,
+                Json::from(false),
+                "",
+            )],
             Arc::new(move |p| {
                 let fail_init = p.get("fail_init").and_then(Json::as_bool).unwrap_or(false);
-                Ok(NodeImpl::sync(Tracked {
+                NodeImpl::sync(Tracked {
                     lifecycle: Arc::clone(&tracked),
                     fail_init,
-                }))
+                })
             }),
         ),
     ];

@@ -16,8 +16,60 @@ use pyo3::types::{PyDict, PyList, PyTuple};
 use tokio::sync::oneshot;
 
 use super::convert::{from_py, list_to_py, to_py};
-use crate::backend::{PyFailure, Reply, Request};
+use crate::backend::{NodeSpec, PyFailure};
 use crate::value::Value;
+
+/// What the host asks of the interpreter thread: the wire form of [`crate::Backend`]'s
+/// operations, addressed to a stage (0 for requests that concern none).
+#[derive(Debug)]
+pub enum Request {
+    /// The node types the environment's plugins provide (a discovery document).
+    Discover,
+    /// Import `module` and describe its class `qualname` (a node type document).
+    Describe {
+        /// The module.
+        module: String,
+        /// The class's qualified name.
+        qualname: String,
+    },
+    /// Construct the nodes of a new stage, with its buffer bound in items.
+    Create {
+        /// The nodes, upstream first.
+        nodes: Vec<NodeSpec>,
+        /// Buffer bound in items.
+        limit: usize,
+    },
+    /// Run every node's `initialize()` and start the stage.
+    Init,
+    /// Input items: answered `Ack` while the stage has room, `End` once it takes no more.
+    Push(Vec<Value>),
+    /// The stage's input has ended.
+    Close,
+    /// Outputs: `Items` as soon as there are some, `End` when the stage has finished,
+    /// `Failed` if a node raised.
+    Pull,
+    /// Stop the stage and call every initialized node's `cleanup()`; answered with `Counts`.
+    Cleanup,
+    /// Stop the interpreter thread.
+    Shutdown,
+}
+
+/// The interpreter thread's answer.
+#[derive(Debug)]
+pub enum Reply {
+    /// Done.
+    Ack,
+    /// Output items, in order.
+    Items(Vec<Value>),
+    /// The stream (or the stage's appetite for input) has ended.
+    End,
+    /// A JSON document (discovery, a description).
+    Json(String),
+    /// Items in and out of each node of a stage.
+    Counts(Vec<(u64, u64)>),
+    /// Python code raised.
+    Failed(PyFailure),
+}
 
 struct Pending {
     token: u64,
@@ -104,10 +156,14 @@ impl Mailbox {
                 Request::Init => ("init", py.None().into_bound(py)),
                 Request::Cleanup => ("cleanup", py.None().into_bound(py)),
                 Request::Shutdown => ("shutdown", py.None().into_bound(py)),
-                Request::Discover { use_cache } => (
+                // The payload is `use_cache`: the cache is checked against every plugin file.
+                Request::Discover => (
                     "discover",
-                    use_cache.into_pyobject(py)?.to_owned().into_any(),
+                    pyo3::types::PyBool::new(py, true).to_owned().into_any(),
                 ),
+                Request::Describe { module, qualname } => {
+                    ("describe", (module, qualname).into_pyobject(py)?.into_any())
+                }
                 Request::Create { nodes, limit } => {
                     let specs = PyList::empty(py);
                     for node in nodes {

@@ -1,13 +1,15 @@
-//! Embedded CPython: one interpreter per process, on a dedicated thread running an asyncio loop.
+//! Embedded CPython: one interpreter per process, on a dedicated thread.
 //!
 //! CPython 3.11 has one interpreter lock per process and PyO3 supports no sub-interpreters, so
 //! every pipeline's Python stages share this thread (each gets its own node instances). Host
 //! threads only post requests ([`mailbox`]); the interpreter lock is taken on this thread alone,
-//! so tokio's workers never wait for it, and Python blocks only inside its own event loop.
+//! so tokio's workers never wait for it. The Python driver (`remotemedia.driver`) waits on a
+//! plain selector, and on an asyncio loop once a stage needs one.
 
 pub mod convert;
 mod mailbox;
 
+use std::future::Future;
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,10 +19,12 @@ use std::thread::JoinHandle;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use self::mailbox::{Mailbox, Shared};
-use crate::backend::{Backend, BoxFuture, Reply, Request};
+use self::mailbox::{Mailbox, Reply, Request, Shared};
+use crate::backend::{Backend, BoxFuture, Capabilities, Fed, NodeCounts, NodeSpec, StageId};
+use crate::discovery::{Discovery, NodeTypeInfo};
 use crate::env::PythonEnv;
 use crate::error::SandboxError;
+use crate::value::Value;
 
 /// Wraps a Python object the caller made (a node instance) for a [`crate::NodeSpec`].
 pub fn live_node(object: Py<PyAny>) -> crate::LiveNode {
@@ -34,7 +38,6 @@ pub const LINKED_VERSION: &str = env!("REMOTEMEDIA_PYTHON_VERSION");
 pub struct CPython {
     shared: Arc<Shared>,
     thread: Mutex<Option<JoinHandle<()>>>,
-    description: String,
     next_stage: AtomicU64,
 }
 
@@ -69,7 +72,7 @@ impl CPython {
         let (host_end, loop_end) = UnixStream::pair().map_err(io)?;
         host_end.set_nonblocking(true).map_err(io)?;
         let shared = Arc::new(Shared::new(host_end));
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<String, String>>();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), String>>();
         let thread_shared = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name("remotemedia-python".into())
@@ -79,14 +82,14 @@ impl CPython {
                     if env.owns_process {
                         prepare_path(py, &env)?;
                     }
-                    let runtime = py.import("remotemedia._runtime")?;
+                    let runtime = py.import("remotemedia.driver")?;
                     let mailbox = Bound::new(py, Mailbox::new(Arc::clone(&thread_shared)))?;
-                    let driver = runtime
-                        .getattr("Driver")?
-                        .call1((mailbox, loop_end.as_raw_fd()))?;
-                    let version: String = py.import("sys")?.getattr("version")?.extract()?;
-                    let first_line = version.lines().next().unwrap_or_default().to_owned();
-                    let _ = ready_tx.send(Ok(format!("CPython {first_line}")));
+                    let driver = runtime.getattr("Driver")?.call1((
+                        mailbox,
+                        loop_end.as_raw_fd(),
+                        env.owns_process,
+                    ))?;
+                    let _ = ready_tx.send(Ok(()));
                     driver.call_method0("run")?;
                     Ok(())
                 });
@@ -102,10 +105,9 @@ impl CPython {
                 SandboxError::Start(format!("cannot start the interpreter thread: {e}"))
             })?;
         match ready_rx.recv() {
-            Ok(Ok(description)) => Ok(CPython {
+            Ok(Ok(())) => Ok(CPython {
                 shared,
                 thread: Mutex::new(Some(thread)),
-                description,
                 next_stage: AtomicU64::new(1),
             }),
             Ok(Err(text)) => {
@@ -152,22 +154,134 @@ impl CPython {
     }
 }
 
-impl Backend for CPython {
+impl CPython {
+    /// Posts `request` for `stage` now; the answer resolves later.
     fn call(
         &self,
-        stage: u64,
+        stage: StageId,
         request: Request,
-    ) -> BoxFuture<'static, Result<Reply, SandboxError>> {
-        let reply = self.shared.post(stage, request);
-        Box::pin(async move { reply.await.map_err(|_| SandboxError::Stopped) })
+    ) -> impl Future<Output = Result<Reply, SandboxError>> + Send + 'static {
+        let reply = self.shared.post(stage.0, request);
+        async move { reply.await.map_err(|_| SandboxError::Stopped) }
     }
 
-    fn new_stage_id(&self) -> u64 {
-        self.next_stage.fetch_add(1, Ordering::Relaxed)
+    /// Posts a request whose only good answer is `Ack`.
+    fn ack(
+        &self,
+        stage: StageId,
+        request: Request,
+    ) -> BoxFuture<'static, Result<(), SandboxError>> {
+        let reply = self.call(stage, request);
+        Box::pin(async move {
+            match reply.await? {
+                Reply::Ack => Ok(()),
+                other => Err(failed_or_unexpected(other)),
+            }
+        })
     }
 
-    fn describe(&self) -> String {
-        self.description.clone()
+    /// Posts a request answered with a JSON document, and reads it as `T`.
+    fn document<T: serde::de::DeserializeOwned>(
+        &self,
+        request: Request,
+    ) -> BoxFuture<'static, Result<T, SandboxError>> {
+        let reply = self.call(StageId(0), request);
+        Box::pin(async move {
+            match reply.await? {
+                Reply::Json(text) => serde_json::from_str(&text)
+                    .map_err(|e| SandboxError::Protocol(format!("bad document from Python: {e}"))),
+                other => Err(failed_or_unexpected(other)),
+            }
+        })
+    }
+}
+
+/// A `Failed` answer as the error it carries; anything else breaks the protocol.
+fn failed_or_unexpected(reply: Reply) -> SandboxError {
+    match reply {
+        Reply::Failed(failure) => SandboxError::Raised(failure),
+        other => SandboxError::Protocol(format!("{other:?}")),
+    }
+}
+
+impl Backend for CPython {
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            name: "cpython",
+            live_nodes: true,
+        }
+    }
+
+    fn discover(&self) -> BoxFuture<'static, Result<Discovery, SandboxError>> {
+        self.document(Request::Discover)
+    }
+
+    fn describe(
+        &self,
+        module: &str,
+        qualname: &str,
+    ) -> BoxFuture<'static, Result<NodeTypeInfo, SandboxError>> {
+        self.document(Request::Describe {
+            module: module.to_owned(),
+            qualname: qualname.to_owned(),
+        })
+    }
+
+    fn create_stage(
+        &self,
+        nodes: Vec<NodeSpec>,
+        limit: usize,
+    ) -> BoxFuture<'static, Result<StageId, SandboxError>> {
+        let id = StageId(self.next_stage.fetch_add(1, Ordering::Relaxed));
+        let created = self.ack(id, Request::Create { nodes, limit });
+        Box::pin(async move { created.await.map(|()| id) })
+    }
+
+    fn initialize(&self, stage: StageId) -> BoxFuture<'static, Result<(), SandboxError>> {
+        self.ack(stage, Request::Init)
+    }
+
+    fn push(
+        &self,
+        stage: StageId,
+        items: Vec<Value>,
+    ) -> BoxFuture<'static, Result<Fed, SandboxError>> {
+        let reply = self.call(stage, Request::Push(items));
+        Box::pin(async move {
+            match reply.await? {
+                Reply::Ack => Ok(Fed::Accepted),
+                Reply::End => Ok(Fed::Closed),
+                other => Err(failed_or_unexpected(other)),
+            }
+        })
+    }
+
+    fn close(&self, stage: StageId) -> BoxFuture<'static, Result<(), SandboxError>> {
+        self.ack(stage, Request::Close)
+    }
+
+    fn pull(&self, stage: StageId) -> BoxFuture<'static, Result<Option<Vec<Value>>, SandboxError>> {
+        let reply = self.call(stage, Request::Pull);
+        Box::pin(async move {
+            match reply.await? {
+                Reply::Items(items) => Ok(Some(items)),
+                Reply::End => Ok(None),
+                other => Err(failed_or_unexpected(other)),
+            }
+        })
+    }
+
+    fn cleanup(&self, stage: StageId) -> BoxFuture<'static, Result<Vec<NodeCounts>, SandboxError>> {
+        let reply = self.call(stage, Request::Cleanup);
+        Box::pin(async move {
+            match reply.await? {
+                Reply::Counts(counts) => Ok(counts
+                    .into_iter()
+                    .map(|(seen, made)| NodeCounts { seen, made })
+                    .collect()),
+                other => Err(failed_or_unexpected(other)),
+            }
+        })
     }
 }
 

@@ -102,24 +102,18 @@ pub fn node_type(
     param_doc: &'static str,
     doc: &str,
 ) -> NodeType {
-    NodeType {
-        name: op.node.to_owned(),
-        provider: "builtin".to_owned(),
-        runtime: "rust",
-        doc: doc.to_owned(),
-        role: Role::Transform,
-        params: vec![ParamSpec {
-            name: param,
-            kind: ParamKind::Number,
-            required: true,
-            doc: param_doc,
-        }],
-        factory: Arc::new(move |params| {
+    NodeType::rust(
+        op.node,
+        super::PROVIDER,
+        doc,
+        Role::Transform,
+        vec![ParamSpec::required(param, ParamKind::Number, param_doc)],
+        Arc::new(move |params| {
             let operand = match param_f64_or_i64(params, param, 0) {
                 Ok(i) => Operand::Int(i),
                 Err(x) => Operand::Float(x),
             };
-            Ok(NodeImpl::sync(Arith::new(op, operand)))
+            NodeImpl::sync(Arith::new(op, operand))
         }),
-    }
+    )
 }

@@ -9,6 +9,9 @@ mod range;
 
 use super::NodeType;
 
+/// The provider of the built-in node types.
+pub const PROVIDER: &str = "builtin";
+
 /// Every built-in node type, aliases included.
 pub fn all() -> Vec<NodeType> {
     [

@@ -23,14 +23,15 @@ pub(super) fn node_types() -> Vec<NodeType> {
         (ALIAS, "Alias of PassThrough."),
     ]
     .into_iter()
-    .map(|(name, doc)| NodeType {
-        name: name.to_owned(),
-        provider: "builtin".to_owned(),
-        runtime: "rust",
-        doc: doc.to_owned(),
-        role: Role::Transform,
-        params: Vec::new(),
-        factory: std::sync::Arc::new(|_| Ok(NodeImpl::sync(PassThrough))),
+    .map(|(name, doc)| {
+        NodeType::rust(
+            name,
+            super::PROVIDER,
+            doc,
+            Role::Transform,
+            Vec::new(),
+            std::sync::Arc::new(|_| NodeImpl::sync(PassThrough)),
+        )
     })
     .collect()
 }

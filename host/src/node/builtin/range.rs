@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use serde_json::json;
+
 use crate::node::{NodeError, NodeImpl, NodeType, ParamKind, ParamSpec, Role, Source, param_i64};
 use crate::value::Value;
 
@@ -54,44 +56,32 @@ impl Source for Range {
 }
 
 pub(super) fn node_types() -> Vec<NodeType> {
-    vec![NodeType {
-        name: NAME.to_owned(),
-        provider: "builtin".to_owned(),
-        runtime: "rust",
-        doc: "Source: emits the integers of range(start, stop, step).".to_owned(),
-        role: Role::Source,
-        params: vec![
-            ParamSpec {
-                name: "start",
-                kind: ParamKind::Integer,
-                required: false,
-                doc: "first value (default 0)",
-            },
-            ParamSpec {
-                name: "stop",
-                kind: ParamKind::Integer,
-                required: true,
-                doc: "end, not included",
-            },
-            ParamSpec {
-                name: "step",
-                kind: ParamKind::Integer,
-                required: false,
-                doc: "increment, not 0 (default 1)",
-            },
-        ],
-        factory: Arc::new(|params| {
-            let step = param_i64(params, "step", 1);
-            if step == 0 {
+    vec![
+        NodeType::rust(
+            NAME,
+            super::PROVIDER,
+            "Source: emits the integers of range(start, stop, step).",
+            Role::Source,
+            vec![
+                ParamSpec::optional("start", ParamKind::Integer, json!(0), "first value"),
+                ParamSpec::required("stop", ParamKind::Integer, "end, not included"),
+                ParamSpec::optional("step", ParamKind::Integer, json!(1), "increment, not 0"),
+            ],
+            Arc::new(|params| {
+                NodeImpl::source(Range::new(
+                    param_i64(params, "start", 0),
+                    param_i64(params, "stop", 0),
+                    param_i64(params, "step", 1),
+                ))
+            }),
+        )
+        .with_check(|params| {
+            if param_i64(params, "step", 1) == 0 {
                 return Err(("step".to_owned(), "must not be 0".to_owned()));
             }
-            Ok(NodeImpl::source(Range::new(
-                param_i64(params, "start", 0),
-                param_i64(params, "stop", 0),
-                step,
-            )))
+            Ok(())
         }),
-    }]
+    ]
 }
 
 #[cfg(test)]

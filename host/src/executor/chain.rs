@@ -1,29 +1,30 @@
-//! A segment: a chain of nodes run inline in one task, a morsel at a time.
+//! A chain task: Rust nodes run inline in one task, a morsel at a time.
 //!
 //! Items enter through the head's queue (or come from the head itself when it is a source),
 //! pass through every node of the chain without crossing a thread or a queue, and leave
-//! through the tail's senders: one per downstream edge, or the run's output queue when the
+//! through the tail's outputs: one per downstream edge, or the run's output queue when the
 //! tail is a sink.
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use remotemedia_vm_sandbox::Backend;
 use tokio_util::sync::CancellationToken;
 
+use super::outputs::Outputs;
 use super::stats::NodeStats;
-use crate::channel::{Receiver, SendError, Sender};
+use crate::channel::Receiver;
 use crate::error::{HostError, NodeError, NodeFailure};
+use crate::manifest::NodeId;
 use crate::node::NodeImpl;
 use crate::value::Value;
 
 /// How many items a source makes per morsel.
 const SOURCE_MORSEL: usize = 256;
 
-/// One node of a segment.
+/// One node of a chain.
 pub struct Step {
     /// Node id, for errors.
-    pub id: String,
+    pub id: NodeId,
     /// Node type, for errors.
     pub node_type: String,
     /// The node.
@@ -33,9 +34,9 @@ pub struct Step {
 }
 
 impl Step {
-    pub(super) fn fail(&self, error: NodeError) -> HostError {
+    fn fail(&self, error: NodeError) -> HostError {
         HostError::Node(NodeFailure {
-            node_id: self.id.clone(),
+            node_id: self.id.to_string(),
             node_type: self.node_type.clone(),
             error,
         })
@@ -46,7 +47,6 @@ impl Step {
             NodeImpl::Sync(n) => n.initialize(),
             NodeImpl::Async(n) => n.initialize().await,
             NodeImpl::Source(n) => n.initialize(),
-            NodeImpl::Python(_) => Ok(()), // Python nodes run in a stage (executor::python)
         };
         result.map_err(|e| self.fail(e))
     }
@@ -57,8 +57,10 @@ impl Step {
         let result = match &mut self.node {
             NodeImpl::Sync(n) => n.process(items),
             NodeImpl::Async(n) => n.process(items).await,
-            // never here: the plan puts sources at the head, Python nodes in stages
-            NodeImpl::Source(_) | NodeImpl::Python(_) => Ok(()),
+            NodeImpl::Source(_) => Err(NodeError::new(
+                "RuntimeError",
+                "internal error: a source was given items (the planner puts sources first)",
+            )),
         };
         self.stats.record(items_in, items.len(), started.elapsed());
         result.map_err(|e| self.fail(e))
@@ -69,7 +71,7 @@ impl Step {
         let result = match &mut self.node {
             NodeImpl::Sync(n) => n.finish(out),
             NodeImpl::Async(n) => n.finish(out).await,
-            NodeImpl::Source(_) | NodeImpl::Python(_) => Ok(()),
+            NodeImpl::Source(_) => Ok(()),
         };
         self.stats.record(0, out.len(), started.elapsed());
         result.map_err(|e| self.fail(e))
@@ -80,35 +82,29 @@ impl Step {
             NodeImpl::Sync(n) => n.cleanup(),
             NodeImpl::Async(n) => n.cleanup().await,
             NodeImpl::Source(n) => n.cleanup(),
-            NodeImpl::Python(_) => {}
         }
     }
 }
 
-/// A chain of nodes and its queues.
-pub struct Segment {
+/// A chain of Rust nodes and its queues.
+pub struct ChainTask {
     /// The nodes, head first.
     pub steps: Vec<Step>,
     /// The head's queue; `None` when the head is a source.
     pub input: Option<Receiver<Value>>,
     /// Where the tail's outputs go.
-    pub outputs: Vec<Sender<Value>>,
+    pub outputs: Outputs,
     /// The run's cancellation: a node is not initialized once the run is over.
     pub cancel: CancellationToken,
-    /// For a stage of Python nodes: the interpreter, and the stage's buffer bound in items.
-    pub python: Option<(Arc<dyn Backend>, usize)>,
 }
 
-impl Segment {
-    /// Runs the segment to the end of its input: initialize every node, stream, finish, and
+impl ChainTask {
+    /// Runs the chain to the end of its input: initialize every node, stream, finish, and
     /// clean up every initialized node whatever happened.
     ///
     /// # Errors
     /// The first node error, or `Cancelled`.
     pub async fn run(mut self) -> Result<(), HostError> {
-        if let Some((backend, limit)) = self.python.take() {
-            return self.run_python(backend, limit).await;
-        }
         let mut initialized = 0;
         let mut result = Ok(());
         for step in &mut self.steps {
@@ -127,7 +123,7 @@ impl Segment {
         }
         // Close the queues before cleanup so downstream can finish while this runs.
         self.input = None;
-        self.outputs.clear();
+        self.outputs.close();
         for step in &mut self.steps[..initialized] {
             step.cleanup().await;
         }
@@ -181,36 +177,7 @@ impl Segment {
                 failure.get_or_insert(error);
             }
         }
-        let listening = self.send(items).await?;
+        let listening = self.outputs.send(items).await?;
         failure.map_or(Ok(listening), Err)
-    }
-
-    /// Sends `items` to every output; `false` once no downstream is listening.
-    pub(super) async fn send(&mut self, mut items: Vec<Value>) -> Result<bool, HostError> {
-        if items.is_empty() {
-            return Ok(!self.outputs.is_empty());
-        }
-        let tail_stats = Arc::clone(&self.steps[self.steps.len() - 1].stats);
-        let mut i = 0;
-        while i < self.outputs.len() {
-            let last = i + 1 == self.outputs.len();
-            let batch = if last {
-                std::mem::take(&mut items)
-            } else {
-                items.clone()
-            };
-            match self.outputs[i].send(batch).await {
-                Ok(blocked) => {
-                    tail_stats.record_blocked(blocked);
-                    i += 1;
-                }
-                Err(SendError::Closed) => {
-                    // That downstream stopped reading; the others still get every item.
-                    self.outputs.remove(i);
-                }
-                Err(SendError::Cancelled) => return Err(HostError::Cancelled),
-            }
-        }
-        Ok(!self.outputs.is_empty())
     }
 }

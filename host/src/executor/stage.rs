@@ -1,4 +1,5 @@
-//! A segment of Python nodes: one stage in the interpreter, fed and drained concurrently.
+//! A stage task: consecutive Python nodes as one stage in the interpreter, fed and drained
+//! concurrently.
 //!
 //! Items are pushed into the stage as their morsels arrive and pulled out as the stage yields
 //! them, so a streaming node's outputs travel while it is still running and a Python source
@@ -10,78 +11,104 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use remotemedia_vm_sandbox::{Backend, NodeSpec, SandboxError, Stage};
+use tokio_util::sync::CancellationToken;
 
-use super::segment::Segment;
+use super::outputs::Outputs;
+use super::stats::NodeStats;
+use crate::channel::Receiver;
 use crate::error::{HostError, NodeError, NodeFailure};
-use crate::node::NodeImpl;
+use crate::manifest::NodeId;
+use crate::node::python::PythonNode;
+use crate::value::Value;
 
 /// Pushes a Python stage may have unanswered at once.
 const PUSHES_IN_FLIGHT: usize = 4;
 
-impl Segment {
-    /// Runs the segment's Python nodes as one stage: create and initialize them, stream,
-    /// then clean up (also after an error or a cancel) and record each node's counts.
-    pub(super) async fn run_python(
-        mut self,
-        backend: Arc<dyn Backend>,
-        limit: usize,
-    ) -> Result<(), HostError> {
+/// One node of a stage.
+pub struct StageNode {
+    /// Node id.
+    pub id: NodeId,
+    /// Node type, for errors.
+    pub node_type: String,
+    /// What to construct in the interpreter.
+    pub node: PythonNode,
+    /// Its counters.
+    pub stats: Arc<NodeStats>,
+}
+
+/// Consecutive Python nodes driven as one stage, and its queues.
+pub struct StageTask {
+    /// The nodes, upstream first.
+    pub nodes: Vec<StageNode>,
+    /// The interpreter the stage runs in.
+    pub backend: Arc<dyn Backend>,
+    /// What the stage buffers, in items, on its input and on its output.
+    pub limit: usize,
+    /// The head's queue; `None` when the head takes no input (a source, or a root of a run
+    /// without input items).
+    pub input: Option<Receiver<Value>>,
+    /// Where the tail's outputs go.
+    pub outputs: Outputs,
+    /// The run's cancellation.
+    pub cancel: CancellationToken,
+}
+
+impl StageTask {
+    /// Runs the stage: create and initialize its nodes, stream, then clean up (also after an
+    /// error or a cancel) and record each node's counts.
+    ///
+    /// # Errors
+    /// The first node error, or `Cancelled`.
+    pub async fn run(mut self) -> Result<(), HostError> {
         if self.cancel.is_cancelled() {
             return Err(HostError::Cancelled);
         }
         let specs: Vec<NodeSpec> = self
-            .steps
+            .nodes
             .iter()
-            .filter_map(|step| match &step.node {
-                NodeImpl::Python(node) => Some(NodeSpec {
-                    id: step.id.clone(),
-                    module: node.module.clone(),
-                    qualname: node.qualname.clone(),
-                    params: node.params.clone(),
-                    live: node.live.clone(),
-                }),
-                _ => None,
+            .map(|n| NodeSpec {
+                id: n.id.to_string(),
+                module: n.node.module.clone(),
+                qualname: n.node.qualname.clone(),
+                params: n.node.params.clone(),
+                live: n.node.live.clone(),
             })
             .collect();
         let names: Vec<(String, String)> = self
-            .steps
+            .nodes
             .iter()
-            .map(|s| (s.id.clone(), s.node_type.clone()))
+            .map(|n| (n.id.to_string(), n.node_type.clone()))
             .collect();
-        let stage = Stage::create(backend, specs, limit)
+        let stage = Stage::create(Arc::clone(&self.backend), specs, self.limit)
             .await
             .map_err(|e| python_error(&names, e))?;
         let cancel = self.cancel.clone();
         let result = tokio::select! {
             biased;
             () = cancel.cancelled() => Err(HostError::Cancelled),
-            result = self.stream_python(&stage, &names) => result,
+            result = self.stream(&stage, &names) => result,
         };
         self.input = None;
-        self.outputs.clear();
+        self.outputs.close();
         match stage.cleanup().await {
             Ok(counts) => {
-                for (step, (seen, made)) in self.steps.iter().zip(counts) {
-                    step.stats.record(
-                        usize::try_from(seen).unwrap_or(usize::MAX),
-                        usize::try_from(made).unwrap_or(usize::MAX),
+                for (node, counts) in self.nodes.iter().zip(counts) {
+                    node.stats.record(
+                        usize::try_from(counts.seen).unwrap_or(usize::MAX),
+                        usize::try_from(counts.made).unwrap_or(usize::MAX),
                         std::time::Duration::ZERO,
                     );
                 }
             }
             Err(error) => tracing::warn!(
                 "cleanup of Python stage {} failed: {error}",
-                self.steps[0].id
+                self.nodes[0].id
             ),
         }
         result
     }
 
-    async fn stream_python(
-        &mut self,
-        stage: &Stage,
-        names: &[(String, String)],
-    ) -> Result<(), HostError> {
+    async fn stream(&mut self, stage: &Stage, names: &[(String, String)]) -> Result<(), HostError> {
         stage
             .initialize()
             .await
@@ -121,7 +148,7 @@ impl Segment {
                 }
                 pulled = &mut pull => match pulled.map_err(|e| python_error(names, e))? {
                     Some(items) => {
-                        if !self.send(items).await? {
+                        if !self.outputs.send(items).await? {
                             return Ok(()); // nobody downstream listens any more
                         }
                         pull.set(stage.pull());
@@ -154,6 +181,6 @@ fn python_error(names: &[(String, String)], error: SandboxError) -> HostError {
                 },
             })
         }
-        other => HostError::Runtime(other.to_string()),
+        other => HostError::Sandbox(other),
     }
 }
