@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from remotemedia.discovery import Discovery, NodeTypeInfo, discover, main
+from conftest import invalidate_import_caches
+from remotemedia.discovery import (
+    Discovery,
+    NodeTypeInfo,
+    describe_path,
+    discover,
+    main,
+    param_kind,
+)
 from remotemedia.plugins import PluginError
 
 if TYPE_CHECKING:
@@ -61,6 +71,7 @@ SDK_TYPES = [
         "Multiplies every number by `factor`; an int stays an int, a float factor gives floats.",
         "remotemedia.nodes.arithmetic",
         "Multiply",
+        params=[{"name": "factor", "kind": "number", "required": True}],
     ),
     NodeTypeInfo(
         "Add",
@@ -68,6 +79,7 @@ SDK_TYPES = [
         "Adds `addend` to every number; an int stays an int, a float addend gives floats.",
         "remotemedia.nodes.arithmetic",
         "Add",
+        params=[{"name": "addend", "kind": "number", "required": True}],
     ),
     NodeTypeInfo(
         "Range",
@@ -75,6 +87,12 @@ SDK_TYPES = [
         "Source: emits the integers of range(start, stop, step).",
         "remotemedia.nodes.range",
         "Range",
+        source=True,
+        params=[
+            {"name": "stop", "kind": "int", "required": True},
+            {"name": "start", "kind": "int", "required": False, "default": 0},
+            {"name": "step", "kind": "int", "required": False, "default": 1},
+        ],
     ),
 ]
 
@@ -211,3 +229,102 @@ def test_main_prints_the_discovery_as_json(capsys: pytest.CaptureFixture[str]) -
     printed: Any = json.loads(capsys.readouterr().out)
     assert set(printed) == {"types", "errors", "plugins"}
     assert [t["node_type"] for t in printed["types"][:3]] == ["PassThroughNode", "Multiply", "Add"]
+
+
+PARAMS = """
+    from __future__ import annotations
+
+    from remotemedia import Node
+
+
+    class Every(Node):
+        is_source = True
+
+        def __init__(
+            self,
+            count: int,
+            rate: float = 16000.0,
+            label: str = "x",
+            on: bool = True,
+            taps: list[int] | None = None,
+            opts: dict[str, int] = {},
+            blob: bytes = b"",
+            hook: object = None,
+            anything=3,
+            name: str | None = None,
+            **extra,
+        ) -> None:
+            super().__init__(name=name)
+"""
+
+
+def test_parameters_come_from_the_init_signature_and_string_annotations(sites: Sites) -> None:
+    sites.install("rm-params", {}, {"params_plugin": PARAMS})
+    info = describe_path("params_plugin", "Every")
+    assert info.source is True
+    assert info.extra_params is True
+    assert info.provider is None
+    assert info.params == [
+        {"name": "count", "kind": "int", "required": True},
+        {"name": "rate", "kind": "number", "required": False, "default": 16000.0},
+        {"name": "label", "kind": "string", "required": False, "default": "x"},
+        {"name": "on", "kind": "bool", "required": False, "default": True},
+        {"name": "taps", "kind": "any", "required": False, "default": None},
+        {"name": "opts", "kind": "map", "required": False, "default": {}},
+        {"name": "blob", "kind": "bytes", "required": False},  # no JSON form of b""
+        {"name": "hook", "kind": "any", "required": False, "default": None},
+        {"name": "anything", "kind": "any", "required": False, "default": 3},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("annotation", "kind"),
+    [
+        (int, "int"),
+        (float, "number"),
+        (int | float, "number"),
+        (list[str], "list"),
+        ("np.ndarray", "array"),
+        ("AudioFrame", "audio"),
+        ("int | None", "any"),
+        (None, "any"),
+        (complex, "any"),
+    ],
+)
+def test_annotations_map_to_parameter_kinds(annotation: Any, kind: str) -> None:
+    assert param_kind(annotation) == kind
+
+
+@pytest.mark.parametrize(
+    ("module", "qualname"),
+    [("os", "makedirs"), ("tarfile", "open"), ("json", "JSONDecoder")],
+)
+def test_describing_what_is_not_a_node_class_refuses_without_calling_it(
+    module: str, qualname: str
+) -> None:
+    with pytest.raises(TypeError, match=f'"{module}:{qualname}" is not a remotemedia.Node'):
+        describe_path(module, qualname)
+
+
+def test_describing_a_missing_module_raises_its_import_error() -> None:
+    with pytest.raises(ModuleNotFoundError, match="no_such_module_here"):
+        describe_path("no_such_module_here", "X")
+
+
+def test_editing_an_installed_plugin_is_seen_by_the_next_discovery(
+    sites: Sites, tmp_path: Any
+) -> None:
+    cache_dir = tmp_path / "cache"
+    site = sites.install("rm-good", {"good": "good_plugin"}, {"good_plugin": GOOD})
+    first = discover(cache_dir=cache_dir)
+    assert [t.node_type for t in of(first, "rm-good")] == ["Echo", "Silence"]
+    # Edit the plugin in place, as with an editable install: a new class, nothing reinstalled.
+    module = site / "good_plugin.py"
+    edited = module.read_text().replace("return [Echo, Quiet]", "return [Echo, Quiet, Added]")
+    module.write_text(edited + "\n\nclass Added(Node):\n    pass\n")
+    stamp = module.stat().st_mtime_ns + 1_000_000
+    os.utime(module, ns=(stamp, stamp))  # a distinct time even on a coarse clock
+    sys.modules.pop("good_plugin", None)
+    invalidate_import_caches()
+    second = discover(cache_dir=cache_dir)
+    assert [t.node_type for t in of(second, "rm-good")] == ["Echo", "Silence", "Added"]

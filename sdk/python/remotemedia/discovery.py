@@ -1,13 +1,17 @@
 """Finds every node type the installed plugins provide, with a cache for warm starts.
 
 `discover()` imports the plugins (entry points of group "remotemedia"), asks each for its node
-classes through the `remotemedia_node_types` hook and describes them as data: the host lists
-and resolves node types from that description without importing every plugin again.
+classes through the `remotemedia_node_types` hook and describes them as data (DESIGN §5): type
+name, provider, doc, where the class is, whether it is a source (`is_source = True`) and its
+parameters from its `__init__` signature (name, kind from the annotation, required, default).
+The host lists, resolves and validates node types from that description without importing
+every plugin again. `describe_path` describes one `"module:Class"` class the same way, after
+checking that it is a `remotemedia.Node` subclass (nothing else is ever called).
 
 The cache holds one JSON file per environment (`sys.prefix` and `sys.path`). It stays valid
-while no directory on `sys.path` changes its modification time, which `pip install` and
-`pip uninstall` always cause. Editing an installed plugin's files in place without reinstalling
-it is not detected: pass `use_cache=False` (or delete the cache file) after doing so.
+while no directory on `sys.path` changes its modification time (which `pip install` and
+`pip uninstall` cause) and no file of the modules that the scan imported changes (editing an
+editable-installed plugin, adding a node class to it): see `remotemedia.discovery_cache`.
 
 Run `python -m remotemedia.discovery` to print the discovery as JSON.
 """
@@ -15,7 +19,7 @@ Run `python -m remotemedia.discovery` to print the discovery as JSON.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from remotemedia import discovery_cache
@@ -60,31 +64,131 @@ class PluginError:
         return cls(entry_point, provider, f"{type(error).__name__}: {error}")
 
 
+_KINDS = {
+    "int": "int",
+    "float": "number",
+    "str": "string",
+    "bool": "bool",
+    "list": "list",
+    "dict": "map",
+    "bytes": "bytes",
+    "ndarray": "array",
+    "AudioFrame": "audio",
+}
+"""Annotation (by name, so string annotations map alike) -> parameter kind (DESIGN §5)."""
+
+
+def param_kind(annotation: Any) -> str:
+    """The parameter kind an `__init__` annotation declares; "any" for none or any other.
+
+    Args:
+        annotation: The annotation object, or its text (`from __future__ import annotations`).
+
+    Returns:
+        One of int, number, string, bool, list, map, bytes, array, audio, any.
+    """
+    if isinstance(annotation, str):
+        # An annotation that could not be evaluated: "list[int]" is a list, "np.ndarray" an
+        # array; "int | float" a number; any other union (say "int | None") is not one kind.
+        if {part.strip() for part in annotation.split("|")} == {"int", "float"}:
+            return "number"
+        name = annotation.strip().split("[", 1)[0].rsplit(".", 1)[-1]
+        return _KINDS.get(name, "any") if "|" not in annotation else "any"
+    members = getattr(annotation, "__args__", None)
+    if type(annotation).__name__ in ("UnionType", "_UnionGenericAlias") and members:
+        return "number" if set(members) == {int, float} else "any"
+    origin = getattr(annotation, "__origin__", None)
+    target = origin if isinstance(origin, type) else annotation
+    if isinstance(target, type) and target.__name__ in _KINDS:
+        return _KINDS[target.__name__]
+    return "any"
+
+
+def _json_default(value: Any) -> tuple[bool, Any]:
+    """`(True, value)` when JSON can hold a default as it is, else `(False, None)`."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return True, value
+    if isinstance(value, list | tuple | dict):
+        try:
+            return True, json.loads(json.dumps(value))
+        except (TypeError, ValueError):
+            return False, None
+    return False, None
+
+
+def _params(node_class: type[Node]) -> tuple[list[dict[str, Any]], bool]:
+    """The constructor's parameters (without `name`) and whether it takes `**kwargs`."""
+    import inspect  # noqa: PLC0415 -- scans only; a warm start (the cache) skips it
+
+    init = node_class.__init__
+    if init is Node.__init__:
+        return [], False  # the base class rejects every parameter
+    try:
+        signature = inspect.signature(init)
+    except (TypeError, ValueError):
+        return [], True  # a constructor Python cannot introspect: its own checks apply
+    try:
+        # Evaluates string annotations (`from __future__ import annotations`) and aliases.
+        import typing  # noqa: PLC0415 -- scans only
+
+        hints = typing.get_type_hints(init)
+    except Exception:  # noqa: BLE001 -- an annotation that does not evaluate: read its text
+        hints = {}
+    params: list[dict[str, Any]] = []
+    extra = False
+    for key, parameter in list(signature.parameters.items())[1:]:
+        if parameter.kind is parameter.VAR_KEYWORD:
+            extra = True
+            continue
+        if key == "name" or parameter.kind in (parameter.VAR_POSITIONAL, parameter.POSITIONAL_ONLY):
+            continue
+        annotation = hints.get(key, parameter.annotation)
+        entry: dict[str, Any] = {
+            "name": key,
+            "kind": param_kind(None if annotation is parameter.empty else annotation),
+            "required": parameter.default is parameter.empty,
+        }
+        if parameter.default is not parameter.empty:
+            known, default = _json_default(parameter.default)
+            if known:
+                entry["default"] = default
+        params.append(entry)
+    return params, extra
+
+
 @dataclass(frozen=True)
 class NodeTypeInfo:
-    """One node type a plugin registered.
+    """One node type, described from its class before any instance exists.
 
     Attributes:
         node_type: The type name manifests use.
-        provider: The distribution that registered it; "remotemedia" for the SDK's own.
+        provider: The distribution that registered it; "remotemedia" for the SDK's own;
+            `None` for a class named by import path.
         doc: The first paragraph of the class docstring on one line; "" without a docstring.
         module: The module that defines the class.
         qualname: The class's qualified name inside `module`.
+        source: Whether it takes no input items (`is_source = True`).
+        params: Its constructor's parameters, each `{"name", "kind", "required"}` plus
+            `"default"` when it has one that JSON can hold.
+        extra_params: Whether its constructor takes `**kwargs` (any other name is accepted).
     """
 
     node_type: str
-    provider: str
+    provider: str | None
     doc: str
     module: str
     qualname: str
+    source: bool = False
+    params: list[dict[str, Any]] = field(default_factory=list)
+    extra_params: bool = False
 
     @classmethod
-    def of(cls, node_class: type[Node], provider: str) -> NodeTypeInfo:
+    def of(cls, node_class: type[Node], provider: str | None) -> NodeTypeInfo:
         """Describes a node class.
 
         Args:
-            node_class: The class a plugin registered.
-            provider: The distribution behind the plugin.
+            node_class: The class a plugin registered, or one named by import path.
+            provider: The distribution behind the plugin; `None` for an import path.
 
         Returns:
             The description.
@@ -95,13 +199,66 @@ class NodeTypeInfo:
 
         text = inspect.cleandoc(node_class.__doc__ or "")
         first_paragraph = text.split("\n\n", 1)[0]
+        params, extra = _params(node_class)
         return cls(
             node_type=node_class.type_name(),
             provider=provider,
             doc=" ".join(first_paragraph.split()),
             module=node_class.__module__,
             qualname=node_class.__qualname__,
+            source=getattr(node_class, "is_source", False) is True,
+            params=params,
+            extra_params=extra,
         )
+
+    def to_json(self) -> str:
+        """Serializes the description as one JSON object."""
+        return json.dumps(asdict(self))
+
+
+def describe_class(node_class: Any, provider: str | None = None) -> NodeTypeInfo:
+    """Describes a class as a node type, refusing anything that is not a Node subclass.
+
+    Args:
+        node_class: The object an import path named.
+        provider: The distribution behind it, if any.
+
+    Returns:
+        The description.
+
+    Raises:
+        TypeError: `node_class` is not a subclass of `remotemedia.Node`.
+    """
+    if not (isinstance(node_class, type) and issubclass(node_class, Node)):
+        where = getattr(node_class, "__module__", "?"), getattr(node_class, "__qualname__", "?")
+        raise TypeError(f'"{where[0]}:{where[1]}" is not a remotemedia.Node subclass')
+    return NodeTypeInfo.of(node_class, provider)
+
+
+def describe_path(module: str, qualname: str) -> NodeTypeInfo:
+    """Imports `module` and describes its `qualname` as a node type; only looks the name up,
+    never calls what it finds.
+
+    Args:
+        module: The module (`package.module`).
+        qualname: The class's qualified name in it.
+
+    Returns:
+        The description.
+
+    Raises:
+        TypeError: The name is not a `remotemedia.Node` subclass.
+        ImportError, AttributeError: The module or the name cannot be found (or the
+            module's own code raised while importing).
+    """
+    import importlib  # noqa: PLC0415 -- only when a manifest names an import path
+
+    target: Any = importlib.import_module(module)
+    for part in qualname.split("."):
+        target = getattr(target, part)
+    if not (isinstance(target, type) and issubclass(target, Node)):
+        raise TypeError(f'"{module}:{qualname}" is not a remotemedia.Node subclass')
+    return NodeTypeInfo.of(target, None)
 
 
 @dataclass(frozen=True)
@@ -162,7 +319,7 @@ class Discovery:
         """
         try:
             discovery = cls(
-                types=[NodeTypeInfo(**_strings(item)) for item in data["types"]],
+                types=[_type_info(item) for item in data["types"]],
                 errors=[PluginError(**_strings(item)) for item in data["errors"]],
                 plugins=list(data["plugins"]),
             )
@@ -171,6 +328,27 @@ class Discovery:
         if not all(isinstance(name, str) for name in discovery.plugins):
             raise ValueError("not a discovery: plugin names must be strings")
         return discovery
+
+
+def _type_info(item: Any) -> NodeTypeInfo:
+    """Reads one `NodeTypeInfo` as `asdict` wrote it, checking the types of its fields."""
+    if not isinstance(item, dict):
+        raise TypeError(f"expected an object, got {item!r}")
+    texts = {k: item.get(k) for k in ("node_type", "doc", "module", "qualname")}
+    if not all(isinstance(v, str) for v in texts.values()):
+        raise TypeError(f"expected string fields, got {item!r}")
+    provider, params = item.get("provider"), item.get("params")
+    if not (provider is None or isinstance(provider, str)) or not isinstance(params, list):
+        raise TypeError(f"bad provider or params in {item!r}")
+    if not all(isinstance(p, dict) and isinstance(p.get("name"), str) for p in params):
+        raise TypeError(f"bad params in {item!r}")
+    return NodeTypeInfo(
+        provider=provider,
+        source=item.get("source") is True,
+        params=params,
+        extra_params=item.get("extra_params") is True,
+        **texts,  # type: ignore[arg-type]  # each checked to be a str above
+    )
 
 
 def _strings(item: Any) -> dict[str, str]:
@@ -186,6 +364,15 @@ def scan() -> Discovery:
     Returns:
         The discovery.
     """
+    return _scan()[0]
+
+
+def _scan() -> tuple[Discovery, list[str]]:
+    """`scan()`, and the files of the modules it imported or found node classes in (what the
+    cache watches for edits)."""
+    import sys  # noqa: PLC0415 -- scans only
+
+    before = set(sys.modules)
     # Plugin loading (pluggy, importlib.metadata: ~30 ms of imports) only when scanning: a
     # warm start reads the cache and skips it.
     from remotemedia.plugins import (  # noqa: PLC0415 -- lazy on purpose, see above
@@ -216,7 +403,15 @@ def scan() -> Discovery:
             else:
                 message = f"TypeError: {node_class!r} is not a Node subclass"
                 errors.append(PluginError(impl.plugin_name, provider, message))
-    return Discovery(types=types, errors=errors, plugins=[BUILTIN_PLUGIN, *loaded.seen])
+    discovery = Discovery(types=types, errors=errors, plugins=[BUILTIN_PLUGIN, *loaded.seen])
+    watched = {name for name in sys.modules if name not in before}
+    watched |= {info.module for info in types}
+    files = [
+        file
+        for name in sorted(watched)
+        if isinstance(file := getattr(sys.modules.get(name), "__file__", None), str)
+    ]
+    return discovery, files
 
 
 def _in_registration_order(manager: pluggy.PluginManager) -> list[pluggy.HookImpl]:
@@ -235,7 +430,8 @@ def discover(*, use_cache: bool = True, cache_dir: Path | None = None) -> Discov
     """Finds every node type the SDK and the installed plugins provide.
 
     A warm start reads the cache and neither scans the installed distributions nor imports
-    any plugin. See the module docstring for when the cache is renewed.
+    any plugin. See the module docstring for when the cache is renewed: never a cache that
+    hides an installed, removed or edited plugin.
 
     Args:
         use_cache: `False` scans and neither reads nor writes the cache.
@@ -256,8 +452,8 @@ def discover(*, use_cache: bool = True, cache_dir: Path | None = None) -> Discov
             return Discovery.from_dict(cached)
         except ValueError:
             pass  # a well-formed file holding a malformed discovery: scan and rewrite it
-    discovery = scan()
-    discovery_cache.write(path, fingerprint, asdict(discovery))
+    discovery, files = _scan()
+    discovery_cache.write(path, fingerprint, asdict(discovery), files)
     return discovery
 
 

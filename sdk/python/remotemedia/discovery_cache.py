@@ -1,9 +1,13 @@
-"""The discovery cache: one JSON file per environment, valid while `sys.path` is unchanged.
+"""The discovery cache: one JSON file per environment, valid while nothing it describes changed.
 
-The fingerprint is the path and modification time (`st_mtime_ns`) of every existing directory
-on `sys.path`. Installing or uninstalling a distribution adds or removes a `*.dist-info`
-directory in site-packages, which changes site-packages' modification time; a plugin's files
-edited in place without reinstalling it change no such time and are not detected.
+Two kinds of stamps are kept, each a path and its modification time (`st_mtime_ns`):
+- every existing directory on `sys.path`: installing or uninstalling a distribution adds or
+  removes a `*.dist-info` directory in site-packages, which changes site-packages' time;
+- every file of the modules the scan imported (the plugins, what they import) and of the
+  modules that define the node types found: editing a plugin in place, as one does with an
+  editable install (adding a node class, changing a constructor), changes its file's time.
+
+A warm start stats those paths (a few dozen) and reads one file.
 
 Reading the cache never imports a plugin nor lists the installed distributions. A file that
 cannot be read or parsed counts as missing (and is rewritten); a directory that cannot be
@@ -24,9 +28,10 @@ from remotemedia import __version__
 # typing costs start-up time and is needed for annotations only (mypy reads this name).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from typing import Any
 
-FORMAT = 1
+FORMAT = 2
 """The layout of the cache file; a file of another format is ignored."""
 
 Fingerprint = list[tuple[str, int]]
@@ -118,10 +123,30 @@ def read(path: Path, current: Fingerprint) -> Any | None:
         return None
     if [tuple(p) for p in prints] != current:
         return None
+    files = stored.get("files")
+    if not isinstance(files, list) or not all(_unchanged(entry) for entry in files):
+        return None
     return stored.get("discovery")
 
 
-def write(path: Path, current: Fingerprint, payload: Any) -> None:
+def _stamp(path: str) -> int | None:
+    try:
+        return os.stat(path).st_mtime_ns
+    except (OSError, ValueError):
+        return None
+
+
+def _unchanged(entry: Any) -> bool:
+    """Whether a stored `[path, st_mtime_ns]` still holds (a vanished file does not)."""
+    return (
+        isinstance(entry, list)
+        and len(entry) == 2
+        and isinstance(entry[0], str)
+        and _stamp(entry[0]) == entry[1]
+    )
+
+
+def write(path: Path, current: Fingerprint, payload: Any, files: Iterable[str] = ()) -> None:
     """Stores a payload with its fingerprint; failing to write is logged, not raised.
 
     The file is written next to its destination and renamed over it, so a concurrent reader
@@ -131,11 +156,14 @@ def write(path: Path, current: Fingerprint, payload: Any) -> None:
         path: The cache file.
         current: The fingerprint the payload was computed under.
         payload: JSON-serializable data.
+        files: Files whose edits make the payload stale (their times are stored now).
     """
+    stamps = [[file, stamp] for file in files if (stamp := _stamp(file)) is not None]
     document = {
         "format": FORMAT,
         "sdk_version": __version__,
         "fingerprint": current,
+        "files": stamps,
         "discovery": payload,
     }
     try:

@@ -15,12 +15,21 @@ __all__ = [
     "NodeError",
     "PipelineCancelled",
     "RemoteMediaError",
+    "SandboxError",
     "UsageError",
 ]
 
 
 class RemoteMediaError(Exception):
     """Base class of every error the SDK raises about a pipeline."""
+
+
+class SandboxError(RemoteMediaError):
+    """The interpreter that runs Python nodes failed the host, or cannot be used.
+
+    For example: the selected Python environment is not a virtualenv or is of another Python
+    version, the interpreter stopped, or a backend cannot do what the pipeline asks.
+    """
 
 
 class ManifestError(RemoteMediaError):

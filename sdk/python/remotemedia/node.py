@@ -29,13 +29,22 @@ class Node:
     Outputs flow downstream as they are produced: a downstream node sees the first yielded
     item before the generator has finished.
 
+    A node's parameters are the keyword arguments of its `__init__` (other than `name`); the
+    host reads them, with their annotations (int, float, str, bool, list, dict, bytes) and
+    defaults, before any run, so `remotemedia-host validate` checks a manifest's `params`
+    against them. `**kwargs` accepts any other name.
+
     Attributes:
         node_type: The type name that manifests and plugins use for this class; `None` means
             the class name (see `type_name`).
+        is_source: `True` for a node that takes no input items (a streaming node that makes
+            its own): a connection into it is a manifest error, and a run's input items never
+            reach it.
         name: The node id inside its pipeline.
     """
 
     node_type: ClassVar[str | None] = None
+    is_source: ClassVar[bool] = False
 
     def __init__(self, name: str | None = None, **params: Any) -> None:
         """Creates a node.

@@ -4,7 +4,9 @@
 as JSON text or a dict, run it in the Rust executor inside this process (Python nodes run on
 its interpreter thread, in this interpreter) and return the outputs as a list. They are
 synchronous and release the interpreter lock while the host works. Errors are the classes of
-`remotemedia.errors`.
+`remotemedia.errors`. `node_types()` lists the host's built-in node types (the SDK keeps no
+copy of them), `validate(manifest)` checks a manifest as the host would run it, and
+`is_short_run(...)` decides whether a run is short enough for the calling thread.
 """
 
 from remotemedia_runtime._native import (
@@ -14,7 +16,10 @@ from remotemedia_runtime._native import (
     _execute,
     execute_pipeline,
     execute_pipeline_with_input,
+    is_short_run,
+    node_types,
     shutdown,
+    validate,
 )
 
 __all__ = [
@@ -24,5 +29,8 @@ __all__ = [
     "_execute",
     "execute_pipeline",
     "execute_pipeline_with_input",
+    "is_short_run",
+    "node_types",
     "shutdown",
+    "validate",
 ]

@@ -10,7 +10,10 @@ __all__ = [
     "_execute",
     "execute_pipeline",
     "execute_pipeline_with_input",
+    "is_short_run",
+    "node_types",
     "shutdown",
+    "validate",
 ]
 
 __version__: str
@@ -62,3 +65,15 @@ def _execute(
 
 def shutdown() -> None:
     """Stops the interpreter thread the runs use."""
+
+def node_types() -> list[dict[str, Any]]:
+    """The host's built-in node types as `remotemedia-host nodes --json` lists them: each with
+    `node_type`, `provider`, `runtime`, `doc`, `source` and `params`."""
+
+def validate(manifest: str | dict[str, Any]) -> None:
+    """Validates a manifest as the host would run it, plugin types included; raises
+    `remotemedia.errors.ManifestError` with every problem."""
+
+def is_short_run(manifest: str | dict[str, Any], n_inputs: int | None, live_ids: Any) -> bool:
+    """Whether a run is certain to be short enough for the calling thread: at most 256 input
+    items through built-in Rust transforms (no source, no Python or live node)."""
