@@ -54,12 +54,14 @@ def envs(tmp_path_factory: pytest.TempPathFactory) -> Envs:
     """Builds the wheels once and installs them into the three virtualenvs."""
     root = tmp_path_factory.mktemp("envs")
     shapes = make_venv(root / "shapes", with_pip=True)
-    pip_install(shapes, shapes, ["pluggy>=1.5", "wheel", "packaging"])
+    pip_install(shapes, shapes, ["pluggy>=1.5", "tomli_w", "wheel", "packaging"])
     wheels = build_wheels(shapes, [SDK, *(PLUGINS / name for name in PLUGIN_NAMES)], root)
     sdk = wheels[SDK.name]
     pip_install(shapes, shapes, [sdk, wheels["remotemedia-testshapes"]])
     mixed = make_venv(root / "mixed", with_pip=False)
-    pip_install(shapes, mixed, ["pluggy>=1.5", sdk, *(wheels[name] for name in PLUGIN_NAMES)])
+    pip_install(
+        shapes, mixed, ["pluggy>=1.5", "tomli_w", sdk, *(wheels[name] for name in PLUGIN_NAMES)]
+    )
     bare = make_venv(root / "bare", with_pip=False)
     return Envs(shapes=shapes, mixed=mixed, bare=bare)
 

@@ -3,6 +3,7 @@ own: what it constructs, what it describes, what it leaves alone, and what it im
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 from collections.abc import Iterator
@@ -107,6 +108,31 @@ def test_create_constructs_a_node_class_with_its_id_and_params(served: Served) -
     (node,) = served.driver.stages[1].nodes
     assert isinstance(node, Logs)
     assert (node.name, node.level) == ("n", 3)
+
+
+def test_describe_answers_what_a_manifest_may_give_the_class(served: Served) -> None:
+    kind, text = served.ask("describe", 0, ("test_driver", "Logs"))
+    assert kind == "json"
+    info = json.loads(text)
+    assert (info["node_type"], info["module"], info["qualname"]) == ("Logs", "test_driver", "Logs")
+    assert info["provider"] is None
+    assert [p["name"] for p in info["params"]] == ["level"]
+
+
+@pytest.mark.parametrize(
+    ("module", "qualname", "error_type"),
+    [
+        ("test_driver", "Constructed", "TypeError"),
+        ("test_driver", "Missing", "AttributeError"),
+        ("no_such_module_here", "X", "ModuleNotFoundError"),
+    ],
+)
+def test_describe_reports_what_cannot_be_described_as_an_error(
+    served: Served, module: str, qualname: str, error_type: str
+) -> None:
+    kind, (_, found_type, _, _) = served.ask("describe", 0, (module, qualname))
+    assert (kind, found_type) == ("error", error_type)
+    assert Constructed.calls == []
 
 
 @pytest.fixture

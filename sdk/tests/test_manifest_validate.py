@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+import remotemedia_runtime
 from remotemedia import _native
 from remotemedia.errors import ManifestError
 from remotemedia.manifest.schema import SCHEMA
@@ -163,6 +164,27 @@ def test_a_constructor_error_is_a_problem_of_the_nodes_params(
     assert caught.value.problems == [
         "nodes[0].params: test_manifest_validate:Picky: ValueError: level must not be negative"
     ]
+
+
+def test_with_the_native_module_the_hosts_checks_run_and_not_the_sdks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[Any] = []
+
+    def host_validate(manifest: Any) -> None:
+        seen.append(manifest)
+        raise ManifestError(["nodes[0]: the host's word"])
+
+    def sdk_checks(doc: Any) -> Any:
+        pytest.fail("the SDK's own checks ran beside the native module")
+
+    monkeypatch.setattr(remotemedia_runtime, "validate", host_validate)
+    monkeypatch.setattr("remotemedia.manifest.validate.check_manifest", sdk_checks)
+    doc = {"version": "v1", "nodes": [node("a", "PassThrough")]}
+    with pytest.raises(ManifestError) as caught:
+        Pipeline.from_manifest(json.dumps(doc))
+    assert caught.value.problems == ["nodes[0]: the host's word"]
+    assert seen == [doc]
 
 
 def test_a_document_that_is_not_an_object_reaches_the_native_checks_as_json() -> None:

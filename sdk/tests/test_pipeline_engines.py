@@ -259,3 +259,28 @@ def test_interpreter_exits_cleanly_after_a_cancelled_native_run() -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout == "cancelled\n"
     assert "Traceback" not in done.stderr
+
+
+def test_a_native_run_with_a_python_node_leaves_the_callers_logging_alone() -> None:
+    # A fresh interpreter: the host's interpreter thread starts in it with this run.
+    done = run_python_script(
+        """
+        import asyncio, logging
+        from remotemedia.node import Node
+        from remotemedia.pipeline import Pipeline
+
+        class Logs(Node):
+            def process(self, data):
+                logging.getLogger("caller.node").warning("item %s", data)
+                return data
+
+        root = logging.getLogger()
+        before = (root.level, list(root.handlers))
+        pipeline = Pipeline("logs")
+        pipeline.add_node(Logs(name="logs"))
+        print(asyncio.run(pipeline.run([1, 2], use_rust=True)), flush=True)
+        print((root.level, list(root.handlers)) == before, flush=True)
+        """
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "[1, 2]\nTrue\n"

@@ -115,6 +115,8 @@ class Driver:
                 self.host.reply(token, "counts", stage.cleanup())
             else:
                 self._spawn(token, stage.cleanup(), "counts", lambda counts: counts)
+        elif op == "describe":
+            self._describe(token, *payload)
         elif op == "discover":
             from remotemedia.discovery import discover  # noqa: PLC0415 -- only when asked
 
@@ -154,6 +156,14 @@ class Driver:
         else:
             self.stages[stage_id] = SyncStage(self, ids, nodes, limit)
         self.host.reply(token, "ack", None)
+
+    def _describe(self, token: int, module: str, qualname: str) -> None:
+        # What a manifest may give the class, known before any node is constructed.
+        node_class = _node_class(module, qualname)
+        from remotemedia.discovery import describe_class  # noqa: PLC0415 -- only when asked
+
+        info = describe_class(node_class, provider=None)
+        self.host.reply(token, "json", info.to_json())
 
     def _spawn(self, token: int, work: Any, answer: str, result: Any) -> None:
         def done(task: asyncio.Task[Any]) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from remotemedia import _native
 from remotemedia._calls import load_class
 from remotemedia.manifest.problems import did_you_mean
 from remotemedia.node import Node
@@ -33,7 +34,10 @@ Resolved = tuple[type[Node] | None, str | None, str | None]
 
 def rust_node_types() -> set[str] | None:
     """The names of the host's built-in Rust node types; `None` without the native module."""
-    return None  # the native module does not list them yet: the SDK's own nodes stand for them
+    native = _native.module()
+    if native is None:
+        return None
+    return {info["node_type"] for info in native.node_types()}
 
 
 def resolve(name: str, hint: str, discovery: Any = None) -> Resolved:

@@ -5,16 +5,22 @@ know its built-in nodes and their parameters) where it imports, and runs `check_
 SDK's own checks, only without it. `check_manifest` checks what the host checks, in the host's
 words: the schema (`remotemedia.manifest.schema`), duplicate ids, node types resolved for
 Python (`remotemedia.manifest.resolve`), features not built yet, connections, sources, cycles.
-It knows the parameters of Python classes only (from their `__init__`), so the host's
-built-ins are checked as the SDK's nodes of the same names.
+Parameters are checked against what each class declares (`remotemedia.manifest.params`), so
+the host's built-ins are checked as the SDK's nodes of the same names: their value checks
+beyond kinds (`Range`'s step of 0) are their constructors', run when `Pipeline.from_manifest`
+builds them.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
+from remotemedia import _native
+from remotemedia.errors import ManifestError
 from remotemedia.manifest.graph import cycle_problem, find_cycle
+from remotemedia.manifest.params import check_params
 from remotemedia.manifest.problems import did_you_mean, problem
 from remotemedia.manifest.resolve import resolve
 from remotemedia.manifest.schema import check_structure
@@ -31,7 +37,15 @@ def validate(doc: Any) -> list[str]:
     Returns:
         The rendered problems; empty for a valid manifest.
     """
-    return check_manifest(doc)[1]  # until the native module can validate
+    native = _native.module()
+    if native is None:
+        return check_manifest(doc)[1]
+    try:
+        # The native module takes a dict or JSON text; any other JSON value goes as text.
+        native.validate(doc if isinstance(doc, dict) else json.dumps(doc))
+    except ManifestError as error:
+        return list(error.problems)
+    return []
 
 
 def node_classes(doc: dict[str, Any]) -> tuple[list[type[Node]], list[str]]:
@@ -59,7 +73,7 @@ def check_manifest(doc: Any) -> tuple[list[type[Node]], list[str]]:
     problems = check_structure(doc)
     if not isinstance(doc, dict):
         return [], problems
-    from remotemedia.discovery import discover  # noqa: PLC0415 -- imports the plugins
+    from remotemedia.discovery import describe_class, discover  # noqa: PLC0415 -- plugins
 
     discovery = discover()
     nodes = [n if isinstance(n, dict) else {} for n in _list(doc.get("nodes"))]
@@ -78,8 +92,12 @@ def check_manifest(doc: Any) -> tuple[list[type[Node]], list[str]]:
                 problems.append(problem(f"nodes[{i}].node_type", reason or "", help_))
             else:
                 classes.append(node_class)
-                if getattr(node_class, "is_source", False) is True:
+                info = describe_class(node_class)
+                if info.source:
                     sources.add(i)
+                params = spec.get("params", None if _misspelt_params(spec) else {})
+                at = f"nodes[{i}].params"
+                problems += check_params(info.params, info.extra_params, params, at)
         for field, what in (("retry", "retries"), ("timeout_ms", "per-item timeouts")):
             if field in spec:
                 problems.append(problem(f"nodes[{i}].{field}", f"{what} are not supported yet"))
@@ -92,6 +110,12 @@ def check_manifest(doc: Any) -> tuple[list[type[Node]], list[str]]:
     if (cycle := find_cycle(len(nodes), edges)) is not None:
         problems.append(cycle_problem([i or "?" for i in ids], cycle))
     return classes, _in_document_order(doc, problems)
+
+
+def _misspelt_params(spec: dict[str, Any]) -> bool:
+    """Whether a node without "params" has a field close to it, reported as unknown: its
+    parameters are misspelt, not missing (as the host judges)."""
+    return any(key != "params" and did_you_mean(key, ["params"]) for key in spec)
 
 
 def _list(value: Any) -> list[Any]:

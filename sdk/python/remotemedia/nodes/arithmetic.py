@@ -143,11 +143,12 @@ class Multiply(_Arithmetic):
 
     symbol = "*"
 
-    def __init__(self, factor: Number, name: str | None = None) -> None:
+    def __init__(self, factor: float, name: str | None = None) -> None:
         """Creates the node.
 
         Args:
-            factor: The multiplier: an int or a float, not a `bool`.
+            factor: The multiplier: an int or a float, not a `bool`. Annotated `float`,
+                which declares the manifest kind "number" (an int or a float).
             name: The node id; defaults to the type name.
 
         Raises:
@@ -168,11 +169,12 @@ class Add(_Arithmetic):
 
     symbol = "+"
 
-    def __init__(self, addend: Number, name: str | None = None) -> None:
+    def __init__(self, addend: float, name: str | None = None) -> None:
         """Creates the node.
 
         Args:
-            addend: The number to add: an int or a float, not a `bool`.
+            addend: The number to add: an int or a float, not a `bool`. Annotated `float`,
+                which declares the manifest kind "number" (an int or a float).
             name: The node id; defaults to the type name.
 
         Raises:

@@ -56,9 +56,10 @@ async def _run_native(native: Any, pipeline: Pipeline, inputs: list[Any] | None)
     cleanup before `CancelledError` propagates."""
     manifest = pipeline.to_manifest()
     live = _live_nodes(pipeline, manifest)
-    if _short_run(manifest, inputs, live):
+    if native.is_short_run(manifest, None if inputs is None else len(inputs), list(live)):
         # Bounded by its few input items through Rust nodes: done in tens of microseconds,
-        # less than handing it to a worker thread costs (~120 us here).
+        # less than handing it to a worker thread costs (~120 us here). The host decides,
+        # knowing its built-in nodes.
         result: list[Any] = native._execute(manifest, inputs, live, None)
         return result
     cancel = native.CancelHandle()
@@ -84,25 +85,6 @@ def _live_nodes(pipeline: Pipeline, manifest: dict[str, Any]) -> dict[str, Node]
         for spec, node in zip(manifest["nodes"], pipeline.nodes, strict=True)
         if ":" in spec["node_type"]
     }
-
-
-# The host's built-in Rust nodes that are not sources: a run of these on a few items is short.
-_RUST_TRANSFORMS = frozenset({"PassThrough", "PassThroughNode", "Multiply", "Add"})
-_SHORT_RUN_ITEMS = 256
-
-
-def _short_run(manifest: dict[str, Any], inputs: list[Any] | None, live: dict[str, Node]) -> bool:
-    """Whether a run is certain to be short: a few input items through built-in Rust
-    transforms only (no source, no Python node), so it may run on the event loop's thread."""
-    return (
-        inputs is not None
-        and len(inputs) <= _SHORT_RUN_ITEMS
-        and not live
-        and all(
-            spec["node_type"] in _RUST_TRANSFORMS and spec.get("runtime_hint") != "python"
-            for spec in manifest["nodes"]
-        )
-    )
 
 
 async def _process_native(
