@@ -5,7 +5,11 @@ builds a pipeline in code and runs it (in the Rust executor in this process, or 
 executor); `runtime_available()`, whether the native engine can be imported; `hookspec` and
 `hookimpl`, the pluggy markers a plugin uses to register its node types through the
 `remotemedia_node_types` hook. Ready-made nodes live in `remotemedia.nodes`, errors in
-`remotemedia.errors`, plugin discovery in `remotemedia.discovery`.
+`remotemedia.errors`, plugin discovery in `remotemedia.discovery`. The SDK's three parts are
+subpackages: `remotemedia.pipeline` (the builder, the engine choice, manifest text),
+`remotemedia.executor` (the pure-Python reference executor) and `remotemedia.driver` (what the
+host runs on its interpreter thread), with the manifest checks they share in
+`remotemedia.manifest`.
 """
 
 from __future__ import annotations

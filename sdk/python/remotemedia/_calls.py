@@ -1,7 +1,9 @@
-"""What the host's stages share: calling into node code and reporting what it raised.
+"""Calling into node code and reporting what it raised: what the host's driver
+(`remotemedia.driver`), the reference executor (`remotemedia.executor`) and the manifest checks
+(`load_class`) share.
 
-Kept free of heavy imports (no asyncio, no inspect): the interpreter's start-up pays for
-every module imported here.
+Kept free of heavy imports (no asyncio, no inspect): the driver imports it, and the
+interpreter's start-up pays for every module imported here.
 """
 
 from __future__ import annotations
