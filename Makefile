@@ -6,6 +6,9 @@ SHELL := bash
 PYTHON ?= python3
 # The real interpreter behind any shim (pyenv): PyO3 links against its libpython.
 export PYO3_PYTHON ?= $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
+# What maturin also sets when it builds the host wheel (host/pyproject.toml): with the same
+# value, cargo's build of pyo3 serves both `make build` and that wheel instead of being redone.
+export PYO3_ENVIRONMENT_SIGNATURE ?= $(shell $(PYO3_PYTHON) -c 'import struct, sys; v = sys.version_info; print("%s-%d.%d-%dbit" % (sys.implementation.name, v.major, v.minor, struct.calcsize("P") * 8))')
 VENV := .venv
 HOST := target/release/remotemedia-host
 VENV_HOST := $(VENV)/bin/remotemedia-host
