@@ -83,3 +83,77 @@ impl Stage {
         self.backend.cleanup(self.id).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::{BoxFuture, Capabilities, Fed, StageId};
+    use crate::discovery::{Discovery, NodeTypeInfo};
+
+    /// A backend that takes no live nodes and must not be asked to create a stage.
+    struct NoLive;
+
+    fn never<T: Send + 'static>() -> BoxFuture<'static, Result<T, SandboxError>> {
+        Box::pin(async { Err(SandboxError::Protocol("must not be called".into())) })
+    }
+
+    impl Backend for NoLive {
+        fn capabilities(&self) -> Capabilities {
+            Capabilities {
+                name: "nolive",
+                live_nodes: false,
+            }
+        }
+        fn discover(&self) -> BoxFuture<'static, Result<Discovery, SandboxError>> {
+            never()
+        }
+        fn describe(
+            &self,
+            _: &str,
+            _: &str,
+        ) -> BoxFuture<'static, Result<NodeTypeInfo, SandboxError>> {
+            never()
+        }
+        fn create_stage(
+            &self,
+            _: Vec<NodeSpec>,
+            _: usize,
+        ) -> BoxFuture<'static, Result<StageId, SandboxError>> {
+            never()
+        }
+        fn initialize(&self, _: StageId) -> BoxFuture<'static, Result<(), SandboxError>> {
+            never()
+        }
+        fn push(&self, _: StageId, _: Vec<Value>) -> BoxFuture<'static, Result<Fed, SandboxError>> {
+            never()
+        }
+        fn close(&self, _: StageId) -> BoxFuture<'static, Result<(), SandboxError>> {
+            never()
+        }
+        fn pull(&self, _: StageId) -> BoxFuture<'static, Result<Option<Vec<Value>>, SandboxError>> {
+            never()
+        }
+        fn cleanup(&self, _: StageId) -> BoxFuture<'static, Result<Vec<NodeCounts>, SandboxError>> {
+            never()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_live_node_is_refused_by_a_backend_that_cannot_take_one() {
+        let node = NodeSpec {
+            id: "mine".into(),
+            module: "m".into(),
+            qualname: "C".into(),
+            params: serde_json::Map::new(),
+            live: Some(crate::LiveNode(Arc::new(()))),
+        };
+        let Err(error) = Stage::create(Arc::new(NoLive), vec![node], 4).await else {
+            panic!("a live node was accepted");
+        };
+        assert!(matches!(&error, SandboxError::Unsupported(_)), "{error:?}");
+        assert_eq!(
+            error.to_string(),
+            "node \"mine\" is an object of the caller's program, which the nolive backend cannot run"
+        );
+    }
+}

@@ -1,0 +1,143 @@
+"""Small nodes of every shape, for tests of executors and interpreter backends.
+
+The backend contract suite (`vm-sandbox/tests/contract.rs`) runs these in each backend, and a
+plugin author may use them to try a pipeline. Each covers one shape of `process` (DESIGN §5)
+or one way of failing; none is registered as a plugin type: name them as
+`"remotemedia.testing:Double"`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+from remotemedia.node import Node
+
+__all__ = [
+    "AsyncAdd",
+    "Count",
+    "Double",
+    "DropOdd",
+    "FailOn",
+    "Journal",
+    "Naturals",
+    "Repeat",
+    "RunningSum",
+]
+
+
+class Double(Node):
+    """Sync function: one output per item, the item times two."""
+
+    def process(self, data: Any) -> Any:
+        return data * 2
+
+
+class DropOdd(Node):
+    """Sync filter: returns None for odd numbers, which drops them."""
+
+    def process(self, data: int) -> int | None:
+        return data if data % 2 == 0 else None
+
+
+class Repeat(Node):
+    """Sync generator: each item `times` times."""
+
+    def __init__(self, times: int = 2, name: str | None = None) -> None:
+        super().__init__(name=name)
+        self.times = times
+
+    def process(self, data: Any) -> Iterator[Any]:
+        for _ in range(self.times):
+            yield data
+
+
+class AsyncAdd(Node):
+    """`async def`: the item plus `addend`."""
+
+    def __init__(self, addend: int = 1, name: str | None = None) -> None:
+        super().__init__(name=name)
+        self.addend = addend
+
+    async def process(self, data: int) -> int:
+        return data + self.addend
+
+
+class RunningSum(Node):
+    """Streaming: the running sum after each input."""
+
+    async def process(self, stream: AsyncIterator[int]) -> AsyncIterator[int]:
+        total = 0
+        async for item in stream:
+            total += item
+            yield total
+
+
+class Count(Node):
+    """A source: 0, 1, ..., `n` - 1."""
+
+    is_source = True
+
+    def __init__(self, n: int = 3, name: str | None = None) -> None:
+        super().__init__(name=name)
+        self.n = n
+
+    async def process(self, stream: AsyncIterator[Any]) -> AsyncIterator[int]:
+        for i in range(self.n):
+            yield i
+
+
+class Naturals(Node):
+    """An endless source: 0, 1, 2, ...; it runs in bounded memory only if it is resumed only
+    while there is room downstream."""
+
+    is_source = True
+
+    async def process(self, stream: AsyncIterator[Any]) -> AsyncIterator[int]:
+        i = 0
+        while True:
+            yield i
+            i += 1
+
+
+class FailOn(Node):
+    """Raises `ValueError` where told: `"construct"`, `"initialize"`, or in `process` on the
+    item equal to `value`; passes other items on."""
+
+    def __init__(self, value: Any = None, where: str = "process", name: str | None = None) -> None:
+        super().__init__(name=name)
+        if where == "construct":
+            raise ValueError("failing in the constructor, as asked")
+        self.value, self.where = value, where
+
+    def initialize(self) -> None:
+        if self.where == "initialize":
+            raise ValueError("failing in initialize, as asked")
+
+    def process(self, data: Any) -> Any:
+        if data == self.value:
+            raise ValueError(f"failing on {data!r}, as asked")
+        return data
+
+
+class Journal(Node):
+    """Passes items on and appends its lifecycle (`initialize`, `cleanup`) to the file `path`,
+    one word a line, so a test can see that cleanup ran."""
+
+    def __init__(self, path: str, name: str | None = None) -> None:
+        super().__init__(name=name)
+        self.path = Path(path)
+
+    def _note(self, word: str) -> None:
+        with self.path.open("a", encoding="utf-8") as journal:
+            journal.write(f"{self.name} {word}\n")
+
+    def initialize(self) -> None:
+        self._note("initialize")
+
+    def process(self, data: Any) -> Any:
+        return data
+
+    def cleanup(self) -> None:
+        self._note("cleanup")

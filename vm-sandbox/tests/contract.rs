@@ -1,0 +1,337 @@
+//! The contract every interpreter backend must pass: discovery and description, every node
+//! shape of DESIGN §5 in one stage, errors attributed to their node, cleanup after success and
+//! after failure, and backpressure both ways. Each test runs on every backend [`backends`]
+//! lists; a new backend (RustPython, a worker process) joins by adding itself there.
+//!
+//! The nodes are the SDK's `remotemedia.testing` classes; Python comes from the repository's
+//! `.venv` (made by `make setup`), where the SDK is installed.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use remotemedia_vm_sandbox::{
+    Backend, Interpreter, InterpreterKind, NodeSpec, PythonEnv, SandboxError, Stage, Value,
+};
+use serde_json::{Value as Json, json};
+
+/// Every backend this build has, by name.
+fn backends() -> Vec<(&'static str, Arc<dyn Backend>)> {
+    vec![("cpython", start(InterpreterKind::Cpython))]
+}
+
+fn start(kind: InterpreterKind) -> Arc<dyn Backend> {
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv");
+    assert!(
+        venv.join("pyvenv.cfg").is_file(),
+        "no virtualenv at {}: run `make setup` first",
+        venv.display()
+    );
+    let env =
+        PythonEnv::select(Some(&venv), kind.python_version()).unwrap_or_else(|e| panic!("{e}"));
+    Interpreter::start(kind, &env)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .backend()
+}
+
+fn spec(id: &str, class: &str, params: &Json) -> NodeSpec {
+    NodeSpec {
+        id: id.to_owned(),
+        module: "remotemedia.testing".to_owned(),
+        qualname: class.to_owned(),
+        params: params.as_object().cloned().unwrap_or_default(),
+        live: None,
+    }
+}
+
+fn ints(values: &[i64]) -> Vec<Value> {
+    values.iter().copied().map(Value::Int).collect()
+}
+
+/// Feeds `inputs` (one push per item) and closes, while pulling every output to the end.
+async fn run_stage(stage: &Stage, inputs: Vec<Value>) -> Result<Vec<Value>, SandboxError> {
+    let feed = async {
+        for item in inputs {
+            if !stage.push_now(vec![item]).await? {
+                break;
+            }
+        }
+        stage.close().await
+    };
+    let drain = async {
+        let mut out = Vec::new();
+        while let Some(items) = stage.pull().await? {
+            out.extend(items);
+        }
+        Ok(out)
+    };
+    let (input_closed, outputs) = tokio::join!(feed, drain);
+    input_closed.and(outputs)
+}
+
+/// Creates, initializes and runs a stage of `nodes`, then cleans it up whatever happened.
+async fn through(
+    backend: &Arc<dyn Backend>,
+    nodes: Vec<NodeSpec>,
+    inputs: Vec<Value>,
+) -> Result<Vec<Value>, SandboxError> {
+    let stage = Stage::create(Arc::clone(backend), nodes, 16).await?;
+    let result = match stage.initialize().await {
+        Ok(()) => run_stage(&stage, inputs).await,
+        Err(e) => Err(e),
+    };
+    stage.cleanup().await?;
+    result
+}
+
+fn raised(result: Result<Vec<Value>, SandboxError>) -> remotemedia_vm_sandbox::PyFailure {
+    match result {
+        Err(SandboxError::Raised(failure)) => failure,
+        other => panic!("expected a Python exception, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn discovery_lists_the_sdk_types_with_their_metadata() {
+    for (name, backend) in backends() {
+        let discovery = backend.discover().await.unwrap();
+        let range = discovery
+            .types
+            .iter()
+            .find(|t| t.node_type == "Range" && t.provider.as_deref() == Some("remotemedia"))
+            .unwrap_or_else(|| panic!("{name}: no Range in {discovery:?}"));
+        assert!(range.source, "{name}");
+        let names: Vec<&str> = range.params.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["stop", "start", "step"], "{name}");
+        assert_eq!(discovery.plugins[0], "remotemedia", "{name}");
+    }
+}
+
+#[tokio::test]
+async fn describe_gives_params_and_refuses_what_is_not_a_node() {
+    for (name, backend) in backends() {
+        let repeat = backend
+            .describe("remotemedia.testing", "Repeat")
+            .await
+            .unwrap();
+        assert_eq!(repeat.params[0].name, "times", "{name}");
+        assert_eq!(repeat.params[0].default, Some(json!(2)), "{name}");
+        let count = backend
+            .describe("remotemedia.testing", "Count")
+            .await
+            .unwrap();
+        assert!(count.source, "{name}");
+        let not_node = backend.describe("os", "makedirs").await.unwrap_err();
+        assert!(
+            matches!(&not_node, SandboxError::Raised(f) if f.error_type == "TypeError"
+                && f.message.contains("is not a remotemedia.Node subclass")),
+            "{name}: {not_node:?}"
+        );
+        let missing = backend.describe("no_such_module_x", "X").await.unwrap_err();
+        assert!(
+            matches!(&missing, SandboxError::Raised(f) if f.error_type == "ModuleNotFoundError"),
+            "{name}: {missing:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_node_shape_runs_in_one_stage_in_order() {
+    for (name, backend) in backends() {
+        let nodes = vec![
+            spec("drop", "DropOdd", &json!({})),
+            spec("double", "Double", &json!({})),
+            spec("repeat", "Repeat", &json!({"times": 2})),
+            spec("add", "AsyncAdd", &json!({"addend": 1})),
+            spec("sum", "RunningSum", &json!({})),
+        ];
+        let out = through(&backend, nodes, ints(&[1, 2, 3, 4])).await.unwrap();
+        // 2 and 4 pass; doubled 4, 8; repeated 4, 4, 8, 8; plus one 5, 5, 9, 9; summed.
+        assert_eq!(out, ints(&[5, 10, 19, 28]), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn a_source_stage_emits_on_an_empty_input() {
+    for (name, backend) in backends() {
+        let nodes = vec![
+            spec("count", "Count", &json!({"n": 4})),
+            spec("double", "Double", &json!({})),
+        ];
+        let out = through(&backend, nodes, Vec::new()).await.unwrap();
+        assert_eq!(out, ints(&[0, 2, 4, 6]), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn a_raising_node_is_named_with_type_message_and_traceback() {
+    for (name, backend) in backends() {
+        let nodes = vec![
+            spec("double", "Double", &json!({})),
+            spec("fail", "FailOn", &json!({"value": 4})),
+        ];
+        let failure = raised(through(&backend, nodes, ints(&[1, 2, 3])).await);
+        assert_eq!(failure.node_id.as_deref(), Some("fail"), "{name}");
+        assert_eq!(failure.error_type, "ValueError", "{name}");
+        assert_eq!(failure.message, "failing on 4, as asked", "{name}");
+        assert!(
+            failure.traceback.contains("failing on"),
+            "{name}: {failure:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn constructor_and_initialize_errors_name_their_node() {
+    for (name, backend) in backends() {
+        for (where_, stage_of_failure) in [("construct", "create"), ("initialize", "initialize")] {
+            let nodes = vec![
+                spec("ok", "Double", &json!({})),
+                spec("bad", "FailOn", &json!({"where": where_})),
+            ];
+            let failure = raised(through(&backend, nodes, ints(&[1])).await);
+            assert_eq!(
+                failure.node_id.as_deref(),
+                Some("bad"),
+                "{name} {stage_of_failure}"
+            );
+            assert_eq!(
+                failure.error_type, "ValueError",
+                "{name} {stage_of_failure}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn cleanup_runs_after_success_and_after_failure() {
+    for (name, backend) in backends() {
+        for (inputs, fails) in [(vec![1, 2], false), (vec![1, 7, 2], true)] {
+            let journal = journal_path(&format!("{name}-{fails}"));
+            let nodes = vec![
+                spec("journal", "Journal", &json!({"path": journal})),
+                spec("fail", "FailOn", &json!({"value": 7})),
+            ];
+            let result = through(&backend, nodes, ints(&inputs)).await;
+            assert_eq!(result.is_err(), fails, "{name}: {result:?}");
+            let text = std::fs::read_to_string(&journal).unwrap();
+            assert_eq!(
+                text, "journal initialize\njournal cleanup\n",
+                "{name}, failing: {fails}"
+            );
+        }
+    }
+}
+
+fn journal_path(tag: &str) -> PathBuf {
+    let path = std::env::temp_dir().join(format!(
+        "remotemedia-contract-{}-{tag}.log",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
+#[tokio::test]
+async fn cleanup_reports_each_nodes_counts() {
+    for (name, backend) in backends() {
+        let nodes = vec![
+            spec("drop", "DropOdd", &json!({})),
+            spec("repeat", "Repeat", &json!({"times": 3})),
+        ];
+        let stage = Stage::create(Arc::clone(&backend), nodes, 16)
+            .await
+            .unwrap();
+        stage.initialize().await.unwrap();
+        let out = run_stage(&stage, ints(&[1, 2, 3, 4])).await.unwrap();
+        assert_eq!(out.len(), 6, "{name}");
+        let counts = stage.cleanup().await.unwrap();
+        let pairs: Vec<(u64, u64)> = counts.iter().map(|c| (c.seen, c.made)).collect();
+        assert_eq!(pairs, [(4, 2), (2, 6)], "{name}");
+    }
+}
+
+/// A margin for "still waiting": long against an answer that is due, never a speed bound.
+const STILL_WAITING: Duration = Duration::from_millis(300);
+
+#[tokio::test]
+async fn a_full_stage_holds_its_pushes_until_outputs_are_pulled() {
+    for (name, backend) in backends() {
+        let limit = 2;
+        let nodes = vec![spec("double", "Double", &json!({}))];
+        let stage = Stage::create(Arc::clone(&backend), nodes, limit)
+            .await
+            .unwrap();
+        stage.initialize().await.unwrap();
+        // Nobody pulls: once `limit` outputs wait, pushes are no longer answered, which is
+        // what stops a feeder.
+        let mut answers: Vec<_> = (0..6)
+            .map(|i| Box::pin(stage.push_now(ints(&[i]))))
+            .collect();
+        assert!((&mut answers[0]).await.unwrap(), "{name}");
+        let waited = tokio::time::timeout(STILL_WAITING, &mut answers[5]).await;
+        assert!(
+            waited.is_err(),
+            "{name}: a push into a full stage was answered at once"
+        );
+        // Pulling makes room: the waiting pushes are answered, every item comes out in order.
+        let mut out = Vec::new();
+        while out.len() < 6 {
+            out.extend(stage.pull().await.unwrap().unwrap());
+        }
+        for answer in answers.drain(1..) {
+            assert!(answer.await.unwrap(), "{name}");
+        }
+        assert_eq!(out, ints(&[0, 2, 4, 6, 8, 10]), "{name}");
+        stage.cleanup().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn an_endless_source_is_resumed_only_while_outputs_are_pulled() {
+    for (name, backend) in backends() {
+        let limit = 4;
+        let nodes = vec![spec("n", "Naturals", &json!({}))];
+        let stage = Stage::create(Arc::clone(&backend), nodes, limit)
+            .await
+            .unwrap();
+        stage.initialize().await.unwrap();
+        stage.close().await.unwrap();
+        let mut pulled = 0;
+        for _ in 0..3 {
+            pulled += stage.pull().await.unwrap().unwrap().len();
+        }
+        tokio::time::sleep(STILL_WAITING).await;
+        let counts = stage.cleanup().await.unwrap();
+        let made = usize::try_from(counts[0].made).unwrap();
+        assert!(
+            made <= pulled + 2 * limit,
+            "{name}: the source made {made} items while {pulled} were pulled (limit {limit})"
+        );
+    }
+}
+
+/// A node object the caller made runs as it is, on a backend that can take one.
+#[cfg(feature = "cpython")]
+#[tokio::test]
+async fn a_callers_live_node_runs_where_the_backend_takes_one() {
+    use pyo3::prelude::*;
+    for (name, backend) in backends() {
+        if !backend.capabilities().live_nodes {
+            continue;
+        }
+        let object = Python::attach(|py| -> PyResult<Py<PyAny>> {
+            let class = py.import("remotemedia.testing")?.getattr("Repeat")?;
+            let kwargs = pyo3::types::PyDict::new(py);
+            kwargs.set_item("times", 3)?;
+            kwargs.set_item("name", "mine")?;
+            Ok(class.call((), Some(&kwargs))?.unbind())
+        })
+        .unwrap();
+        let mut node = spec("mine", "Repeat", &json!({"times": 1}));
+        node.live = Some(remotemedia_vm_sandbox::cpython::live_node(object));
+        let out = through(&backend, vec![node], ints(&[5])).await.unwrap();
+        // The caller's instance (times=3) ran, not a new one from the params (times=1).
+        assert_eq!(out, ints(&[5, 5, 5]), "{name}");
+    }
+}
