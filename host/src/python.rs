@@ -91,14 +91,16 @@ impl PythonChoice {
 /// The registry for a manifest document, and the interpreter if its nodes need one: built-in
 /// node types, then (only when the document names another type or asks for Python) the
 /// plugins' types and the descriptions of its `"module:Class"` types. Plugins that failed to
-/// load are passed to `report`. If Python cannot start, the registry records why, and
-/// validation reports the manifest's unknown types with that reason.
+/// load are passed to `report`. `known` names types described already (the native module's
+/// live nodes, described from their objects). If Python cannot start, the registry records
+/// why, and validation reports the manifest's unknown types with that reason.
 ///
 /// # Errors
 /// Discovery itself failed, or the interpreter stopped.
 pub fn registry_for(
     doc: &Json,
     choice: &PythonChoice,
+    known: &[(String, NodeType)],
     report: impl Fn(&PluginError),
 ) -> Result<(Registry, Option<Interpreter>), HostError> {
     let mut registry = Registry::builtin();
@@ -121,6 +123,9 @@ pub fn registry_for(
     let discovery = wait(backend.discover())?.map_err(plugin_discovery)?;
     discovery.errors.iter().for_each(&report);
     registry.add_python(&discovery);
+    for (name, described) in known {
+        registry.add_import(name, Ok(described.clone()));
+    }
     let paths: Vec<&str> = refs
         .iter()
         .filter_map(|r| {

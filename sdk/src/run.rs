@@ -6,11 +6,12 @@ use std::time::Duration;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
+use remotemedia_host::node::NodeType;
 use remotemedia_host::python::{PythonChoice, registry_for};
 use remotemedia_host::{HostError, Pipeline, Registry, Value, run_collect};
 use remotemedia_vm_sandbox::cpython::convert::{from_py, to_py};
 use remotemedia_vm_sandbox::cpython::live_node;
-use remotemedia_vm_sandbox::{Interpreter, LiveNode};
+use remotemedia_vm_sandbox::{Interpreter, LiveNode, NodeTypeInfo};
 use tokio_util::sync::CancellationToken;
 
 use crate::errors::{internal, to_pyerr};
@@ -108,7 +109,7 @@ pub fn node_types(py: Python<'_>) -> PyResult<Py<PyList>> {
 #[pyfunction]
 pub fn validate(py: Python<'_>, manifest: &Bound<'_, PyAny>) -> PyResult<()> {
     let doc = document(py, manifest)?;
-    py.detach(|| build(&doc, Vec::new()).map(drop))
+    py.detach(|| build(&doc, LiveNodes::default()).map(drop))
         .map_err(|e| to_pyerr(py, &e))
 }
 
@@ -153,7 +154,7 @@ fn execute(
         ),
         None => None,
     };
-    let live = live_node_map(live_nodes)?;
+    let live = live_node_map(py, &doc, live_nodes)?;
     let cancel = cancel.unwrap_or_default();
     let runtime = runtime()?;
     let outcome = py.detach(|| {
@@ -230,24 +231,63 @@ pub fn document(py: Python<'_>, manifest: &Bound<'_, PyAny>) -> PyResult<serde_j
     serde_json::to_value(&value).map_err(|e| invalid(e.to_string()))
 }
 
-/// The caller's own node objects, by node id.
-pub fn live_node_map(nodes: Option<&Bound<'_, PyDict>>) -> PyResult<Vec<(String, LiveNode)>> {
-    let mut live = Vec::new();
-    if let Some(nodes) = nodes {
-        for (id, object) in nodes.iter() {
-            live.push((id.extract::<String>()?, live_node(object.unbind())));
+/// The caller's own node objects, by node id, with the node type each stands for.
+#[derive(Default)]
+pub struct LiveNodes {
+    nodes: Vec<(String, LiveNode)>,
+    types: Vec<(String, NodeType)>,
+}
+
+/// The caller's own node objects, described from their classes: a class defined inside a
+/// function (`module:f.<locals>.C`) cannot be imported by path, and need not be, since the
+/// object exists. Their parameters are not checked (the object is used as it is); whether
+/// one is a source is.
+pub fn live_node_map(
+    py: Python<'_>,
+    doc: &serde_json::Value,
+    nodes: Option<&Bound<'_, PyDict>>,
+) -> PyResult<LiveNodes> {
+    let mut live = LiveNodes {
+        nodes: Vec::new(),
+        types: Vec::new(),
+    };
+    let Some(nodes) = nodes else {
+        return Ok(live);
+    };
+    let describe = py
+        .import("remotemedia.discovery")?
+        .getattr("describe_class")?;
+    let listed = doc.get("nodes").and_then(serde_json::Value::as_array);
+    for (id, object) in nodes.iter() {
+        let id: String = id.extract()?;
+        let node_type = listed
+            .into_iter()
+            .flatten()
+            .find(|n| n.get("id").and_then(serde_json::Value::as_str) == Some(&id))
+            .and_then(|n| n.get("node_type")?.as_str());
+        if let Some(node_type) = node_type {
+            let text: String = describe
+                .call1((object.get_type(),))
+                .and_then(|info| info.call_method0("to_json"))
+                .and_then(|json| json.extract())
+                .map_err(|e| to_pyerr(py, &HostError::Usage(format!("node \"{id}\": {e}"))))?;
+            let info: NodeTypeInfo =
+                serde_json::from_str(&text).map_err(|e| internal(e.to_string()))?;
+            let mut described = NodeType::python(&info);
+            described.params.clear();
+            described.extra_params = true;
+            live.types.push((node_type.to_owned(), described));
         }
+        live.nodes.push((id, live_node(object.unbind())));
     }
     Ok(live)
 }
 
 /// Validates and builds a manifest document, starting Python (in this program's interpreter)
 /// if its nodes need it, with the caller's live nodes in place. Call with the lock released.
-pub fn build(
-    doc: &serde_json::Value,
-    live: Vec<(String, LiveNode)>,
-) -> Result<Pipeline, HostError> {
-    let (registry, interpreter) = registry_for(doc, &PythonChoice::in_program(), |e| {
+pub fn build(doc: &serde_json::Value, live: LiveNodes) -> Result<Pipeline, HostError> {
+    let choice = PythonChoice::in_program();
+    let (registry, interpreter) = registry_for(doc, &choice, &live.types, |e| {
         tracing::warn!(
             "plugin {} ({}) failed to load: {}",
             e.entry_point,
@@ -256,7 +296,7 @@ pub fn build(
         );
     })?;
     let mut pipeline = Pipeline::from_document(doc, "<manifest>", &registry)?;
-    for (id, object) in live {
+    for (id, object) in live.nodes {
         pipeline.set_live_node(&id, object)?;
     }
     if let Some(interpreter) = &interpreter {

@@ -38,7 +38,7 @@ impl Session {
         let doc = document(py, manifest)?;
         let runtime = runtime()?;
         let cancel = CancellationToken::new();
-        let live = crate::run::live_node_map(live_nodes)?;
+        let live = crate::run::live_node_map(py, &doc, live_nodes)?;
         let started = py.detach(|| {
             let pipeline = build(&doc, live)?;
             let _guard = runtime.enter();

@@ -25,7 +25,7 @@ pub fn load(
     let choice = PythonChoice::for_binary(python_env);
     choice.check_explicit()?;
     let doc = Pipeline::read_document(path)?;
-    let (registry, interpreter) = registry_for(&doc, &choice, report)?;
+    let (registry, interpreter) = registry_for(&doc, &choice, &[], report)?;
     let built = Pipeline::from_document(&doc, &path.display().to_string(), &registry);
     let pipeline = match built {
         Ok(pipeline) => pipeline,
