@@ -11,7 +11,7 @@ import pytest
 from harness import jsonl, node, run_host, write_manifest
 
 TESTSHAPES = "remotemedia-testshapes"
-NODE_KEYS = {"node_type", "provider", "runtime", "doc"}
+NODE_KEYS = {"node_type", "provider", "runtime", "doc", "source", "params"}
 
 
 def listing(env_dir: Path) -> tuple[list[dict[str, Any]], str]:
@@ -41,9 +41,44 @@ def test_plugin_types_are_listed_with_provider_runtime_and_doc(
     shapes_env: Path, node_type: str, doc: str
 ) -> None:
     types, _ = listing(shapes_env)
-    assert entries(types, node_type) == [
-        {"node_type": node_type, "provider": TESTSHAPES, "runtime": "python", "doc": doc}
-    ]
+    [entry] = entries(types, node_type)
+    assert {k: entry[k] for k in ("node_type", "provider", "runtime", "doc")} == {
+        "node_type": node_type,
+        "provider": TESTSHAPES,
+        "runtime": "python",
+        "doc": doc,
+    }
+
+
+@pytest.mark.parametrize(
+    ("node_type", "source", "params"),
+    [
+        (
+            "Gain",
+            False,
+            [
+                {"name": "factor", "kind": "number", "required": True},
+                {"name": "offset", "kind": "int", "required": False, "default": 0},
+                {"name": "label", "kind": "string", "required": False, "default": "gain"},
+            ],
+        ),
+        ("Clock", True, [{"name": "count", "kind": "int", "required": False, "default": 3}]),
+        ("KeepEven", False, []),
+    ],
+)
+def test_plugin_types_are_listed_with_source_and_params_from_their_signature(
+    shapes_env: Path, node_type: str, source: bool, params: list[dict[str, Any]]
+) -> None:
+    types, _ = listing(shapes_env)
+    [entry] = entries(types, node_type)
+    assert (entry["source"], entry["params"]) == (source, params)
+
+
+def test_nodes_table_shows_plugin_params(shapes_env: Path) -> None:
+    result = run_host(["nodes"], env_dir=shapes_env)
+    assert result.code == 0, result
+    assert "    factor (number, required)" in result.stdout
+    assert '    label (string, default "gain")' in result.stdout
 
 
 def test_class_name_is_not_listed_when_node_type_is_set(shapes_env: Path) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from harness import jsonl, node, run_host, write_manifest
 
-STARTING = "starting Python"
+STARTING = "starting CPython"
 """What the host logs at debug level when it starts the interpreter."""
 
 BUILTIN_ONLY = [

@@ -57,7 +57,6 @@ def test_exception_reports_node_type_message_and_traceback(
         # An upstream node's error passes through a streaming node's input: not its own.
         ([node("f", "FailOn"), node("r", "RunningSum")], [1, 3], 'f" (FailOn)', "ValueError"),
         ([node("r", "RunningSum"), node("f", "FailOn")], [1, 2], 'f" (FailOn)', "ValueError"),
-        ([node("t", "Ticker", count="x")], [], 't" (Ticker)', "TypeError"),
         ([node("s", "Scale", factr=2)], [1], 's" (Scale)', "TypeError: Scale got unexpected"),
         (
             [node("m", "Multiply", factor=2), node("f", "FailOn", bad=6)],
