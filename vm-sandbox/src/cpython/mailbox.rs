@@ -1,7 +1,7 @@
 //! The mailbox between host threads and the interpreter thread.
 //!
 //! Host threads never take the interpreter lock: they queue a request here and write one byte
-//! to a socket that the interpreter's event loop watches. On the interpreter thread, the
+//! to a socket that the interpreter thread's driver watches (a selector, or its asyncio loop). On the interpreter thread, the
 //! Python driver calls [`Mailbox::take`] and answers each request with [`Mailbox::reply`]; the
 //! conversions between items and Python objects happen there, under the lock it already holds.
 
@@ -90,7 +90,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
-    /// A mailbox whose wake-ups go to `wake` (the other end is watched by the event loop).
+    /// A mailbox whose wake-ups go to `wake` (the driver watches the other end).
     pub fn new(wake: UnixStream) -> Self {
         Shared {
             queue: Mutex::default(),

@@ -16,7 +16,7 @@ Semantics, as the host's:
   Without input items, nodes without upstream receive an empty input: a streaming node then
   acts as a source, other nodes emit nothing (logged as a warning). A source is a node class
   with `is_source = True` (the SDK's `Range`): it takes no input items and no edges in.
-- Outputs: the items of the sinks (nodes without downstream, or `sink_ids`), all together,
+- Outputs: the items of the sinks (nodes without downstream), all together,
   in arrival order.
 - `initialize()` runs in the node's task before its first item; `cleanup()` runs once for every
   initialized node when the run ends, after an error or a cancellation too. Either may be
@@ -64,17 +64,12 @@ class _Run:
         *,
         with_inputs: bool,
         channel_capacity: int,
-        sink_ids: Iterable[str] | None,
         output: Output,
     ) -> None:
         ids = [node.name for node in nodes]
         index = {node_id: i for i, node_id in enumerate(ids)}
         ups, downs = check_graph(nodes, ids, index, edges)
-        sinks = (
-            set(sink_ids)
-            if sink_ids is not None
-            else {ids[v] for v in range(len(ids)) if not downs[v]}
-        )
+        sinks = {ids[v] for v in range(len(ids)) if not downs[v]}
         roots = [v for v in range(len(nodes)) if not ups[v]]
         self.input_roots = [v for v in roots if with_inputs and not is_source(nodes[v])]
         if with_inputs and not self.input_roots:
@@ -189,7 +184,6 @@ async def execute(
     inputs: list[Any] | None,
     *,
     channel_capacity: int = DEFAULT_CHANNEL_CAPACITY,
-    sink_ids: Iterable[str] | None = None,
 ) -> list[tuple[str, Any]]:
     """Runs the graph to its end.
 
@@ -198,7 +192,6 @@ async def execute(
         edges: `(from id, to id, capacity)` for each edge.
         inputs: The input items; `None` for a run without input items (sources only).
         channel_capacity: The capacity of edges that set none.
-        sink_ids: The nodes whose items are outputs; by default the nodes without downstream.
 
     Returns:
         `(sink id, item)` for every output, in arrival order.
@@ -218,7 +211,6 @@ async def execute(
         edges,
         with_inputs=inputs is not None,
         channel_capacity=channel_capacity,
-        sink_ids=sink_ids,
         output=collect,
     )
 
@@ -241,7 +233,6 @@ async def stream(
     inputs: AsyncIterable[Any] | Iterable[Any] | None,
     *,
     channel_capacity: int = DEFAULT_CHANNEL_CAPACITY,
-    sink_ids: Iterable[str] | None = None,
 ) -> AsyncIterator[Any]:
     """Runs the graph over an input stream and yields each output as soon as a sink emits it.
 
@@ -267,7 +258,6 @@ async def stream(
         edges,
         with_inputs=inputs is not None,
         channel_capacity=channel_capacity,
-        sink_ids=sink_ids,
         output=deliver,
     )
 
