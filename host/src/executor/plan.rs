@@ -327,7 +327,7 @@ fn fuse(graph: &Graph, kinds: &[Kind]) -> Result<Vec<Vec<usize>>, HostError> {
     Ok(chains)
 }
 
-/// Every queue of a run, before they are handed to the segments.
+/// Every queue of a run, before they are handed to the tasks.
 struct Queues {
     /// The queue in front of each chain's head (`None` for a head that takes no items), by
     /// chain.
