@@ -29,6 +29,7 @@ class Envs:
     shapes: Path
     mixed: Path
     bare: Path
+    sdk_wheel: Path
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -63,7 +64,7 @@ def envs(tmp_path_factory: pytest.TempPathFactory) -> Envs:
         shapes, mixed, ["pluggy>=1.5", "tomli_w", sdk, *(wheels[name] for name in PLUGIN_NAMES)]
     )
     bare = make_venv(root / "bare", with_pip=False)
-    return Envs(shapes=shapes, mixed=mixed, bare=bare)
+    return Envs(shapes=shapes, mixed=mixed, bare=bare, sdk_wheel=sdk)
 
 
 @pytest.fixture

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from harness import jsonl, node, run_host, write_manifest
+from conftest import Envs
+from harness import jsonl, make_venv, node, pip_install, run_host, write_manifest
 
 TESTSHAPES = "remotemedia-testshapes"
 NODE_KEYS = {"node_type", "provider", "runtime", "doc", "source", "params"}
@@ -155,3 +157,53 @@ def test_validate_resolves_plugin_types_without_running(shapes_env: Path, tmp_pa
     result = run_host(["validate", manifest], env_dir=shapes_env)
     assert result.code == 0, result
     assert not log.exists(), "validate constructed or initialized a Python node"
+
+
+EDITABLE_PLUGIN = """\
+from remotemedia import Node, hookimpl
+
+
+class First(Node):
+    \"\"\"The plugin's first node.\"\"\"
+
+    def process(self, data):
+        return data
+
+
+@hookimpl
+def remotemedia_node_types():
+    return [First]
+"""
+
+EDITABLE_PYPROJECT = """\
+[build-system]
+requires = ["setuptools>=64"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "remotemedia-editme"
+version = "0.1.0"
+
+[project.entry-points.remotemedia]
+editme = "remotemedia_editme"
+"""
+
+
+def test_editing_an_editable_plugin_is_seen_by_the_next_command(envs: Envs, tmp_path: Path) -> None:
+    source = tmp_path / "editme"
+    (source / "remotemedia_editme").mkdir(parents=True)
+    (source / "pyproject.toml").write_text(EDITABLE_PYPROJECT)
+    module = source / "remotemedia_editme" / "__init__.py"
+    module.write_text(EDITABLE_PLUGIN)
+    venv = make_venv(tmp_path / "venv", with_pip=False)
+    pip_install(envs.shapes, venv, ["pluggy>=1.5", "tomli_w", "setuptools>=64", envs.sdk_wheel])
+    pip_install(envs.shapes, venv, ["--no-build-isolation", "-e", source])
+    names = lambda: {entry["node_type"] for entry in listing(venv)[0]}  # noqa: E731
+    assert "First" in names()
+    assert "First" in names()  # the second listing comes from the discovery cache
+    # Add a node class in place, as a plugin author does: nothing is reinstalled.
+    edited = EDITABLE_PLUGIN.replace("return [First]", "return [First, Second]")
+    module.write_text(edited + '\n\nclass Second(Node):\n    """Added later."""\n')
+    stamp = module.stat().st_mtime_ns + 1_000_000_000
+    os.utime(module, ns=(stamp, stamp))  # a distinct time even on a coarse clock
+    assert {"First", "Second"} <= names()
