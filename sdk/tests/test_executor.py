@@ -14,6 +14,7 @@ from remotemedia.errors import ManifestError, UsageError
 from remotemedia.executor import Edge, execute
 from remotemedia.node import Node
 from remotemedia.nodes import Add, Multiply, PassThroughNode, Range
+from remotemedia.testing import RunningSum
 
 
 class Evens(Node):
@@ -37,16 +38,6 @@ class Later(Node):
     async def process(self, data: int) -> int:
         await asyncio.sleep(0)
         return data + 1
-
-
-class RunningSum(Node):
-    """A streaming node: the running sum of its stream."""
-
-    async def process(self, stream: AsyncIterator[int]) -> AsyncIterator[int]:
-        total = 0
-        async for item in stream:
-            total += item
-            yield total
 
 
 class Countdown(Node):
