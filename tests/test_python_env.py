@@ -154,3 +154,26 @@ def test_active_virtualenv_is_used_unless_a_flag_names_one(
     )
     assert result.code == 0, result
     assert result.items() == expected
+
+
+def test_another_python_first_on_path_does_not_lend_its_standard_library(
+    shapes_env: Path, tmp_path: Path
+) -> None:
+    # A `python3` first on PATH whose prefix looks like a Python of the same version (the
+    # landmark `lib/python3.X/os.py` is there) but holds no usable standard library: an
+    # embedded CPython left to find its home from PATH would load it and fail to start.
+    impostor = tmp_path / "impostor"
+    (impostor / "bin").mkdir(parents=True)
+    (impostor / "bin" / "python3").write_text("#!/bin/sh\nexit 1\n")
+    (impostor / "bin" / "python3").chmod(0o755)
+    stdlib = impostor / "lib" / f"python{linked_version()}"
+    stdlib.mkdir(parents=True)
+    (stdlib / "os.py").write_text("raise ImportError('the impostor standard library')\n")
+    manifest = write_manifest(tmp_path, [node("s", "Scale", factor=3)])
+    result = run_host(
+        ["run", manifest, "--input", "-"],
+        env_dir=shapes_env,
+        input_text="2\n",
+        env={"PATH": f"{impostor / 'bin'}:/usr/bin:/bin", "VIRTUAL_ENV": None},
+    )
+    assert (result.code, result.items()) == (0, [6]), result

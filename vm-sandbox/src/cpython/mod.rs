@@ -7,6 +7,7 @@
 //! plain selector, and on an asyncio loop once a stage needs one.
 
 pub mod convert;
+mod home;
 mod mailbox;
 
 use std::future::Future;
@@ -77,6 +78,13 @@ impl CPython {
         let thread = std::thread::Builder::new()
             .name("remotemedia-python".into())
             .spawn(move || {
+                if env.owns_process
+                    && let Err(text) = home::initialize_with_home()
+                {
+                    let _ = ready_tx.send(Err(text));
+                    thread_shared.abandon();
+                    return;
+                }
                 Python::initialize();
                 let outcome = Python::attach(|py| -> PyResult<()> {
                     if env.owns_process {
