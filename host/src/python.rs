@@ -139,9 +139,8 @@ pub fn registry_for(
         };
         let described = match wait(backend.describe(module, qualname))? {
             Ok(info) => Ok(NodeType::python(&info)),
-            Err(SandboxError::Raised(f)) if f.message.contains("is not a remotemedia.Node") => {
-                Err(f.message)
-            }
+            // The class was found but cannot be a node type (not a Node; a bad source).
+            Err(SandboxError::Raised(f)) if f.error_type == "TypeError" => Err(f.message),
             Err(SandboxError::Raised(f)) => Err(format!(
                 "cannot import \"{path}\": {}: {}",
                 f.error_type, f.message

@@ -255,6 +255,9 @@ PARAMS = """
             **extra,
         ) -> None:
             super().__init__(name=name)
+
+        async def process(self, stream):
+            yield 1
 """
 
 
@@ -328,3 +331,37 @@ def test_editing_an_installed_plugin_is_seen_by_the_next_discovery(
     invalidate_import_caches()
     second = discover(cache_dir=cache_dir)
     assert [t.node_type for t in of(second, "rm-good")] == ["Echo", "Silence", "Added"]
+
+
+SOURCES = """
+    from remotemedia import Node, hookimpl
+
+
+    class Good(Node):
+        is_source = True
+
+        async def process(self, stream):
+            yield 1
+
+
+    class PerItem(Node):
+        is_source = True
+
+        def process(self, data):
+            yield data
+
+
+    @hookimpl
+    def remotemedia_node_types():
+        return [Good, PerItem]
+"""
+
+
+def test_a_source_whose_process_is_not_streaming_is_a_plugin_error(sites: Sites) -> None:
+    sites.install("rm-sources", {"sources": "sources_plugin"}, {"sources_plugin": SOURCES})
+    discovery = discover(use_cache=False)
+    assert [(t.node_type, t.source) for t in of(discovery, "rm-sources")] == [("Good", True)]
+    [error] = discovery.errors
+    assert error.entry_point == "sources"
+    assert "PerItem has is_source = True" in error.error
+    assert "async def process(self, stream)" in error.error

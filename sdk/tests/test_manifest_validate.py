@@ -49,7 +49,7 @@ def node(node_id: str, node_type: str, **fields: Any) -> dict[str, Any]:
             {"version": "v1", "nodes": [node("a", "PassThrough"), node("b", "Multipy")]},
             [
                 'nodes[1].node_type: unknown node type "Multipy" '
-                '(did you mean "Multiply"?; plugins seen: remotemedia)'
+                '(did you mean "Multiply"? (plugins seen: remotemedia))'
             ],
         ),
         (

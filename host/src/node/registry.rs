@@ -357,9 +357,14 @@ impl Registry {
         }
         match (&self.python_status, self.imports.get(name)) {
             (_, Some(Ok(found))) => Ok(found),
-            (_, Some(Err(reason))) => Err(Problem::new(at, reason.clone()).with_help(Some(
-                "a \"module:Class\" node type names a subclass of remotemedia.Node".to_owned(),
-            ))),
+            (_, Some(Err(reason))) => {
+                let help = if reason.contains("is not a remotemedia.Node") {
+                    "a \"module:Class\" node type names a subclass of remotemedia.Node"
+                } else {
+                    "the module must import in the selected Python environment (its packages, or PYTHONPATH)"
+                };
+                Err(Problem::new(at, reason.clone()).with_help(Some(help.to_owned())))
+            }
             (PythonStatus::Unavailable(reason), None) => Err(Problem::new(
                 at,
                 format!("\"{name}\" is a Python import path, but Python is unavailable: {reason}"),
@@ -403,7 +408,7 @@ impl Registry {
         };
         if let Some(python) = python {
             help = Some(match help {
-                Some(h) => format!("{h}; {python}"),
+                Some(h) => format!("{h} ({python})"),
                 None => python,
             });
         }

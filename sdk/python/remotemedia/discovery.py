@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from remotemedia import discovery_cache
+from remotemedia._calls import kind
 from remotemedia.node import Node
 
 # typing costs start-up time and is needed for annotations only (mypy reads this name).
@@ -197,6 +198,13 @@ class NodeTypeInfo:
         # than the base class's text.
         import inspect  # noqa: PLC0415 -- scans only; a warm start (the cache) skips it
 
+        source = getattr(node_class, "is_source", False) is True
+        if source and kind(node_class) != "stream":
+            raise TypeError(
+                f"{node_class.__module__}:{node_class.__qualname__} has is_source = True, so "
+                "it makes its own items: its process must be "
+                "`async def process(self, stream)` yielding them"
+            )
         text = inspect.cleandoc(node_class.__doc__ or "")
         first_paragraph = text.split("\n\n", 1)[0]
         params, extra = _params(node_class)
@@ -206,7 +214,7 @@ class NodeTypeInfo:
             doc=" ".join(first_paragraph.split()),
             module=node_class.__module__,
             qualname=node_class.__qualname__,
-            source=getattr(node_class, "is_source", False) is True,
+            source=source,
             params=params,
             extra_params=extra,
         )
@@ -399,7 +407,10 @@ def _scan() -> tuple[Discovery, list[str]]:
             continue
         for node_class in result:
             if isinstance(node_class, type) and issubclass(node_class, Node):
-                types.append(NodeTypeInfo.of(node_class, provider))
+                try:
+                    types.append(NodeTypeInfo.of(node_class, provider))
+                except TypeError as error:
+                    errors.append(PluginError.from_exception(impl.plugin_name, provider, error))
             else:
                 message = f"TypeError: {node_class!r} is not a Node subclass"
                 errors.append(PluginError(impl.plugin_name, provider, message))

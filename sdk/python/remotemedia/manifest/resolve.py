@@ -91,7 +91,7 @@ def _unknown(name: str, hint: str, discovery: Any, rust: set[str] | None) -> tup
     what = "Python node type" if hint == "python" else "node type"
     help_ = did_you_mean(name, listed) or f"known {what}s: {', '.join(listed)}"
     plugins = ", ".join(discovery.plugins) or "none"
-    return f'unknown {what} "{name}"', f"{help_}; plugins seen: {plugins}"
+    return f'unknown {what} "{name}"', f"{help_} (plugins seen: {plugins})"
 
 
 def _import(module: str, qualname: str, name: str) -> Resolved:
