@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from conftest import Envs
+if TYPE_CHECKING:
+    from conftest import Envs
+
 from harness import jsonl, make_venv, node, pip_install, run_host, write_manifest
 
 TESTSHAPES = "remotemedia-testshapes"

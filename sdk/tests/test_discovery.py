@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
@@ -9,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from conftest import invalidate_import_caches
 from remotemedia.discovery import (
     Discovery,
     NodeTypeInfo,
@@ -328,7 +328,7 @@ def test_editing_an_installed_plugin_is_seen_by_the_next_discovery(
     stamp = module.stat().st_mtime_ns + 1_000_000
     os.utime(module, ns=(stamp, stamp))  # a distinct time even on a coarse clock
     sys.modules.pop("good_plugin", None)
-    invalidate_import_caches()
+    importlib.invalidate_caches()
     second = discover(cache_dir=cache_dir)
     assert [t.node_type for t in of(second, "rm-good")] == ["Echo", "Silence", "Added"]
 
