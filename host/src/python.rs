@@ -138,7 +138,12 @@ pub fn registry_for(
             continue;
         };
         let described = match wait(backend.describe(module, qualname))? {
-            Ok(info) => Ok(NodeType::python(&info)),
+            // Built from the path the manifest names, whatever the class says of itself.
+            Ok(info) => Ok(NodeType::python(&remotemedia_vm_sandbox::NodeTypeInfo {
+                module: module.to_owned(),
+                qualname: qualname.to_owned(),
+                ..info
+            })),
             // The class was found but cannot be a node type (not a Node; a bad source).
             Err(SandboxError::Raised(f)) if f.error_type == "TypeError" => Err(f.message),
             Err(SandboxError::Raised(f)) => Err(format!(

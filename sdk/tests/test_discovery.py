@@ -6,6 +6,7 @@ import importlib
 import json
 import os
 import sys
+import textwrap
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -365,3 +366,60 @@ def test_a_source_whose_process_is_not_streaming_is_a_plugin_error(sites: Sites)
     assert error.entry_point == "sources"
     assert "PerItem has is_source = True" in error.error
     assert "async def process(self, stream)" in error.error
+
+
+ODD_CLASSES = """
+    from remotemedia import Node, hookimpl
+
+
+    class Infinite(Node):
+        def __init__(self, limit: float = float("inf"), name=None):
+            super().__init__(name=name)
+
+
+    class Named(Node):
+        @classmethod
+        def type_name(cls):
+            raise ZeroDivisionError("no name today")
+
+
+    @hookimpl
+    def remotemedia_node_types():
+        return [Infinite, Named]
+"""
+
+
+def test_a_class_that_cannot_be_described_is_reported_and_the_rest_load(sites: Sites) -> None:
+    sites.install("rm-odd", {"odd": "odd_plugin"}, {"odd_plugin": ODD_CLASSES})
+    sites.install("rm-good", {"good": "good_plugin"}, {"good_plugin": GOOD})
+    discovery = discover(use_cache=False)
+    [infinite] = of(discovery, "rm-odd")
+    # JSON has no infinity: the default is left out, and the document stays valid JSON.
+    assert infinite.params == [{"name": "limit", "kind": "number", "required": False}]
+    json.loads(discovery.to_json())
+    assert [e.error for e in discovery.errors] == ["ZeroDivisionError: no name today"]
+    assert [t.node_type for t in of(discovery, "rm-good")] == ["Echo", "Silence"]
+
+
+def test_a_plugin_that_exits_while_imported_is_reported_and_the_rest_load(
+    sites: Sites,
+) -> None:
+    sites.install("rm-exits", {"exits": "exits_plugin"}, {"exits_plugin": "raise SystemExit(3)"})
+    sites.install("rm-good", {"good": "good_plugin"}, {"good_plugin": GOOD})
+    discovery = discover(use_cache=False)
+    assert discovery.errors == [PluginError("exits", "rm-exits", "SystemExit: 3")]
+    assert [t.node_type for t in of(discovery, "rm-good")] == ["Echo", "Silence"]
+
+
+def test_fixing_a_plugin_that_failed_to_import_is_seen_at_once(sites: Sites, tmp_path: Any) -> None:
+    cache_dir = tmp_path / "cache"
+    broken = GOOD + "\n    this is not python\n"
+    site = sites.install("rm-good", {"good": "good_plugin"}, {"good_plugin": broken})
+    first = discover(cache_dir=cache_dir)
+    assert [e.entry_point for e in first.errors] == ["good"]
+    (site / "good_plugin.py").write_text(textwrap.dedent(GOOD))
+    sys.modules.pop("good_plugin", None)
+    importlib.invalidate_caches()
+    second = discover(cache_dir=cache_dir)
+    assert second.errors == []
+    assert [t.node_type for t in of(second, "rm-good")] == ["Echo", "Silence"]

@@ -416,3 +416,57 @@ def test_process_exits_after_a_direct_native_call_with_a_python_node() -> None:
     assert done.stdout == "[1, 2, 3]\n"
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_values_nested_too_deep_or_containing_themselves_are_errors_not_crashes() -> None:
+    # Run in a fresh interpreter: before the depth bound, these took the process down.
+    result = run_python_script(
+        """
+        import remotemedia_runtime
+        from remotemedia.errors import ManifestError, UsageError
+
+        chain = {"version": "v1", "nodes": [{"id": "p", "node_type": "PassThrough"}]}
+        looped = [1]
+        looped.append(looped)
+        deep = 1
+        for _ in range(5000):
+            deep = [deep]
+        for items in ([looped], [deep]):
+            try:
+                remotemedia_runtime.execute_pipeline_with_input(chain, items)
+            except UsageError as error:
+                assert "nested deeper than 1000 levels" in str(error), error
+            else:
+                raise AssertionError("accepted")
+        manifest = dict(chain)
+        manifest["metadata"] = manifest
+        try:
+            remotemedia_runtime.validate(manifest)
+        except ManifestError as error:
+            assert "nested deeper than 1000 levels" in str(error), error
+        print("ok")
+        """
+    )
+    assert (result.returncode, result.stdout.strip()) == (0, "ok"), result.stderr
+
+
+def test_a_module_that_exits_while_described_leaves_python_working(tmp_path: Any) -> None:
+    (tmp_path / "exits_here.py").write_text("raise SystemExit(3)\n")
+    result = run_python_script(
+        f"""
+        import sys
+        sys.path.insert(0, {str(tmp_path)!r})
+        import remotemedia_runtime
+        from remotemedia.errors import ManifestError
+
+        bad = {{"version": "v1", "nodes": [{{"id": "x", "node_type": "exits_here:X"}}]}}
+        try:
+            remotemedia_runtime.validate(bad)
+        except ManifestError as error:
+            assert 'cannot import "exits_here:X": SystemExit: 3' in str(error), error
+        good = {{"version": "v1", "nodes": [
+            {{"id": "p", "node_type": "PassThroughNode", "runtime_hint": "python"}}]}}
+        print(remotemedia_runtime.execute_pipeline_with_input(good, [1, 2]))
+        """
+    )
+    assert (result.returncode, result.stdout.strip()) == (0, "[1, 2]"), result.stderr

@@ -96,14 +96,29 @@ impl Problem {
     /// The problem as it is printed under `error:`: `  - <location>: <message>`, then the help
     /// on its own line.
     pub fn render(&self) -> String {
+        let (location, message) = (escape(&self.location.to_string()), escape(&self.message));
         match &self.help {
-            Some(help) => format!(
-                "  - {}: {}\n      help: {help}",
-                self.location, self.message
-            ),
-            None => format!("  - {}: {}", self.location, self.message),
+            Some(help) => format!("  - {location}: {message}\n      help: {}", escape(help)),
+            None => format!("  - {location}: {message}"),
         }
     }
+}
+
+/// `text` with control characters escaped (`\n`, `\u{1b}`), so that a manifest's strings
+/// cannot forge output lines or drive the terminal (DESIGN §8).
+pub fn escape(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_owned();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 impl fmt::Display for Problem {
@@ -143,6 +158,20 @@ pub fn did_you_mean<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rendered_problems_escape_control_characters() {
+        let p = Problem::new(
+            Location::root().key("nodes").index(0).key("node_type"),
+            "unknown node type \"a\n  - fake: injected\u{1b}[2J\"",
+        );
+        let rendered = p.render();
+        assert_eq!(rendered.lines().count(), 1, "{rendered}");
+        assert!(
+            rendered.contains("a\\n  - fake: injected\\u{1b}[2J"),
+            "{rendered}"
+        );
+    }
 
     #[test]
     fn location_renders_keys_and_indexes() {

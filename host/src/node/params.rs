@@ -166,7 +166,26 @@ pub fn check_params(
     at: &Location,
 ) -> Vec<Problem> {
     let mut problems = Vec::new();
+    // Integers are 64-bit wherever they are (DESIGN §4): a larger one is refused here, in any
+    // parameter of any kind, rather than rounded or refused when the node is built.
+    for (key, value) in params {
+        if let Some(big) = integer_out_of_range(value) {
+            problems.push(Problem::new(
+                at.key(key),
+                format!(
+                    "{} is out of range ({} to {})",
+                    describe(big),
+                    i64::MIN,
+                    i64::MAX
+                ),
+            ));
+        }
+    }
+    let refused: Vec<Location> = problems.iter().map(|p| p.location.clone()).collect();
     for spec in specs {
+        if refused.contains(&at.key(&spec.name)) {
+            continue;
+        }
         match params.get(&spec.name) {
             None if spec.required => problems.push(Problem::new(
                 at.clone(),
@@ -210,6 +229,16 @@ pub fn check_params(
         }
     }
     problems
+}
+
+/// The first integer in `v` (nested ones included) that does not fit in 64 bits.
+fn integer_out_of_range(v: &Json) -> Option<&Json> {
+    match v {
+        Json::Number(n) if n.is_u64() && !n.is_i64() => Some(v),
+        Json::Array(items) => items.iter().find_map(integer_out_of_range),
+        Json::Object(map) => map.values().find_map(integer_out_of_range),
+        _ => None,
+    }
 }
 
 /// A JSON number with no fraction that `as_i64` refuses: too large for 64 bits (serde reads
@@ -294,6 +323,25 @@ mod tests {
         assert!(!ParamKind::List.accepts(&json!({"a": 1})));
         assert_eq!(ParamKind::from_tag("audio"), ParamKind::Audio);
         assert_eq!(ParamKind::from_tag("tensor"), ParamKind::Any);
+    }
+
+    #[test]
+    fn an_integer_beyond_64_bits_is_refused_in_any_kind_and_nested() {
+        let found = check(json!({"factor": 18_446_744_073_709_551_615_u64}));
+        assert_eq!(
+            found,
+            vec![
+                "nodes[1].params.factor: integer 18446744073709551615 is out of range (-9223372036854775808 to 9223372036854775807)"
+            ]
+        );
+        let at = Location::root().key("params");
+        let Json::Object(map) = json!({"any": [1, {"deep": 18_446_744_073_709_551_615_u64}]})
+        else {
+            unreachable!()
+        };
+        let problems = check_params(&[], true, &map, &at);
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].location, at.key("any"));
     }
 
     #[test]

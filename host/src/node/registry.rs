@@ -278,7 +278,8 @@ impl Registry {
     /// type, and of the form `"module:Class"`.
     pub fn needs_description(&self, name: &str, hint: RuntimeHint) -> bool {
         let rust = hint != RuntimeHint::Python && self.rust_by_name.contains_key(name);
-        !rust
+        hint != RuntimeHint::Rust
+            && !rust
             && !self.python.contains_key(name)
             && !self.imports.contains_key(name)
             && import_path(name).is_some_and(|(m, c)| !m.is_empty() && !c.is_empty())
@@ -290,9 +291,14 @@ impl Registry {
         self.python_status = PythonStatus::Unavailable(reason);
     }
 
-    /// Whether `name` with `hint` needs the Python interpreter: a Python type or an import path.
+    /// Whether `name` with `hint` needs the Python interpreter: a Python type or an import
+    /// path. A node that must be Rust never does: it is a Rust type or a problem.
     pub fn needs_python(&self, name: &str, hint: RuntimeHint) -> bool {
-        hint == RuntimeHint::Python || (!self.rust_by_name.contains_key(name))
+        match hint {
+            RuntimeHint::Python => true,
+            RuntimeHint::Rust => false,
+            RuntimeHint::Auto => !self.rust_by_name.contains_key(name),
+        }
     }
 
     /// The Rust node type `name` resolves to without a runtime hint, if any.

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import importlib
 
+from remotemedia.node import Node
+
 # typing costs start-up time and is needed for annotations only (mypy reads this name).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, TypeGuard
 
 # Code flags of generator, coroutine and async generator functions (CPython's `inspect`
 # reads the same bits; importing `inspect` would cost start-up time).
@@ -73,6 +75,13 @@ def call_lifecycle(node: Any, name: str) -> Any:
     """Calls `initialize` or `cleanup` if the node has it; returns what it returned."""
     method = getattr(node, name, None)
     return method() if method is not None else None
+
+
+def is_node_class(target: Any) -> TypeGuard[type[Node]]:
+    """Whether `target` is a proper subclass of `remotemedia.Node` (not `Node` itself), asked
+    without running its code: `type()` rather than `isinstance`, which would read a
+    `__class__` property of an instance."""
+    return issubclass(type(target), type) and target is not Node and issubclass(target, Node)
 
 
 def load_class(module: str, qualname: str) -> Any:

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from remotemedia import discovery_cache
-from remotemedia._calls import kind
+from remotemedia._calls import is_node_class, kind
 from remotemedia.node import Node
 
 # typing costs start-up time and is needed for annotations only (mypy reads this name).
@@ -106,13 +106,16 @@ def param_kind(annotation: Any) -> str:
 
 
 def _json_default(value: Any) -> tuple[bool, Any]:
-    """`(True, value)` when JSON can hold a default as it is, else `(False, None)`."""
-    if value is None or isinstance(value, bool | int | float | str):
+    """`(True, value)` when JSON can hold a default as it is, else `(False, None)` (NaN and the
+    infinities included: JSON has no form for them)."""
+    if value is None or isinstance(value, bool | str):
         return True, value
-    if isinstance(value, list | tuple | dict):
+    if isinstance(value, int):
+        return (True, value) if -(2**63) <= value < 2**63 else (False, None)
+    if isinstance(value, float | list | tuple | dict):
         try:
-            return True, json.loads(json.dumps(value))
-        except (TypeError, ValueError):
+            return True, json.loads(json.dumps(value, allow_nan=False))
+        except (TypeError, ValueError, RecursionError):
             return False, None
     return False, None
 
@@ -221,7 +224,7 @@ class NodeTypeInfo:
 
     def to_json(self) -> str:
         """Serializes the description as one JSON object."""
-        return json.dumps(asdict(self))
+        return json.dumps(asdict(self), allow_nan=False)
 
 
 def describe_class(node_class: Any, provider: str | None = None) -> NodeTypeInfo:
@@ -237,7 +240,7 @@ def describe_class(node_class: Any, provider: str | None = None) -> NodeTypeInfo
     Raises:
         TypeError: `node_class` is not a subclass of `remotemedia.Node`.
     """
-    if not (isinstance(node_class, type) and issubclass(node_class, Node)):
+    if not is_node_class(node_class):
         where = getattr(node_class, "__module__", "?"), getattr(node_class, "__qualname__", "?")
         raise TypeError(f'"{where[0]}:{where[1]}" is not a remotemedia.Node subclass')
     return NodeTypeInfo.of(node_class, provider)
@@ -264,7 +267,7 @@ def describe_path(module: str, qualname: str) -> NodeTypeInfo:
     target: Any = importlib.import_module(module)
     for part in qualname.split("."):
         target = getattr(target, part)
-    if not (isinstance(target, type) and issubclass(target, Node)):
+    if not is_node_class(target):
         raise TypeError(f'"{module}:{qualname}" is not a remotemedia.Node subclass')
     return NodeTypeInfo.of(target, None)
 
@@ -295,7 +298,7 @@ class Discovery:
         Returns:
             A JSON object with keys `types`, `errors` and `plugins`.
         """
-        return json.dumps(asdict(self), indent=indent)
+        return json.dumps(asdict(self), indent=indent, allow_nan=False)
 
     @classmethod
     def from_json(cls, text: str) -> Discovery:
@@ -402,27 +405,31 @@ def _scan() -> tuple[Discovery, list[str]]:
             result = impl.function()
             if not isinstance(result, list | tuple):
                 raise TypeError(f"remotemedia_node_types returned {result!r}, not a list")
-        except Exception as error:  # noqa: BLE001  # a plugin may raise anything: report it
+        except (Exception, SystemExit, KeyboardInterrupt) as error:  # noqa: BLE001  # a plugin may raise anything, exit included: report it
             errors.append(PluginError.from_exception(impl.plugin_name, provider, error))
             continue
         for node_class in result:
-            if isinstance(node_class, type) and issubclass(node_class, Node):
+            if is_node_class(node_class):
                 try:
                     types.append(NodeTypeInfo.of(node_class, provider))
-                except TypeError as error:
+                except Exception as error:  # noqa: BLE001  # a class's own code (type_name, a bad source) may raise anything: that class is reported, the others load
                     errors.append(PluginError.from_exception(impl.plugin_name, provider, error))
             else:
                 message = f"TypeError: {node_class!r} is not a Node subclass"
                 errors.append(PluginError(impl.plugin_name, provider, message))
     discovery = Discovery(types=types, errors=errors, plugins=[BUILTIN_PLUGIN, *loaded.seen])
-    watched = {name for name in sys.modules if name not in before}
-    watched |= {info.module for info in types}
-    files = [
-        file
-        for name in sorted(watched)
-        if isinstance(file := getattr(sys.modules.get(name), "__file__", None), str)
-    ]
-    return discovery, files
+    # What the cache watches: every module the scan imported, the plugin modules themselves
+    # (a caller may have imported them before), and the modules of the types found; a
+    # package's directories too (a namespace package has no file of its own).
+    modules: list[Any] = [sys.modules.get(name) for name in sys.modules if name not in before]
+    modules += [plugin for _, plugin in manager.list_name_plugin()]
+    modules += [sys.modules.get(info.module) for info in types]
+    files: set[str] = set()
+    for module in modules:
+        if isinstance(file := getattr(module, "__file__", None), str):
+            files.add(file)
+        files.update(p for p in getattr(module, "__path__", ()) if isinstance(p, str))
+    return discovery, sorted(files)
 
 
 def _in_registration_order(manager: pluggy.PluginManager) -> list[pluggy.HookImpl]:
@@ -464,7 +471,10 @@ def discover(*, use_cache: bool = True, cache_dir: Path | None = None) -> Discov
         except ValueError:
             pass  # a well-formed file holding a malformed discovery: scan and rewrite it
     discovery, files = _scan()
-    discovery_cache.write(path, fingerprint, asdict(discovery), files)
+    # A plugin that failed to load is being fixed, as a rule, and its files were never
+    # imported to be watched: such a discovery is not cached, so the fix is seen at once.
+    if not discovery.errors:
+        discovery_cache.write(path, fingerprint, asdict(discovery), files)
     return discovery
 
 

@@ -81,7 +81,7 @@ def load_entry_points(manager: pluggy.PluginManager) -> LoadedPlugins:
                 taken_by = providers.get(entry_point.name, PROJECT)
                 raise ValueError(f"plugin name {entry_point.name!r} is already used by {taken_by}")
             manager.register(entry_point.load(), name=entry_point.name)
-        except Exception as error:  # noqa: BLE001  # a plugin may raise anything: report it
+        except (Exception, SystemExit, KeyboardInterrupt) as error:  # noqa: BLE001  # a plugin may raise anything, exit included: report it
             errors.append(PluginError.from_exception(entry_point.name, provider, error))
         else:
             providers[entry_point.name] = provider

@@ -39,9 +39,22 @@ pub fn list_to_py<'py>(py: Python<'py>, items: &[Value]) -> PyResult<Bound<'py, 
     Ok(list)
 }
 
-/// A Python object as an item. Objects with no item form (a `set`, a custom class) are an
-/// error naming their type.
+/// How deep a list or map may nest in an item (DESIGN §5): deeper, or a value that contains
+/// itself, is an error rather than a stack overflow.
+pub const MAX_DEPTH: usize = 1000;
+
+/// A Python object as an item. Objects with no item form (a `set`, a custom class), nesting
+/// deeper than [`MAX_DEPTH`] (a list that contains itself included) are an error naming what.
 pub fn from_py(obj: &Bound<'_, PyAny>) -> Result<Value, String> {
+    from_py_at(obj, 0)
+}
+
+fn from_py_at(obj: &Bound<'_, PyAny>, depth: usize) -> Result<Value, String> {
+    if depth > MAX_DEPTH {
+        return Err(format!(
+            "a value nested deeper than {MAX_DEPTH} levels (or one that contains itself) cannot pass between nodes"
+        ));
+    }
     if obj.is_none() {
         return Ok(Value::Null);
     }
@@ -67,14 +80,14 @@ pub fn from_py(obj: &Bound<'_, PyAny>) -> Result<Value, String> {
     if let Ok(list) = obj.cast::<PyList>() {
         return list
             .iter()
-            .map(|item| from_py(&item))
+            .map(|item| from_py_at(&item, depth + 1))
             .collect::<Result<Vec<_>, _>>()
             .map(|v| Value::List(v.into()));
     }
     if let Ok(tuple) = obj.cast::<PyTuple>() {
         return tuple
             .iter()
-            .map(|item| from_py(&item))
+            .map(|item| from_py_at(&item, depth + 1))
             .collect::<Result<Vec<_>, _>>()
             .map(|v| Value::List(v.into()));
     }
@@ -86,7 +99,7 @@ pub fn from_py(obj: &Bound<'_, PyAny>) -> Result<Value, String> {
                 .map_err(|_| format!("map keys must be strings, got {}", type_name(&k)))?;
             entries.push((
                 key.to_str().map_err(|e| e.to_string())?.into(),
-                from_py(&v)?,
+                from_py_at(&v, depth + 1)?,
             ));
         }
         return Ok(Value::Map(entries.into()));

@@ -8,7 +8,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::io::Write;
 use std::os::unix::net::UnixStream;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use pyo3::prelude::*;
@@ -83,6 +83,9 @@ pub struct Shared {
     replies: Mutex<HashMap<u64, oneshot::Sender<Reply>>>,
     wake: UnixStream,
     next_token: AtomicU64,
+    /// Set (under the `replies` lock) once the interpreter thread has ended: later requests
+    /// fail at once instead of waiting forever.
+    stopped: AtomicBool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -97,6 +100,7 @@ impl Shared {
             replies: Mutex::default(),
             wake,
             next_token: AtomicU64::new(1),
+            stopped: AtomicBool::new(false),
         }
     }
 
@@ -105,7 +109,13 @@ impl Shared {
     pub fn post(&self, stage: u64, request: Request) -> oneshot::Receiver<Reply> {
         let token = self.next_token.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
-        lock(&self.replies).insert(token, tx);
+        {
+            let mut replies = lock(&self.replies);
+            if self.stopped.load(Ordering::Acquire) {
+                return rx; // its sender is dropped: the caller learns that Python stopped
+            }
+            replies.insert(token, tx);
+        }
         lock(&self.queue).push_back(Pending {
             token,
             stage,
@@ -117,10 +127,19 @@ impl Shared {
         rx
     }
 
-    /// Drops every pending reply, so waiting callers learn that the interpreter stopped.
+    /// Drops every pending reply, so waiting callers learn that the interpreter stopped, and
+    /// refuses every later request.
     pub fn abandon(&self) {
-        lock(&self.replies).clear();
+        let mut replies = lock(&self.replies);
+        self.stopped.store(true, Ordering::Release);
+        replies.clear();
+        drop(replies);
         lock(&self.queue).clear();
+    }
+
+    /// Whether the interpreter thread has ended.
+    pub fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::Acquire)
     }
 }
 
@@ -137,6 +156,48 @@ impl Mailbox {
     }
 }
 
+/// A request as the driver takes it: `(op, payload)`.
+fn request_to_py(py: Python<'_>, request: Request) -> PyResult<(&'static str, Bound<'_, PyAny>)> {
+    Ok(match request {
+        Request::Push(items) => ("push", list_to_py(py, &items)?.into_any()),
+        Request::Pull => ("pull", py.None().into_bound(py)),
+        Request::Close => ("close", py.None().into_bound(py)),
+        Request::Init => ("init", py.None().into_bound(py)),
+        Request::Cleanup => ("cleanup", py.None().into_bound(py)),
+        Request::Shutdown => ("shutdown", py.None().into_bound(py)),
+        // The payload is `use_cache`: the cache is checked against every plugin file.
+        Request::Discover => (
+            "discover",
+            pyo3::types::PyBool::new(py, true).to_owned().into_any(),
+        ),
+        Request::Describe { module, qualname } => {
+            ("describe", (module, qualname).into_pyobject(py)?.into_any())
+        }
+        Request::Create { nodes, limit } => {
+            let specs = PyList::empty(py);
+            for node in nodes {
+                let params = PyDict::new(py);
+                for (k, v) in &node.params {
+                    let value = Value::from_json_value(v)
+                        .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
+                    params.set_item(k, to_py(py, &value)?)?;
+                }
+                let live = node
+                    .live
+                    .as_ref()
+                    .and_then(|l| l.0.downcast_ref::<Py<PyAny>>())
+                    .map(|object| object.clone_ref(py));
+                specs.append((node.id, node.module, node.qualname, params, live))?;
+            }
+            (
+                "create",
+                PyTuple::new(py, [specs.into_any(), limit.into_pyobject(py)?.into_any()])?
+                    .into_any(),
+            )
+        }
+    })
+}
+
 #[pymethods]
 impl Mailbox {
     /// Every queued request as `(token, op, stage, payload)`.
@@ -149,46 +210,17 @@ impl Mailbox {
             request,
         } in pending
         {
-            let (op, payload): (&str, Bound<'py, PyAny>) = match request {
-                Request::Push(items) => ("push", list_to_py(py, &items)?.into_any()),
-                Request::Pull => ("pull", py.None().into_bound(py)),
-                Request::Close => ("close", py.None().into_bound(py)),
-                Request::Init => ("init", py.None().into_bound(py)),
-                Request::Cleanup => ("cleanup", py.None().into_bound(py)),
-                Request::Shutdown => ("shutdown", py.None().into_bound(py)),
-                // The payload is `use_cache`: the cache is checked against every plugin file.
-                Request::Discover => (
-                    "discover",
-                    pyo3::types::PyBool::new(py, true).to_owned().into_any(),
-                ),
-                Request::Describe { module, qualname } => {
-                    ("describe", (module, qualname).into_pyobject(py)?.into_any())
-                }
-                Request::Create { nodes, limit } => {
-                    let specs = PyList::empty(py);
-                    for node in nodes {
-                        let params = PyDict::new(py);
-                        for (k, v) in &node.params {
-                            let value = Value::from_json_value(v).map_err(|e| {
-                                pyo3::exceptions::PyValueError::new_err(e.to_string())
-                            })?;
-                            params.set_item(k, to_py(py, &value)?)?;
-                        }
-                        let live = node
-                            .live
-                            .as_ref()
-                            .and_then(|l| l.0.downcast_ref::<Py<PyAny>>())
-                            .map(|object| object.clone_ref(py));
-                        specs.append((node.id, node.module, node.qualname, params, live))?;
+            // A request that cannot be put into Python (a parameter Python cannot hold) is
+            // answered with its error here: it must not end the interpreter thread.
+            match request_to_py(py, request) {
+                Ok((op, payload)) => out.append((token, op, stage, payload))?,
+                Err(error) => {
+                    let failure = PyFailure::host(None, "ValueError", error.value(py).to_string());
+                    if let Some(tx) = lock(&self.shared.replies).remove(&token) {
+                        let _ = tx.send(Reply::Failed(failure));
                     }
-                    (
-                        "create",
-                        PyTuple::new(py, [specs.into_any(), limit.into_pyobject(py)?.into_any()])?
-                            .into_any(),
-                    )
                 }
-            };
-            out.append((token, op, stage, payload))?;
+            }
         }
         Ok(out)
     }

@@ -52,6 +52,13 @@ impl CPython {
     /// The interpreter runs already with another environment; the SDK cannot be imported.
     pub fn start(env: &PythonEnv) -> Result<Arc<CPython>, SandboxError> {
         let mut running = RUNNING.lock().unwrap_or_else(PoisonError::into_inner);
+        // A thread that ended (a module that killed it, say) is replaced by a new one.
+        if running
+            .as_ref()
+            .is_some_and(|(_, python)| python.shared.is_stopped())
+        {
+            running.take();
+        }
         if let Some((running_env, python)) = running.as_ref() {
             return if running_env == env {
                 Ok(Arc::clone(python))
@@ -77,6 +84,9 @@ impl CPython {
         let thread_shared = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name("remotemedia-python".into())
+            // A main thread's stack: node code, and converting items nested up to the
+            // 1000 levels DESIGN allows, run here.
+            .stack_size(8 << 20)
             .spawn(move || {
                 if env.owns_process
                     && let Err(text) = home::initialize_with_home()

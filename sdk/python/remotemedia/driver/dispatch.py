@@ -12,7 +12,14 @@ import os
 import selectors
 import socket
 
-from remotemedia._calls import NodeRaised, failure, has_async_lifecycle, kind, load_class
+from remotemedia._calls import (
+    NodeRaised,
+    failure,
+    has_async_lifecycle,
+    is_node_class,
+    kind,
+    load_class,
+)
 from remotemedia.driver.sync_stage import SyncStage
 from remotemedia.node import Node
 
@@ -89,7 +96,7 @@ class Driver:
         for token, op, stage_id, payload in self.host.take():
             try:
                 self._dispatch(token, op, stage_id, payload)
-            except Exception as e:  # noqa: BLE001 -- every request gets an answer
+            except (Exception, SystemExit, KeyboardInterrupt) as e:  # noqa: BLE001 -- every request gets an answer; a module that exits while imported (describe, create) must not end the interpreter thread
                 self.host.reply(token, "error", failure(e))
 
     def _dispatch(self, token: int, op: str, stage_id: int, payload: Any) -> None:
@@ -194,6 +201,6 @@ def _node_class(module: str, qualname: str) -> type[Node]:
         TypeError: It is not a Node subclass.
     """
     found = load_class(module, qualname)
-    if not (isinstance(found, type) and issubclass(found, Node)):
+    if not is_node_class(found):
         raise TypeError(f'"{module}:{qualname}" is not a remotemedia.Node subclass')
     return found

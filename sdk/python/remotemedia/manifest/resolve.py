@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from remotemedia import _native
-from remotemedia._calls import load_class
+from remotemedia._calls import is_node_class, load_class
 from remotemedia.manifest.problems import did_you_mean
 from remotemedia.node import Node
 
@@ -99,7 +99,7 @@ def _import(module: str, qualname: str, name: str) -> Resolved:
         found = load_class(module, qualname)
     except Exception as e:  # noqa: BLE001 -- importing node code may raise anything: reported
         return None, f'cannot import "{name}": {type(e).__name__}: {e}', None
-    if not (isinstance(found, type) and issubclass(found, Node)):
+    if not is_node_class(found):
         return None, f'"{name}" is not a remotemedia.Node subclass', None
     return found, None, None
 
