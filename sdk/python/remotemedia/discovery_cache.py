@@ -3,9 +3,10 @@
 Two kinds of stamps are kept, each a path and its modification time (`st_mtime_ns`):
 - every existing directory on `sys.path`: installing or uninstalling a distribution adds or
   removes a `*.dist-info` directory in site-packages, which changes site-packages' time;
-- every file of the modules the scan imported (the plugins, what they import) and of the
-  modules that define the node types found: editing a plugin in place, as one does with an
-  editable install (adding a node class, changing a constructor), changes its file's time.
+- every file of the modules the scan imported (the plugins, what they import), of the plugin
+  modules and of the modules that define the node types found, with its size: editing a
+  plugin in place, as one does with an editable install (adding a node class, changing a
+  constructor), changes its file's time (and, as a rule, its size).
 
 A warm start stats those paths (a few dozen) and reads one file.
 
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from typing import Any
 
-FORMAT = 2
+FORMAT = 3
 """The layout of the cache file; a file of another format is ignored."""
 
 Fingerprint = list[tuple[str, int]]
@@ -129,15 +130,18 @@ def read(path: Path, current: Fingerprint) -> Any | None:
     return stored.get("discovery")
 
 
-def _stamp(path: str) -> int | None:
+def _stamp(path: str) -> list[int] | None:
+    # Size beside the time: an edit that keeps the time (`cp -p`, `touch -r`) rarely keeps it.
     try:
-        return os.stat(path).st_mtime_ns
+        stat = os.stat(path)
     except (OSError, ValueError):
         return None
+    return [stat.st_mtime_ns, stat.st_size]
 
 
 def _unchanged(entry: Any) -> bool:
-    """Whether a stored `[path, st_mtime_ns]` still holds (a vanished file does not)."""
+    """Whether a stored `[path, [st_mtime_ns, st_size]]` still holds (a vanished file does
+    not)."""
     return (
         isinstance(entry, list)
         and len(entry) == 2
