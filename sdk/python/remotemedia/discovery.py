@@ -132,10 +132,9 @@ def _params(node_class: type[Node]) -> tuple[list[dict[str, Any]], bool]:
     except (TypeError, ValueError):
         return [], True  # a constructor Python cannot introspect: its own checks apply
     try:
-        # Evaluates string annotations (`from __future__ import annotations`) and aliases.
-        import typing  # noqa: PLC0415 -- scans only
-
-        hints = typing.get_type_hints(init)
+        # Evaluates string annotations (`from __future__ import annotations`) and aliases, in
+        # the function's module, without importing `typing` (start-up time).
+        hints = inspect.get_annotations(init, eval_str=True)
     except Exception:  # noqa: BLE001 -- an annotation that does not evaluate: read its text
         hints = {}
     params: list[dict[str, Any]] = []

@@ -18,10 +18,10 @@ written leaves discovery uncached but working.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import sys
+import zlib
 from pathlib import Path
 
 from remotemedia import __version__
@@ -76,7 +76,11 @@ def cache_file(cache_dir: Path | None = None) -> Path:
         (virtualenvs, PYTHONPATH settings) sharing a cache directory do not share a file.
     """
     key = "\0".join([sys.prefix, *_path_entries()])
-    digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+    # Two CRC-32s, not a cryptographic hash: importing hashlib loads OpenSSL (~6 ms of every
+    # warm start), and a clash between two environments costs one rescan, since the file
+    # holds the full fingerprint it is checked against.
+    raw = key.encode("utf-8", "surrogateescape")
+    digest = f"{zlib.crc32(raw):08x}{zlib.crc32(raw[::-1]):08x}"
     return (cache_dir if cache_dir is not None else default_dir()) / f"discovery-{digest}.json"
 
 

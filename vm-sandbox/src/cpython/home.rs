@@ -15,7 +15,8 @@ const LINKED_HOME: &str = env!("REMOTEMEDIA_PYTHON_HOME");
 
 /// Initializes CPython with the linked interpreter's home unless it runs already, then
 /// releases the interpreter lock (as `Python::initialize` does). Honours `PYTHONPATH` and the
-/// other `PYTHON*` variables; installs no signal handlers (the host owns signals).
+/// other `PYTHON*` variables; installs no signal handlers (the host owns signals); imports no
+/// `site` (the environment's paths are laid out afterwards, for the selected environment).
 ///
 /// # Errors
 /// CPython's initialization failed; the message says why.
@@ -39,6 +40,9 @@ pub fn initialize_with_home() -> Result<(), String> {
         let mut config = config.assume_init();
         config.install_signal_handlers = 0;
         config.parse_argv = 0;
+        // `site` runs later, for the selected environment (`prepare_path`): a virtualenv's
+        // own python never runs the base interpreter's `.pth` files.
+        config.site_import = 0;
         let home_field = std::ptr::addr_of_mut!(config.home);
         let status = ffi::PyConfig_SetBytesString(&raw mut config, home_field, home.as_ptr());
         let status = if ffi::PyStatus_Exception(status) == 0 {

@@ -322,11 +322,25 @@ if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 # stdout is the host's data channel: a node's print() goes to stderr with the logs.
 sys.stdout = sys.stderr
-if not system_site:
-    base = set(site.getsitepackages()) | {site.getusersitepackages()}
-    sys.path[:] = [p for p in sys.path if p not in base]
-if site_packages is not None:
-    site.addsitedir(site_packages)
+if sys.flags.no_site:
+    # Started without `site` (the host's own start): its paths are laid out here as the
+    # environment's own python would, running no `.pth` file of the base interpreter's
+    # site-packages unless the environment includes them.
+    if site_packages is not None:
+        site.addsitedir(site_packages)
+    if system_site:
+        site.main()
+    else:
+        site.setquit()
+        site.setcopyright()
+        site.sethelper()
+        site.execsitecustomize()
+else:
+    if not system_site:
+        base = set(site.getsitepackages()) | {site.getusersitepackages()}
+        sys.path[:] = [p for p in sys.path if p not in base]
+    if site_packages is not None:
+        site.addsitedir(site_packages)
 ",
         Some(&vars),
         None,
