@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from harness import jsonl, node, run_host, write_manifest
+from harness import jsonl, node, pip_install, run_host, write_manifest
 
 STARTING = "starting CPython"
 """What the host logs at debug level when it starts the interpreter."""
@@ -177,3 +178,22 @@ def test_another_python_first_on_path_does_not_lend_its_standard_library(
         env={"PATH": f"{impostor / 'bin'}:/usr/bin:/bin", "VIRTUAL_ENV": None},
     )
     assert (result.code, result.items()) == (0, [6]), result
+
+
+@pytest.mark.parametrize(
+    ("system_site", "found"), [(True, "AttributeError"), (False, "ModuleNotFoundError")]
+)
+def test_the_base_interpreters_packages_are_seen_only_where_the_virtualenv_includes_them(
+    envs: Any, tmp_path: Path, system_site: bool, found: str
+) -> None:
+    # pip is installed in the base interpreter, not in this virtualenv (made without pip).
+    venv = tmp_path / "venv"
+    flags = ["--system-site-packages"] if system_site else []
+    subprocess.run(
+        [envs.shapes / "bin" / "python", "-m", "venv", "--without-pip", *flags, venv], check=True
+    )
+    pip_install(envs.shapes, venv, ["pluggy>=1.5", "tomli_w", envs.sdk_wheel])
+    manifest = write_manifest(tmp_path, [node("n", "pip:NoSuchClass")])
+    result = run_host(["validate", manifest], env_dir=venv)
+    assert result.code == 2, result
+    assert f'cannot import "pip:NoSuchClass": {found}' in result.stderr
