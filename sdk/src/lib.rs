@@ -20,8 +20,8 @@ use pyo3::prelude::*;
 mod _native {
     #[pymodule_export]
     use super::run::{
-        _execute, CancelHandle, execute_pipeline, execute_pipeline_with_input, is_short_run,
-        node_types, shutdown, validate,
+        _execute, CancelHandle, execute_pipeline, execute_pipeline_with_input, node_types,
+        shutdown, validate,
     };
     #[pymodule_export]
     use super::session::Session;

@@ -7,6 +7,7 @@ use std::time::Duration;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
 use remotemedia_host::node::NodeType;
+use remotemedia_host::pipeline::SHORT_RUN_ITEMS;
 use remotemedia_host::python::{PythonChoice, registry_for};
 use remotemedia_host::{HostError, Pipeline, Registry, Value, run_collect};
 use remotemedia_vm_sandbox::cpython::convert::{from_py, to_py};
@@ -57,7 +58,7 @@ impl CancelHandle {
 /// Runs a manifest (JSON text or dict) without input items and returns the outputs.
 #[pyfunction]
 pub fn execute_pipeline(py: Python<'_>, manifest: &Bound<'_, PyAny>) -> PyResult<Py<PyList>> {
-    execute(py, manifest, None, None, None)
+    execute(py, manifest, None, None, None, false).map(|out| out.unwrap_or_else(|| empty(py)))
 }
 
 /// Runs a manifest (JSON text or dict) on `inputs` and returns the outputs.
@@ -67,22 +68,32 @@ pub fn execute_pipeline_with_input(
     manifest: &Bound<'_, PyAny>,
     inputs: &Bound<'_, PyAny>,
 ) -> PyResult<Py<PyList>> {
-    execute(py, manifest, Some(inputs), None, None)
+    execute(py, manifest, Some(inputs), None, None, false)
+        .map(|out| out.unwrap_or_else(|| empty(py)))
+}
+
+/// An empty list (what a full run never returns as `None`).
+fn empty(py: Python<'_>) -> Py<PyList> {
+    PyList::empty(py).unbind()
 }
 
 /// What `Pipeline.run()` calls: `live_nodes` maps node ids to the caller's own node objects,
 /// used instead of constructing those nodes; `cancel` can stop the run from another thread.
+/// With `only_if_short`, the host decides: a run certain to be short (see
+/// `Pipeline::is_short_run`) runs here, on the calling thread, and anything else returns
+/// `None` at once without running, for the caller to run it on a worker thread.
 #[pyfunction]
-#[pyo3(signature = (manifest, inputs=None, live_nodes=None, cancel=None))]
+#[pyo3(signature = (manifest, inputs=None, live_nodes=None, cancel=None, only_if_short=false))]
 pub fn _execute(
     py: Python<'_>,
     manifest: &Bound<'_, PyAny>,
     inputs: Option<&Bound<'_, PyAny>>,
     live_nodes: Option<&Bound<'_, PyDict>>,
     cancel: Option<&Bound<'_, CancelHandle>>,
-) -> PyResult<Py<PyList>> {
+    only_if_short: bool,
+) -> PyResult<Option<Py<PyList>>> {
     let token = cancel.map(|c| c.get().0.clone());
-    execute(py, manifest, inputs, live_nodes, token)
+    execute(py, manifest, inputs, live_nodes, token, only_if_short)
 }
 
 /// Stops the interpreter thread the runs use, if one runs (the SDK calls this at exit).
@@ -113,35 +124,23 @@ pub fn validate(py: Python<'_>, manifest: &Bound<'_, PyAny>) -> PyResult<()> {
         .map_err(|e| to_pyerr(py, &e))
 }
 
-/// Whether a run of `manifest` on `n_inputs` items (or none) is certain to be short enough to
-/// run on the calling thread: see `Pipeline::is_short_run`. A caller's live node makes it
-/// not short.
-#[pyfunction]
-#[pyo3(signature = (manifest, n_inputs, live_ids))]
-pub fn is_short_run(
-    py: Python<'_>,
-    manifest: &Bound<'_, PyAny>,
-    n_inputs: Option<usize>,
-    live_ids: &Bound<'_, PyAny>,
-) -> PyResult<bool> {
-    if live_ids.is_truthy()? {
-        return Ok(false);
-    }
-    let doc = document(py, manifest)?;
-    // Against the built-in types only: a manifest they cannot resolve needs Python.
-    Ok(
-        Pipeline::from_document(&doc, "<manifest>", &Registry::builtin())
-            .is_ok_and(|pipeline| pipeline.is_short_run(n_inputs)),
-    )
-}
-
 fn execute(
     py: Python<'_>,
     manifest: &Bound<'_, PyAny>,
     inputs: Option<&Bound<'_, PyAny>>,
     live_nodes: Option<&Bound<'_, PyDict>>,
     cancel: Option<CancellationToken>,
-) -> PyResult<Py<PyList>> {
+    only_if_short: bool,
+) -> PyResult<Option<Py<PyList>>> {
+    if only_if_short {
+        // Certainly not short: live nodes (Python), no inputs (sources), many inputs.
+        let few = inputs
+            .and_then(|i| i.len().ok())
+            .is_some_and(|n| n <= SHORT_RUN_ITEMS);
+        if !few || live_nodes.is_some_and(|l| !l.is_empty()) {
+            return Ok(None);
+        }
+    }
     let doc = document(py, manifest)?;
     let inputs = match inputs {
         Some(obj) => Some(
@@ -158,27 +157,37 @@ fn execute(
     let cancel = cancel.unwrap_or_default();
     let runtime = runtime()?;
     let outcome = py.detach(|| {
-        let pipeline = build(&doc, live)?;
+        let pipeline = if only_if_short {
+            // Against the built-in types only: a manifest they cannot resolve needs Python.
+            match Pipeline::from_document(&doc, "<manifest>", &Registry::builtin()) {
+                Ok(p) if p.is_short_run(inputs.as_ref().map(Vec::len)) => p,
+                _ => return Ok(None),
+            }
+        } else {
+            build(&doc, live)?
+        };
         // A short run of Rust nodes stays on this thread: waking the shared runtime's workers
         // would cost more than the run (5 items through 3 nodes: 126 us against ~40 us).
         let small = pipeline.is_short_run(inputs.as_ref().map(Vec::len));
         let work = watch_signals(run_collect(pipeline, inputs, cancel.clone()), &cancel);
-        if small {
+        let collected = if small {
             LOCAL.with(|local| match local {
                 Ok(local) => local.block_on(work),
                 Err(e) => Err(HostError::Runtime(format!("cannot start a runtime: {e}"))),
             })
         } else {
             runtime.block_on(work)
-        }
+        };
+        collected.map(Some)
     });
     match outcome {
-        Ok((outputs, _report)) => {
+        Ok(None) => Ok(None),
+        Ok(Some((outputs, _report))) => {
             let list = PyList::empty(py);
             for (_, item) in &outputs {
                 list.append(to_py(py, item)?)?;
             }
-            Ok(list.unbind())
+            Ok(Some(list.unbind()))
         }
         Err(error) => {
             // A Ctrl-C that cancelled the run is raised as itself.
@@ -251,7 +260,7 @@ pub fn live_node_map(
         nodes: Vec::new(),
         types: Vec::new(),
     };
-    let Some(nodes) = nodes else {
+    let Some(nodes) = nodes.filter(|n| !n.is_empty()) else {
         return Ok(live);
     };
     let describe = py

@@ -5,8 +5,7 @@ as JSON text or a dict, run it in the Rust executor inside this process (Python 
 its interpreter thread, in this interpreter) and return the outputs as a list. They are
 synchronous and release the interpreter lock while the host works. Errors are the classes of
 `remotemedia.errors`. `node_types()` lists the host's built-in node types (the SDK keeps no
-copy of them), `validate(manifest)` checks a manifest as the host would run it, and
-`is_short_run(...)` decides whether a run is short enough for the calling thread.
+copy of them) and `validate(manifest)` checks a manifest as the host would run it.
 """
 
 from remotemedia_runtime._native import (
@@ -16,7 +15,6 @@ from remotemedia_runtime._native import (
     _execute,
     execute_pipeline,
     execute_pipeline_with_input,
-    is_short_run,
     node_types,
     shutdown,
     validate,
@@ -29,7 +27,6 @@ __all__ = [
     "_execute",
     "execute_pipeline",
     "execute_pipeline_with_input",
-    "is_short_run",
     "node_types",
     "shutdown",
     "validate",

@@ -10,7 +10,6 @@ __all__ = [
     "_execute",
     "execute_pipeline",
     "execute_pipeline_with_input",
-    "is_short_run",
     "node_types",
     "shutdown",
     "validate",
@@ -59,9 +58,12 @@ def _execute(
     inputs: Iterable[Any] | None = None,
     live_nodes: dict[str, Any] | None = None,
     cancel: CancelHandle | None = None,
-) -> list[Any]:
+    only_if_short: bool = False,
+) -> list[Any] | None:
     """What `Pipeline.run()` calls: `live_nodes` maps node ids to the caller's own node
-    objects, used instead of constructing those nodes."""
+    objects, used instead of constructing those nodes. With `only_if_short`, a run certain
+    to be short (at most 256 items through built-in Rust transforms) runs here and anything
+    else returns None without running."""
 
 def shutdown() -> None:
     """Stops the interpreter thread the runs use."""
@@ -73,7 +75,3 @@ def node_types() -> list[dict[str, Any]]:
 def validate(manifest: str | dict[str, Any]) -> None:
     """Validates a manifest as the host would run it, plugin types included; raises
     `remotemedia.errors.ManifestError` with every problem."""
-
-def is_short_run(manifest: str | dict[str, Any], n_inputs: int | None, live_ids: Any) -> bool:
-    """Whether a run is certain to be short enough for the calling thread: at most 256 input
-    items through built-in Rust transforms (no source, no Python or live node)."""

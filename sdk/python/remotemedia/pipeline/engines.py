@@ -56,12 +56,12 @@ async def _run_native(native: Any, pipeline: Pipeline, inputs: list[Any] | None)
     cleanup before `CancelledError` propagates."""
     manifest = pipeline.to_manifest()
     live = _live_nodes(pipeline, manifest)
-    if native.is_short_run(manifest, None if inputs is None else len(inputs), list(live)):
-        # Bounded by its few input items through Rust nodes: done in tens of microseconds,
-        # less than handing it to a worker thread costs (~120 us here). The host decides,
-        # knowing its built-in nodes.
-        result: list[Any] = native._execute(manifest, inputs, live, None)
-        return result
+    # A run bounded by its few input items through Rust nodes is done in tens of microseconds,
+    # less than handing it to a worker thread costs (~120 us here): the host decides, knowing
+    # its built-in nodes, and runs it here; anything else comes back as None, not run.
+    short: list[Any] | None = native._execute(manifest, inputs, live, None, True)
+    if short is not None:
+        return short
     cancel = native.CancelHandle()
     loop = asyncio.get_running_loop()
     work = asyncio.ensure_future(
