@@ -24,6 +24,12 @@ _CO_COROUTINE = 0x80
 _CO_ASYNC_GENERATOR = 0x200
 
 
+NODE_FAILURES = (Exception, SystemExit, KeyboardInterrupt)
+"""What node code may raise that is that node's failure (DESIGN §5: `SystemExit` and
+`KeyboardInterrupt` included): every exception but the cancellation of the task that runs it
+(`asyncio.CancelledError`, `GeneratorExit`), which must go on to stop the task."""
+
+
 class NodeRaised(Exception):
     """An exception raised by node code, with the id of the node that raised it."""
 

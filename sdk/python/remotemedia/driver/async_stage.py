@@ -14,7 +14,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from remotemedia._calls import Counts, NodeRaised, call_lifecycle, failure, kind
+from remotemedia._calls import NODE_FAILURES, Counts, NodeRaised, call_lifecycle, failure, kind
 
 
 async def _sync_run(
@@ -34,7 +34,7 @@ async def _sync_run(
                     break
                 made[first + i] += 1
                 i += 1
-        except Exception as e:
+        except NODE_FAILURES as e:
             raise NodeRaised(ids[i], e) from e
         if item is not None:
             yield item
@@ -50,7 +50,7 @@ async def _generator(
             n_in += 1
             try:
                 outputs = list(process(item))
-            except Exception as e:
+            except NODE_FAILURES as e:
                 raise NodeRaised(node_id, e) from e
             for out in outputs:
                 n_out += 1
@@ -70,7 +70,7 @@ async def _awaited(
             n_in += 1
             try:
                 out = await process(item)
-            except Exception as e:
+            except NODE_FAILURES as e:
                 raise NodeRaised(node_id, e) from e
             if out is not None:
                 n_out += 1
@@ -94,7 +94,7 @@ async def _streaming(
             yield out
     except NodeRaised:
         raise  # an upstream node's error passing through this node's input stream
-    except Exception as e:
+    except NODE_FAILURES as e:
         raise NodeRaised(node_id, e) from e
 
 
@@ -132,7 +132,7 @@ class AsyncStage:
                 result = call_lifecycle(node, "initialize")
                 if hasattr(result, "__await__"):
                     await result
-            except Exception as e:
+            except NODE_FAILURES as e:
                 raise NodeRaised(node_id, e) from e
             self.initialized.append(node)
         self.task = self.driver.loop.create_task(self._run())
@@ -243,7 +243,7 @@ class AsyncStage:
                 result = call_lifecycle(node, "cleanup")
                 if hasattr(result, "__await__"):
                     await result
-            except Exception:  # cleanup must not fail: logged, and the next node is cleaned up
+            except NODE_FAILURES:  # cleanup must not fail: logged, and the next node is cleaned up
                 logging.getLogger("remotemedia").exception(
                     "cleanup of node %s failed", node_id, extra={"node_id": node_id}
                 )

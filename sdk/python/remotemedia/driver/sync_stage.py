@@ -7,7 +7,7 @@ are waiting, pushes are not acknowledged, so the host stops feeding (backpressur
 
 from __future__ import annotations
 
-from remotemedia._calls import Counts, NodeRaised, call_lifecycle, failure, kind
+from remotemedia._calls import NODE_FAILURES, Counts, NodeRaised, call_lifecycle, failure, kind
 
 # typing costs start-up time and is needed for annotations only (mypy reads this name).
 TYPE_CHECKING = False
@@ -34,7 +34,7 @@ class SyncStage:
         for node_id, node in zip(self.ids, self.nodes, strict=True):
             try:
                 call_lifecycle(node, "initialize")
-            except Exception as e:
+            except NODE_FAILURES as e:
                 raise NodeRaised(node_id, e) from e
             self.initialized.append(node)
 
@@ -64,7 +64,7 @@ class SyncStage:
                         out = process(item)
                         if out is not None:
                             outputs.append(out)
-            except Exception as e:  # noqa: BLE001 -- node code may raise anything; reported
+            except NODE_FAILURES as e:  # node code may raise anything, exits included; reported
                 # What the node made before failing still goes on (the node contract); the
                 # stage then ends with the error.
                 made[i] += len(outputs)
@@ -112,7 +112,7 @@ class SyncStage:
         for node_id, node in zip(self.ids, self.initialized, strict=False):
             try:
                 call_lifecycle(node, "cleanup")
-            except Exception:  # cleanup must not fail: logged, and the next node is cleaned up
+            except NODE_FAILURES:  # cleanup must not fail: logged, and the next node is cleaned up
                 import logging  # noqa: PLC0415 -- only when a cleanup failed
 
                 logging.getLogger("remotemedia").exception(

@@ -37,7 +37,7 @@ import traceback
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Coroutine, Iterable, Sequence
 from typing import Any
 
-from remotemedia._calls import NodeRaised, call_lifecycle
+from remotemedia._calls import NODE_FAILURES, NodeRaised, call_lifecycle
 from remotemedia.errors import NodeError, PipelineCancelled, UsageError
 from remotemedia.executor.plan import check_graph
 from remotemedia.executor.tasks import Inbox, NodeTask, Output
@@ -164,7 +164,7 @@ class _Run:
                 result = call_lifecycle(task.node, "cleanup")
                 if inspect.isawaitable(result):
                     await result
-            except Exception:  # cleanup must not hide the run's outcome: logged, next node runs
+            except NODE_FAILURES:  # cleanup must not hide the run's outcome: logged, next node runs
                 logger.exception("cleanup of node %s failed", task.node.name)
 
 
