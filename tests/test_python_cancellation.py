@@ -7,6 +7,8 @@ import signal
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from harness import LINE_TIMEOUT, child_env, host_command, live_host, node, run_host, write_manifest
 
 
@@ -29,7 +31,10 @@ def test_error_downstream_stops_a_sleeping_python_source(shapes_env: Path, tmp_p
     assert events(log) == ["initialize life", "process:0 life", "cleanup life"]
 
 
-def test_interrupt_cancels_python_nodes_and_cleans_up(shapes_env: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_a_stop_signal_cancels_python_nodes_and_cleans_up(
+    shapes_env: Path, tmp_path: Path, stop: signal.Signals
+) -> None:
     log = tmp_path / "events.log"
     nodes = [
         node("tick", "Ticker", count=3, pause=60),
@@ -39,7 +44,7 @@ def test_interrupt_cancels_python_nodes_and_cleans_up(shapes_env: Path, tmp_path
     ]
     with live_host(["run", write_manifest(tmp_path, nodes)], shapes_env, tmp_path) as host:
         assert host.next_line()[1] == "0\n"  # every node is running
-        host.process.send_signal(signal.SIGINT)
+        host.process.send_signal(stop)
         assert host.exit_code() == 130
     stderr = (tmp_path / "stderr.txt").read_text()
     assert "error: pipeline cancelled" in stderr

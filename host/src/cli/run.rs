@@ -49,8 +49,8 @@ pub fn run(args: &RunArgs) -> Result<(), HostError> {
         tokio::pin!(wait);
         let result = tokio::select! {
             result = &mut wait => result,
-            _ = tokio::signal::ctrl_c() => {
-                tracing::info!("interrupted; cancelling the pipeline");
+            signal = stop_signal() => {
+                tracing::info!("{signal}; cancelling the pipeline");
                 cancel.cancel();
                 wait.await
             }
@@ -66,6 +66,31 @@ pub fn run(args: &RunArgs) -> Result<(), HostError> {
         interpreter.shutdown();
     }
     result
+}
+
+/// The first of Ctrl-C (SIGINT), SIGTERM and SIGHUP, by name: each cancels the run and cleans
+/// up the same way (DESIGN §8). A signal that cannot be watched is waited for never.
+async fn stop_signal() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (term, hup) = (
+        signal(SignalKind::terminate()).ok(),
+        signal(SignalKind::hangup()).ok(),
+    );
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => "interrupted",
+        () = received(term) => "terminated (SIGTERM)",
+        () = received(hup) => "hung up (SIGHUP)",
+    }
+}
+
+/// Resolves when `stream` delivers a signal; never, without a stream.
+async fn received(stream: Option<tokio::signal::unix::Signal>) {
+    match stream {
+        Some(mut stream) => {
+            stream.recv().await;
+        }
+        None => std::future::pending().await,
+    }
 }
 
 /// Flags whose feature this build does not have are errors, never silently ignored.

@@ -397,9 +397,19 @@ fn wait_or_kill(mut child: std::process::Child) -> Output {
 
 #[test]
 fn interrupt_cancels_the_run_with_exit_130() {
-    let (_manifest, child, out) = endless_run("interrupt");
+    stop_signal_cancels_the_run("INT");
+}
+
+#[test]
+fn sigterm_and_sighup_cancel_the_run_like_an_interrupt() {
+    stop_signal_cancels_the_run("TERM");
+    stop_signal_cancels_the_run("HUP");
+}
+
+fn stop_signal_cancels_the_run(signal: &str) {
+    let (_manifest, child, out) = endless_run(&format!("signal-{signal}"));
     let signalled = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([&format!("-{signal}"), &child.id().to_string()])
         .status();
     assert!(signalled.expect("kill runs").success());
     // Keep reading so the host is never blocked on a full pipe while it stops.
