@@ -45,8 +45,16 @@ impl Value {
     /// Parses one JSON text into a value.
     ///
     /// # Errors
-    /// The JSON parser's error, which names the line and column.
+    /// The JSON parser's error, which names the line and column; an integer literal that does
+    /// not fit in 64 bits (the parser would read it as a float, changing the item).
     pub fn from_json(text: &str) -> Result<Value, serde_json::Error> {
+        if let Some((literal, at)) = oversized_integer(text) {
+            return Err(<serde_json::Error as de::Error>::custom(format!(
+                "integer {literal} is out of range ({} to {}) at byte {at}",
+                i64::MIN,
+                i64::MAX
+            )));
+        }
         serde_json::from_str(text)
     }
 
@@ -80,6 +88,46 @@ impl Value {
         }
         text
     }
+}
+
+/// The first integer literal of a JSON text that does not fit in 64 bits, with its byte
+/// offset: one pass over the text, outside strings. serde reads such a literal as a float.
+pub fn oversized_integer(text: &str) -> Option<(&str, usize)> {
+    let bytes = text.as_bytes();
+    let (mut i, mut in_string) = (0, false);
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_string {
+            match b {
+                b'\\' => i += 1,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        if b == b'"' {
+            in_string = true;
+            i += 1;
+            continue;
+        }
+        if b == b'-' || b.is_ascii_digit() {
+            let start = i;
+            while i < bytes.len()
+                && matches!(bytes[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+            {
+                i += 1;
+            }
+            let literal = &text[start..i];
+            let integral = !literal.contains(['.', 'e', 'E']);
+            if integral && literal.len() > 18 && literal.parse::<i64>().is_err() {
+                return Some((literal, start));
+            }
+            continue;
+        }
+        i += 1;
+    }
+    None
 }
 
 impl fmt::Display for Value {
@@ -140,6 +188,9 @@ impl<'de> Deserialize<'de> for Value {
 
 struct ValueVisitor;
 
+/// Up to this many keys, a map finds a repeated key by scanning; past it, by a hash index.
+const SMALL_MAP: usize = 16;
+
 impl<'de> Visitor<'de> for ValueVisitor {
     type Value = Value;
 
@@ -191,12 +242,33 @@ impl<'de> Visitor<'de> for ValueVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut entries: Vec<(Arc<str>, Value)> = Vec::with_capacity(map.size_hint().unwrap_or(0));
+        // Positions by key, kept once a map grows past a few keys: a scan per key made a line
+        // of 100k keys take seconds.
+        let mut index: std::collections::HashMap<Arc<str>, usize> =
+            std::collections::HashMap::new();
         while let Some((key, value)) = map.next_entry::<String, Value>()? {
             // A repeated key keeps its first position and its last value, as Python's json does.
-            if let Some(slot) = entries.iter_mut().find(|(k, _)| **k == *key) {
-                slot.1 = value;
+            let found = if entries.len() < SMALL_MAP {
+                entries.iter().position(|(k, _)| **k == *key)
             } else {
-                entries.push((key.into(), value));
+                if index.is_empty() {
+                    index.extend(
+                        entries
+                            .iter()
+                            .enumerate()
+                            .map(|(i, (k, _))| (Arc::clone(k), i)),
+                    );
+                }
+                index.get(key.as_str()).copied()
+            };
+            if let Some(at) = found {
+                entries[at].1 = value;
+            } else {
+                let key: Arc<str> = key.into();
+                if !index.is_empty() {
+                    index.insert(Arc::clone(&key), entries.len());
+                }
+                entries.push((key, value));
             }
         }
         Ok(Value::Map(entries.into()))
@@ -225,9 +297,46 @@ mod tests {
         let err = Value::from_json("18446744073709551615").unwrap_err();
         assert!(
             err.to_string()
-                .contains("is out of range (at most 9223372036854775807)"),
+                .contains("is out of range (-9223372036854775808 to 9223372036854775807)"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn an_integer_literal_beyond_64_bits_is_an_error_anywhere_but_in_strings() {
+        for text in [
+            "18446744073709551616",
+            "[1, -99999999999999999999]",
+            r#"{"a": {"b": 1e400, "c": 123456789012345678901234567890}}"#,
+        ] {
+            let err = Value::from_json(text).unwrap_err().to_string();
+            assert!(err.contains("is out of range"), "{text}: {err}");
+        }
+        for text in [
+            r#""123456789012345678901234567890""#,
+            "1.5e300",
+            "-9223372036854775808",
+            r#"{"k\"1234567890123456789012": 1}"#,
+        ] {
+            assert!(oversized_integer(text).is_none(), "{text}");
+        }
+    }
+
+    #[test]
+    fn many_keys_keep_first_position_and_last_value() {
+        let text = format!(
+            "{{{},\"k3\":-1}}",
+            (0..1000)
+                .map(|i| format!("\"k{i}\":{i}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let Value::Map(entries) = Value::from_json(&text).unwrap() else {
+            unreachable!()
+        };
+        assert_eq!(entries.len(), 1000);
+        assert_eq!(entries[3], (Arc::from("k3"), Value::Int(-1)));
+        assert_eq!(entries[999].1, Value::Int(999));
     }
 
     #[test]

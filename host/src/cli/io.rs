@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Serialize;
 
-use crate::error::HostError;
+use std::collections::HashMap;
+
+use crate::error::{HostError, NodeError, NodeFailure};
 use crate::executor::{InputSender, OutputReceiver};
 use crate::value::Value;
 
@@ -48,10 +50,16 @@ pub fn read_json_lines(input: Box<dyn Read + Send>, mut feeder: InputSender) {
         match Value::from_json(text) {
             Ok(v) => batch.push(v),
             Err(e) => {
-                let (message, _, column) = Value::json_error_parts(&e);
+                let (message, at_line, column) = Value::json_error_parts(&e);
+                // Line 0: valid JSON that no item can hold (an integer beyond 64 bits).
+                let message = if at_line == 0 {
+                    message
+                } else {
+                    format!("not valid JSON: {message} (column {column})")
+                };
                 return feeder.fail(HostError::Input {
                     line: number,
-                    message: format!("not valid JSON: {message} (column {column})"),
+                    message,
                 });
             }
         }
@@ -68,38 +76,68 @@ struct Tagged<'a> {
 }
 
 /// Writes every output as a JSON line on stdout, flushing whenever no more output is waiting.
-/// A closed stdout ends the run quietly (`| head` is not an error).
+/// A closed stdout ends the run quietly (`| head` is not an error). `node_types` names each
+/// sink's type, for errors.
 ///
 /// # Errors
-/// Any other write failure.
+/// An output with an infinite or NaN float, which JSON cannot hold (a node error of its sink,
+/// DESIGN §4: never a silent `null`); any other write failure.
 pub fn write_json_lines(
     mut outputs: OutputReceiver,
     tagged: bool,
     written: &Arc<AtomicU64>,
+    node_types: &HashMap<String, String>,
 ) -> Result<(), HostError> {
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
-    let result = (|| -> std::io::Result<()> {
-        while let Ok(Some((sink, items))) = outputs.blocking_recv() {
-            for value in &items {
-                if tagged {
-                    serde_json::to_writer(&mut out, &Tagged { node: &sink, value })?;
-                } else {
-                    serde_json::to_writer(&mut out, value)?;
-                }
-                out.write_all(b"\n")?;
+    let io = |e: std::io::Error| {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            None
+        } else {
+            Some(HostError::Runtime(format!("cannot write output: {e}")))
+        }
+    };
+    while let Ok(Some((sink, items))) = outputs.blocking_recv() {
+        for value in &items {
+            if let Some(x) = non_finite(value) {
+                let _ = out.flush();
+                return Err(HostError::Node(NodeFailure {
+                    node_id: sink.to_string(),
+                    node_type: node_types.get(&*sink).cloned().unwrap_or_default(),
+                    error: NodeError::new(
+                        "ValueError",
+                        format!("an output holds the float {x}, which JSON cannot hold"),
+                    ),
+                }));
             }
-            written.fetch_add(items.len() as u64, Ordering::Relaxed);
-            if outputs.is_empty() {
-                out.flush()?;
+            let written_item = if tagged {
+                serde_json::to_writer(&mut out, &Tagged { node: &sink, value })
+            } else {
+                serde_json::to_writer(&mut out, value)
+            };
+            if let Err(e) = written_item
+                .map_err(std::io::Error::from)
+                .and_then(|()| out.write_all(b"\n"))
+            {
+                return io(e).map_or(Ok(()), Err);
             }
         }
-        out.flush()
-    })();
-    match result {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(HostError::Runtime(format!("cannot write output: {e}")))
+        written.fetch_add(items.len() as u64, Ordering::Relaxed);
+        if outputs.is_empty()
+            && let Err(e) = out.flush()
+        {
+            return io(e).map_or(Ok(()), Err);
         }
-        _ => Ok(()),
+    }
+    out.flush().map_err(io).or_else(|e| e.map_or(Ok(()), Err))
+}
+
+/// The first infinite or NaN float `value` holds, if any.
+fn non_finite(value: &Value) -> Option<f64> {
+    match value {
+        Value::Float(x) if !x.is_finite() => Some(*x),
+        Value::List(items) => items.iter().find_map(non_finite),
+        Value::Map(entries) => entries.iter().find_map(|(_, v)| non_finite(v)),
+        _ => None,
     }
 }

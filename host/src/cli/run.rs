@@ -40,8 +40,14 @@ pub fn run(args: &RunArgs) -> Result<(), HostError> {
         let written = Arc::new(AtomicU64::new(0));
         if let Some(outputs) = run.take_outputs() {
             let (tagged, written) = (args.tagged, Arc::clone(&written));
+            let node_types = reporter
+                .report()
+                .nodes
+                .into_iter()
+                .map(|n| (n.id, n.node_type))
+                .collect();
             run.spawn_blocking("output writer", move || {
-                write_json_lines(outputs, tagged, &written)
+                write_json_lines(outputs, tagged, &written, &node_types)
             });
         }
         let progress = Progress::start(written);

@@ -564,3 +564,37 @@ fn version_names_the_release_and_the_embedded_python() {
     );
     assert!(text.contains("Python"), "{text}");
 }
+
+#[test]
+fn an_infinite_output_is_a_node_error_not_a_silent_null() {
+    let manifest = TempFile::with_text(
+        "inf",
+        "m.json",
+        r#"{"version": "v1", "nodes": [
+            {"id": "m", "node_type": "Multiply", "params": {"factor": 1e308}}]}"#,
+    );
+    let out = host(&["run", manifest.arg(), "--input", "-"], Some("1\n10\n"));
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert_eq!(stdout(&out), "1e+308\n");
+    assert!(
+        stderr(&out).starts_with(
+            "error: node \"m\" (Multiply) failed: ValueError: an output holds the float inf"
+        ),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn an_input_integer_beyond_64_bits_is_an_input_error() {
+    let manifest = fixture("valid-linear-chain.json");
+    let out = host(
+        &["run", &manifest, "--input", "-"],
+        Some("1\n18446744073709551616\n"),
+    );
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        stderr(&out)
+            .starts_with("error: input line 2: integer 18446744073709551616 is out of range"),
+        "{out:?}"
+    );
+}
