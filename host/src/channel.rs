@@ -124,9 +124,14 @@ impl<T> Sender<T> {
     /// # Errors
     /// [`SendError::Closed`] when the receiver is gone (the unsent items are dropped: nobody
     /// would read them), [`SendError::Cancelled`] when the run is cancelled.
-    pub async fn send(&self, mut items: Vec<T>) -> Result<Duration, SendError> {
+    pub async fn send(&self, items: Vec<T>) -> Result<Duration, SendError> {
         let mut blocked = Duration::ZERO;
-        while !items.is_empty() {
+        // Chunks are taken from the front as room appears; an iterator hands each one over
+        // without moving the rest (splitting the vector copied the rest for every chunk, which
+        // made a large morsel quadratic).
+        let mut left = items.len();
+        let mut rest = items.into_iter();
+        while left > 0 {
             if self.shared.cancel.is_cancelled() {
                 return Err(SendError::Cancelled);
             }
@@ -138,12 +143,8 @@ impl<T> Sender<T> {
                 let slot = &mut state.slots[self.slot];
                 let room = slot.capacity - slot.queued;
                 if room > 0 {
-                    let chunk = if items.len() <= room {
-                        std::mem::take(&mut items)
-                    } else {
-                        let rest = items.split_off(room);
-                        std::mem::replace(&mut items, rest)
-                    };
+                    let chunk: Vec<T> = rest.by_ref().take(room.min(left)).collect();
+                    left -= chunk.len();
                     slot.queued += chunk.len();
                     slot.max_depth = slot.max_depth.max(slot.queued);
                     state.queue.push_back(Morsel {

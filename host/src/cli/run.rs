@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 
 use super::args::{IsolationArg, RunArgs, RuntimeArg};
@@ -27,6 +28,7 @@ pub fn run(args: &RunArgs) -> Result<(), HostError> {
         .map_err(|e| HostError::Runtime(format!("cannot start the async runtime: {e}")))?;
     let result = runtime.block_on(async {
         let cancel = CancellationToken::new();
+        let mut signals = StopSignals::install();
         let mut run = Run::start(pipeline, input.is_some(), cancel.clone())?;
         let reporter = run.reporter();
         if let (Some(feeder), Some(input)) = (run.take_inputs(), input) {
@@ -55,7 +57,7 @@ pub fn run(args: &RunArgs) -> Result<(), HostError> {
         tokio::pin!(wait);
         let result = tokio::select! {
             result = &mut wait => result,
-            signal = stop_signal() => {
+            signal = signals.next() => {
                 tracing::info!("{signal}; cancelling the pipeline");
                 cancel.cancel();
                 wait.await
@@ -74,25 +76,43 @@ pub fn run(args: &RunArgs) -> Result<(), HostError> {
     result
 }
 
-/// The first of Ctrl-C (SIGINT), SIGTERM and SIGHUP, by name: each cancels the run and cleans
-/// up the same way (DESIGN §8). A signal that cannot be watched is waited for never.
-async fn stop_signal() -> &'static str {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (term, hup) = (
-        signal(SignalKind::terminate()).ok(),
-        signal(SignalKind::hangup()).ok(),
-    );
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => "interrupted",
-        () = received(term) => "terminated (SIGTERM)",
-        () = received(hup) => "hung up (SIGHUP)",
+/// Ctrl-C (SIGINT), SIGTERM and SIGHUP, watched from before the run starts (a signal that
+/// came before its watch was set would end the process at once): each cancels the run and
+/// cleans up the same way (DESIGN §8).
+struct StopSignals {
+    watched: Vec<(Option<Signal>, &'static str)>,
+}
+
+impl StopSignals {
+    /// Starts watching; a signal that cannot be watched keeps its default action.
+    fn install() -> Self {
+        let watch = |kind: SignalKind, name| (signal(kind).ok(), name);
+        StopSignals {
+            watched: vec![
+                watch(SignalKind::interrupt(), "interrupted"),
+                watch(SignalKind::terminate(), "terminated (SIGTERM)"),
+                watch(SignalKind::hangup(), "hung up (SIGHUP)"),
+            ],
+        }
+    }
+
+    /// The name of the first signal that arrives.
+    async fn next(&mut self) -> &'static str {
+        let [(int, int_name), (term, term_name), (hup, hup_name)] = &mut self.watched[..] else {
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            () = received(int.as_mut()) => int_name,
+            () = received(term.as_mut()) => term_name,
+            () = received(hup.as_mut()) => hup_name,
+        }
     }
 }
 
 /// Resolves when `stream` delivers a signal; never, without a stream.
-async fn received(stream: Option<tokio::signal::unix::Signal>) {
+async fn received(stream: Option<&mut Signal>) {
     match stream {
-        Some(mut stream) => {
+        Some(stream) => {
             stream.recv().await;
         }
         None => std::future::pending().await,
