@@ -6,7 +6,8 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
-use remotemedia_host::cli::{Cli, execute};
+use remotemedia_host::cli::{Cli, execute, to_stderr};
+use remotemedia_host::manifest::escape;
 use tracing_subscriber::filter::LevelFilter;
 
 fn main() -> ExitCode {
@@ -15,12 +16,17 @@ fn main() -> ExitCode {
     match execute(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            let mut text = format!("error: {error}\n");
-            for line in error.details() {
-                text.push_str(&line);
-                text.push('\n');
+            // Control characters from a manifest or from node code are escaped: they must not
+            // forge lines or drive the terminal.
+            let mut text = format!("error: {}\n", escape(&error.to_string()));
+            for detail in error.details() {
+                // A detail may span lines of its own (a problem and its help): kept apart.
+                for line in detail.lines() {
+                    text.push_str(&escape(line));
+                    text.push('\n');
+                }
             }
-            eprint!("{text}");
+            to_stderr(&text);
             ExitCode::from(error.exit_code())
         }
     }

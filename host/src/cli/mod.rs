@@ -38,6 +38,14 @@ pub fn execute(cli: Cli) -> Result<(), HostError> {
     }
 }
 
+/// Writes `text` to stderr. A stderr that cannot be written (a full disk, a closed pipe) loses
+/// the text rather than panicking as `eprint!` would: the exit status still tells.
+pub fn to_stderr(text: &str) {
+    use std::io::Write as _;
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(text.as_bytes()).and_then(|()| err.flush());
+}
+
 /// Writes `text` to stdout; a closed stdout (`| head`) is not an error.
 fn print(text: &str) -> Result<(), HostError> {
     use std::io::Write as _;

@@ -6,15 +6,18 @@ use std::path::Path;
 use remotemedia_vm_sandbox::{Interpreter, PluginError};
 
 use crate::error::HostError;
+use crate::manifest::escape;
 use crate::pipeline::Pipeline;
 use crate::python::{PythonChoice, registry_for};
 
 /// Reports a plugin that failed to load.
 pub fn report(e: &PluginError) {
-    eprintln!(
-        "warning: plugin \"{}\" ({}) failed to load: {}",
-        e.entry_point, e.provider, e.error
-    );
+    super::to_stderr(&format!(
+        "warning: plugin \"{}\" ({}) failed to load: {}\n",
+        escape(&e.entry_point),
+        escape(&e.provider),
+        escape(&e.error)
+    ));
 }
 
 /// Reads, validates and builds a manifest, starting Python if its nodes need it.

@@ -44,7 +44,7 @@ pub fn nodes(json: bool, python_env: Option<&Path>) -> Result<(), HostError> {
         registry_with_plugins(&PythonChoice::for_binary(python_env), python::report)?;
     match interpreter {
         Ok(interpreter) => interpreter.shutdown(),
-        Err(e) => eprintln!("warning: Python node types not listed: {e}"),
+        Err(e) => super::to_stderr(&format!("warning: Python node types not listed: {e}\n")),
     }
     if json {
         let entries: Vec<serde_json::Value> = registry.iter().map(NodeType::to_json).collect();

@@ -142,7 +142,7 @@ fn open_input(path: &Path) -> Result<Box<dyn Read + Send>, HostError> {
 
 fn write_metrics(report: &RunReport, target: &Path) -> Result<(), HostError> {
     if target == Path::new("-") {
-        eprint!("{}", report.table());
+        super::to_stderr(&report.table());
         return Ok(());
     }
     let mut text = serde_json::to_string_pretty(report)

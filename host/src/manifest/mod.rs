@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 pub use ids::NodeId;
 pub use load::{Format, parse_text};
-pub use problem::{Location, Problem, closest, did_you_mean};
+pub use problem::{Location, Problem, closest, did_you_mean, escape};
 pub use validate::{NodeRef, node_refs, validate};
 
 use crate::node::NodeType;

@@ -598,3 +598,34 @@ fn an_input_integer_beyond_64_bits_is_an_input_error() {
         "{out:?}"
     );
 }
+
+#[test]
+fn a_stderr_that_cannot_be_written_does_not_panic() {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full exists on Linux");
+    let bad = TempFile::with_text("stderr_full", "bad.json", r#"{"version": "v2"}"#);
+    let out = Command::new(env!("CARGO_BIN_EXE_remotemedia-host"))
+        .args(["validate", bad.arg()])
+        .stderr(full)
+        .output()
+        .expect("the host starts");
+    // The manifest's exit status, not a panic's 101.
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+}
+
+#[test]
+fn a_node_id_with_control_characters_is_escaped_in_errors() {
+    let manifest = TempFile::with_text(
+        "control_ids",
+        "m.json",
+        r#"{"version": "v1", "nodes": [{"id": "a\n  - fake: forged\u001b[2J", "node_type": "Multiply", "params": {"factor": 2}}]}"#,
+    );
+    let out = host(&["run", manifest.arg(), "--input", "-"], Some("\"x\"\n"));
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = stderr(&out);
+    assert!(!err.contains('\u{1b}'), "{err}");
+    assert!(!err.lines().any(|l| l.starts_with("  - fake")), "{err}");
+    assert!(err.contains(r"a\n  - fake: forged\u{1b}[2J"), "{err}");
+}
