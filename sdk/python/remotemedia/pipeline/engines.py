@@ -8,6 +8,7 @@ through the native module `remotemedia_runtime`, or the pure-Python executor.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
@@ -64,8 +65,11 @@ async def _run_native(native: Any, pipeline: Pipeline, inputs: list[Any] | None)
         return short
     cancel = native.CancelHandle()
     loop = asyncio.get_running_loop()
+    # A thread of the run's own, not one of the loop's default pool: a run waits for as long as
+    # it lasts, and a few long runs must not hold every pool thread (the next call would wait).
+    lane = _lane()
     work = asyncio.ensure_future(
-        loop.run_in_executor(None, native._execute, manifest, inputs, live, cancel)
+        loop.run_in_executor(lane, native._execute, manifest, inputs, live, cancel)
     )
     try:
         outputs: list[Any] = await asyncio.shield(work)
@@ -74,7 +78,16 @@ async def _run_native(native: Any, pipeline: Pipeline, inputs: list[Any] | None)
         with contextlib.suppress(RemoteMediaError):
             await work
         raise
+    finally:
+        lane.shutdown(wait=False)
     return outputs
+
+
+def _lane() -> concurrent.futures.ThreadPoolExecutor:
+    """A thread of one run's or stream's own, for its blocking calls (which release the
+    interpreter lock). With the loop's default pool, six waiting streams held every thread on
+    two cores, and the calls that would have let them go on waited for a thread: a deadlock."""
+    return concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="remotemedia")
 
 
 def _live_nodes(pipeline: Pipeline, manifest: dict[str, Any]) -> dict[str, Node]:
@@ -91,35 +104,41 @@ async def _process_native(
     native: Any, pipeline: Pipeline, stream: AsyncIterable[Any] | Iterable[Any] | None
 ) -> AsyncIterator[Any]:
     """`process` on the Rust engine: items are pushed as the stream yields them and outputs
-    pulled as the sinks emit them, each blocking call on a worker thread."""
+    pulled as the sinks emit them, each blocking call on one of the stream's own two threads
+    (pushes on one, pulls on the other), never on the loop's shared pool."""
     manifest = pipeline.to_manifest()
     loop = asyncio.get_running_loop()
-    session = await loop.run_in_executor(
-        None, native.Session, manifest, _live_nodes(pipeline, manifest), stream is not None
-    )
-
-    async def feed() -> None:
-        if stream is not None:
-            items = stream if isinstance(stream, AsyncIterable) else _aiter(stream)
-            async for item in items:
-                if not await loop.run_in_executor(None, session.push, [item]):
-                    break
-        session.close()
-
-    feeder = asyncio.ensure_future(feed())
-    finished = False
+    pulls, pushes = _lane(), _lane()
     try:
-        while (outputs := await loop.run_in_executor(None, session.pull)) is not None:
-            for item in outputs:
-                yield item
-        finished = True
-        await feeder
+        session = await loop.run_in_executor(
+            pulls, native.Session, manifest, _live_nodes(pipeline, manifest), stream is not None
+        )
+
+        async def feed() -> None:
+            if stream is not None:
+                items = stream if isinstance(stream, AsyncIterable) else _aiter(stream)
+                async for item in items:
+                    if not await loop.run_in_executor(pushes, session.push, [item]):
+                        break
+            session.close()
+
+        feeder = asyncio.ensure_future(feed())
+        finished = False
+        try:
+            while (outputs := await loop.run_in_executor(pulls, session.pull)) is not None:
+                for item in outputs:
+                    yield item
+            finished = True
+            await feeder
+        finally:
+            if not finished:
+                feeder.cancel()
+                session.cancel()
+                with contextlib.suppress(RemoteMediaError):
+                    await loop.run_in_executor(pulls, session.wait)
     finally:
-        if not finished:
-            feeder.cancel()
-            session.cancel()
-            with contextlib.suppress(RemoteMediaError):
-                await loop.run_in_executor(None, session.wait)
+        pulls.shutdown(wait=False)
+        pushes.shutdown(wait=False)
 
 
 async def _aiter(items: Iterable[Any]) -> AsyncIterator[Any]:
