@@ -335,3 +335,75 @@ async fn a_callers_live_node_runs_where_the_backend_takes_one() {
         assert_eq!(out, ints(&[5, 5, 5]), "{name}");
     }
 }
+
+#[tokio::test]
+async fn an_endless_generator_node_is_resumed_only_while_outputs_are_pulled() {
+    for (name, backend) in backends() {
+        let limit = 4;
+        let nodes = vec![
+            spec("endless", "Endless", &json!({})),
+            spec("double", "Double", &json!({})),
+        ];
+        let stage = Stage::create(Arc::clone(&backend), nodes, limit)
+            .await
+            .unwrap();
+        stage.initialize().await.unwrap();
+        let pushed = stage.push_now(ints(&[10]));
+        let mut out = Vec::new();
+        for _ in 0..3 {
+            let items = stage.pull().await.unwrap().unwrap();
+            assert!(
+                items.len() <= limit,
+                "{name}: {} items in one answer",
+                items.len()
+            );
+            out.extend(items);
+        }
+        // The first outputs travelled while the generator was still running, in order.
+        let expected: Vec<Value> = (0..i64::try_from(out.len()).unwrap())
+            .map(|k| Value::Int(2 * (10 + k)))
+            .collect();
+        assert_eq!(out, expected, "{name}");
+        tokio::time::sleep(STILL_WAITING).await;
+        let counts = stage.cleanup().await.unwrap();
+        let made = usize::try_from(counts[0].made).unwrap();
+        assert!(
+            made <= out.len() + 2 * limit,
+            "{name}: the generator made {made} items while {} were pulled (limit {limit})",
+            out.len()
+        );
+        drop(pushed);
+    }
+}
+
+#[tokio::test]
+async fn a_pull_answer_never_holds_more_than_the_limit() {
+    for (name, backend) in backends() {
+        let limit = 3;
+        let nodes = vec![spec("repeat", "Repeat", &json!({"times": 5}))];
+        let stage = Stage::create(Arc::clone(&backend), nodes, limit)
+            .await
+            .unwrap();
+        stage.initialize().await.unwrap();
+        let input: Vec<i64> = (0..20).collect();
+        let feed = async {
+            assert!(stage.push_now(ints(&input)).await.unwrap());
+            stage.close().await.unwrap();
+        };
+        let drain = async {
+            let mut total = 0;
+            while let Some(items) = stage.pull().await.unwrap() {
+                assert!(
+                    items.len() <= limit,
+                    "{name}: {} items in one answer",
+                    items.len()
+                );
+                total += items.len();
+            }
+            total
+        };
+        let ((), total) = tokio::join!(feed, drain);
+        assert_eq!(total, 100, "{name}");
+        stage.cleanup().await.unwrap();
+    }
+}

@@ -19,6 +19,7 @@ __all__ = [
     "Count",
     "Double",
     "DropOdd",
+    "Endless",
     "FailOn",
     "Journal",
     "Naturals",
@@ -51,6 +52,16 @@ class Repeat(Node):
     def process(self, data: Any) -> Iterator[Any]:
         for _ in range(self.times):
             yield data
+
+
+class Endless(Node):
+    """Sync generator that never ends: item, item + 1, item + 2, ...; it runs in bounded
+    memory only if it is resumed only while there is room downstream."""
+
+    def process(self, data: int) -> Iterator[int]:
+        while True:
+            yield data
+            data += 1
 
 
 class AsyncAdd(Node):

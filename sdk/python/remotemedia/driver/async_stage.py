@@ -45,17 +45,25 @@ async def _generator(
 ) -> AsyncIterator[Any]:
     process = node.process
     n_in = n_out = 0  # local counts, stored when the generator ends: cheaper per item
+    outputs: Any = None
     try:
         async for item in upstream:
             n_in += 1
-            try:
-                outputs = list(process(item))
-            except NODE_FAILURES as e:
-                raise NodeRaised(node_id, e) from e
-            for out in outputs:
+            # Taken one at a time as the chain asks for them: the generator stays suspended
+            # while downstream has no room, so an endless one runs in bounded memory.
+            outputs = process(item)
+            while True:
+                try:
+                    out = next(outputs)
+                except StopIteration:
+                    break
+                except NODE_FAILURES as e:
+                    raise NodeRaised(node_id, e) from e
                 n_out += 1
                 yield out
     finally:
+        if outputs is not None:
+            outputs.close()  # a generator left suspended runs its `finally` now
         counts.seen[at] += n_in
         counts.made[at] += n_out
 

@@ -1,29 +1,46 @@
 """Stages of synchronous nodes only: processed as each morsel arrives, no event loop needed.
 
 Each morsel goes through the nodes one node at a time (a list in, a list out): a hop costs a
-call and an append. Outputs wait in ``out`` for the host's ``pull``; while ``limit`` or more
-are waiting, pushes are not acknowledged, so the host stops feeding (backpressure).
+call and an append. A generator node is the exception: its outputs are taken lazily, only as
+many as there is room for, and the generator stays suspended while its outputs are not
+collected, so an endless generator runs in bounded memory and its first outputs travel at
+once. Outputs wait in ``out`` for the host's ``pull``, which takes them all; while the stage
+holds work it has no room for, pushes are not acknowledged, so the host stops feeding
+(backpressure). What waits is bounded: ``limit`` outputs of generators, plus what one morsel
+made through plain functions.
 """
 
 from __future__ import annotations
+
+from collections import deque
 
 from remotemedia._calls import NODE_FAILURES, Counts, NodeRaised, call_lifecycle, failure, kind
 
 # typing costs start-up time and is needed for annotations only (mypy reads this name).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
     from typing import Any
 
 
 class SyncStage:
-    """A stage whose nodes are sync functions or sync generators."""
+    """A stage whose nodes are sync functions or sync generators.
+
+    Work waits in two places: ``backlog``, the morsels pushed and not yet started, and
+    ``stack``, items on their way through the nodes: ``(first node, items, node that made
+    them)``, where items are a list or, below a generator node, that generator's suspended
+    outputs. The top of the stack holds the earliest items, so taking from the top keeps order.
+    """
 
     def __init__(self, driver: Any, ids: list[str], nodes: list[Any], limit: int) -> None:
         self.driver, self.ids, self.nodes, self.limit = driver, ids, nodes, max(limit, 1)
         self.steps = [(n.process, kind(n) == "generator") for n in nodes]
         self.counts = Counts(len(nodes))
         self.out: list[Any] = []
-        self.done = False
+        self.backlog: deque[list[Any]] = deque()
+        self.stack: list[tuple[int, list[Any] | Iterator[Any], int]] = []
+        self.closed = False  # no more input
+        self.done = False  # no more output: input ended and every item went through, or failed
         self.error: BaseException | None = None
         self.initialized: list[Any] = []
         self._pending_pull: int | None = None
@@ -39,51 +56,110 @@ class SyncStage:
             self.initialized.append(node)
 
     def push(self, token: int, items: list[Any]) -> None:
-        """Processes a morsel now; the answer waits while too many outputs are uncollected."""
-        if self.done:
+        """Takes a morsel and works on it while there is room; the answer waits while the
+        stage holds work it has no room for."""
+        if self.closed or self.done:
             self.driver.host.reply(token, "end", None)
             return
-        self._run(items, 0)
+        self.backlog.append(items)
         self._pending_pushes.append(token)
+        self._pump()
         self._answer()
 
-    def _run(self, items: list[Any], first: int) -> None:
+    def _pump(self) -> None:
+        """Moves items through the nodes until no work is left, or only generator outputs are
+        left and ``out`` is full. A morsel goes through plain functions whatever ``out`` holds
+        (the host has at most a few pushes in flight), as before generators were lazy: one
+        pull then carries what several morsels made."""
+        steps, n = self.steps, len(self.steps)
+        while not self.done:
+            if not self.stack:
+                if not self.backlog:
+                    if self.closed:
+                        self.done = True
+                    return
+                self.stack.append((0, self.backlog.popleft(), -1))
+            first, source, maker = self.stack[-1]
+            if isinstance(source, list):
+                self.stack.pop()
+                items = source
+            elif len(self.out) >= self.limit:
+                return  # a generator stays suspended while its outputs have no room
+            else:
+                items = []
+                try:
+                    for item in source:
+                        items.append(item)
+                        if len(items) >= self.limit - len(self.out):
+                            break
+                    else:
+                        self.stack.pop()
+                except NODE_FAILURES as e:
+                    # What the generator yielded before failing still goes on downstream.
+                    self.stack.pop()
+                    self._fail(maker, e)
+                if not items:
+                    continue
+            self._through(items, first, steps, n)
+
+    def _through(
+        self, items: list[Any], first: int, steps: list[tuple[Callable[..., Any], bool]], n: int
+    ) -> None:
+        """Runs `items` through the nodes from `first` on: eagerly through functions, and up to
+        the next generator node, whose outputs wait on the stack to be taken lazily."""
         seen, made = self.counts.seen, self.counts.made
-        for i in range(first, len(self.steps)):
+        for i in range(first, n):
             if not items:
                 return
-            process, is_generator = self.steps[i]
+            process, is_generator = steps[i]
+            if is_generator:
+                self.stack.append((i + 1, self._expand(i, process, items), i))
+                return
             seen[i] += len(items)
             outputs: list[Any] = []
             try:
-                if is_generator:
-                    for item in items:
-                        outputs.extend(process(item))
-                else:
-                    for item in items:
-                        out = process(item)
-                        if out is not None:
-                            outputs.append(out)
-            except NODE_FAILURES as e:  # node code may raise anything, exits included; reported
+                for item in items:
+                    out = process(item)
+                    if out is not None:
+                        outputs.append(out)
+            except NODE_FAILURES as e:
                 # What the node made before failing still goes on (the node contract); the
                 # stage then ends with the error.
                 made[i] += len(outputs)
-                if self.error is None:
-                    self.error = NodeRaised(self.ids[i], e)
-                self.done = True
-                self._run(outputs, i + 1)
+                self._fail(i, e)
+                self._through(outputs, i + 1, steps, n)
                 return
             made[i] += len(outputs)
             items = outputs
         self.out.extend(items)
 
+    def _expand(self, i: int, process: Callable[..., Any], items: list[Any]) -> Iterator[Any]:
+        """Node `i`'s outputs for `items`, generated as they are taken."""
+        seen, made = self.counts.seen, self.counts.made
+        for item in items:
+            seen[i] += 1
+            for out in process(item):
+                made[i] += 1
+                yield out
+
+    def _fail(self, i: int, error: BaseException) -> None:
+        """Node `i` raised: the stage takes no more work; what is in ``out`` is still pulled."""
+        if self.error is None:
+            self.error = NodeRaised(self.ids[i], error)
+        self.done = self.closed = True
+        self.backlog.clear()
+        self.stack.clear()
+
     def close(self) -> None:
-        """The input has ended: once the outputs are collected, the stage is done."""
-        self.done = True
+        """The input has ended: once the work left is done and collected, the stage ends."""
+        self.closed = True
+        self._pump()
         self._answer()
 
     def pull(self, token: int) -> None:
-        """Answered with the waiting outputs, or when there are some, or at the end."""
+        """Answered with the waiting outputs, or when there are some, or at the end. What waits
+        is bounded: at most ``limit`` outputs of generators (taken lazily), plus what one
+        morsel made through plain functions."""
         self._pending_pull = token
         self._answer()
 
@@ -94,13 +170,15 @@ class SyncStage:
                 token, self._pending_pull = self._pending_pull, None
                 out, self.out = self.out, []
                 host.reply(token, "items", out)
+                self._pump()  # room again: suspended generators resume
             elif self.done:
                 token, self._pending_pull = self._pending_pull, None
                 if self.error is None:
                     host.reply(token, "end", None)
                 else:
                     host.reply(token, "error", failure(self.error, self.ids[-1]))
-        if len(self.out) < self.limit or self.done:
+        idle = not self.stack and not self.backlog and len(self.out) < self.limit
+        if self._pending_pushes and (idle or self.done):
             answer = "end" if self.done else "ack"
             for token in self._pending_pushes:
                 host.reply(token, answer, None)
@@ -108,7 +186,12 @@ class SyncStage:
 
     def cleanup(self) -> list[tuple[int, int]]:
         """Runs every initialized node's `cleanup()`; returns the per-node counts."""
-        self.done = True
+        self.done = self.closed = True
+        for _, source, _ in self.stack:
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()  # a suspended generator's `finally` runs now, before cleanup
+        self.stack.clear()
         for node_id, node in zip(self.ids, self.initialized, strict=False):
             try:
                 call_lifecycle(node, "cleanup")
