@@ -15,6 +15,7 @@ mod render;
 mod run;
 
 pub use args::{Cli, Command, GraphFormat, IsolationArg, RunArgs, RuntimeArg};
+pub use render::render_graph;
 
 use crate::error::HostError;
 

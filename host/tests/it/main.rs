@@ -10,6 +10,7 @@ mod backpressure;
 mod cancellation;
 mod cli;
 mod failures;
+mod fuzz;
 mod manifest;
 mod support;
 mod topology;
