@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,74 @@ def test_closed_output_ends_the_run_quietly_and_cleans_up(shapes_env: Path, tmp_
     assert lines[0] == "initialize life"
     assert lines[-1] == "cleanup life"
     assert len(lines) < 100_000_000
+
+
+BUSY = '''
+from remotemedia import Node
+
+
+class Busy(Node):
+    """Loops forever in pure Python on its first item, holding the interpreter."""
+
+    def __init__(self, log: str, name=None):
+        super().__init__(name=name)
+        self.log = log
+
+    def note(self, word):
+        with open(self.log, "a") as f:
+            f.write(word + "\\n")
+
+    def process(self, data):
+        self.note("busy")
+        while True:
+            pass
+
+    def cleanup(self):
+        self.note("cleanup")
+
+
+class AsyncBusy(Busy):
+    async def process(self, data):
+        self.note("busy")
+        while True:
+            pass
+'''
+
+
+def wait_for_line(path: Path, line: str) -> None:
+    """Waits (at most LINE_TIMEOUT seconds) until `path` holds `line`."""
+    deadline = time.monotonic() + LINE_TIMEOUT
+    while not (path.exists() and line in events(path)):
+        assert time.monotonic() < deadline, f"{path} never got {line!r}"
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("node_type", ["Busy", "AsyncBusy"])
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_a_stop_signal_interrupts_busy_python_code_and_cleans_up(
+    shapes_env: Path, tmp_path: Path, node_type: str, stop: signal.Signals
+) -> None:
+    (tmp_path / "busy.py").write_text(BUSY)
+    log = tmp_path / "events.log"
+    manifest = write_manifest(tmp_path, [node("b", f"busy:{node_type}", log=str(log))])
+    process = subprocess.Popen(
+        host_command(["run", manifest, "--input", "-"], shapes_env),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=child_env({"PYTHONPATH": str(tmp_path)}),
+    )
+    try:
+        assert process.stdin is not None
+        process.stdin.write("1\n")
+        process.stdin.flush()
+        wait_for_line(log, "busy")
+        process.send_signal(stop)
+        _, stderr = process.communicate(timeout=LINE_TIMEOUT)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=LINE_TIMEOUT)
+    assert process.returncode == 130, stderr
+    assert events(log) == ["busy", "cleanup"]

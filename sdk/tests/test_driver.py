@@ -31,6 +31,12 @@ class Mailbox:
     def reply(self, token: int, kind: str, payload: Any) -> None:
         self.replies[token] = (kind, payload)
 
+    def started(self, thread_ident: int) -> None:
+        self.thread = thread_ident
+
+    def running(self, stage_id: int) -> None:
+        self.running_stage = stage_id
+
     def log(self, level: int, logger: str, node_id: str | None, message: str) -> None:
         self.logs.append((level, logger, node_id, message))
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -57,3 +57,39 @@ def test_an_exit_in_a_node_is_a_node_error_on_both_engines(
     again = Pipeline("after")
     again.add_node(PassThroughNode(name="p"))
     assert asyncio.run(again.run([7], use_rust=use_rust)) == [7]
+
+
+class Later(Node):
+    """A Python node that passes items on (so the next run needs the interpreter)."""
+
+    def process(self, data: Any) -> Any:
+        return data
+
+
+class Busy(Node):
+    """Loops forever in pure Python, holding the interpreter; records its cleanup."""
+
+    cleaned: ClassVar[list[str]] = []
+
+    def process(self, data: Any) -> Any:
+        while True:
+            pass
+
+    def cleanup(self) -> None:
+        Busy.cleaned.append(self.name)
+
+
+def test_cancelling_a_run_interrupts_busy_python_code_and_cleans_up() -> None:
+    pipeline = Pipeline("busy")
+    pipeline.add_node(Busy(name="spin"))
+
+    async def run() -> Any:
+        return await asyncio.wait_for(pipeline.run([1], use_rust=True), 1.0)
+
+    with pytest.raises(asyncio.TimeoutError):
+        asyncio.run(run())
+    assert Busy.cleaned == ["spin"]
+    # The interpreter thread is free again: the next Python run goes through.
+    again = Pipeline("after")
+    again.add_node(Later(name="p"))
+    assert asyncio.run(asyncio.wait_for(again.run([7], use_rust=True), HANG_GUARD)) == [7]

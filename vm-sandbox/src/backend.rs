@@ -167,6 +167,14 @@ pub trait Backend: Send + Sync {
     /// A node raised ([`SandboxError::Raised`]); outputs made before it were answered first.
     fn pull(&self, stage: StageId) -> BoxFuture<'static, Result<Option<Vec<Value>>, SandboxError>>;
 
+    /// Interrupts node code of `stage` that is busy right now (a pure-Python loop), so that a
+    /// cancelled stage can be stopped and cleaned up; code blocked in a C call stops when the
+    /// call returns. Never touches another stage's code; does nothing if none of `stage`'s
+    /// code runs. Best effort, and safe to call again.
+    fn interrupt(&self, stage: StageId) {
+        let _ = stage;
+    }
+
     /// Stops the stage if it still runs, calls `cleanup()` of every initialized node (also
     /// after an error or a cancel) and forgets the stage. Returns each node's counts.
     fn cleanup(&self, stage: StageId) -> BoxFuture<'static, Result<Vec<NodeCounts>, SandboxError>>;

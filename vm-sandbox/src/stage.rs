@@ -74,6 +74,11 @@ impl Stage {
         self.backend.pull(self.id).await
     }
 
+    /// Interrupts this stage's node code if it is busy right now (see [`Backend::interrupt`]).
+    pub fn interrupt(&self) {
+        self.backend.interrupt(self.id);
+    }
+
     /// Stops the stage and runs every initialized node's `cleanup()`. Returns the items in
     /// and out of each node.
     ///

@@ -21,6 +21,9 @@ use crate::manifest::NodeId;
 use crate::node::python::PythonNode;
 use crate::value::Value;
 
+/// How often a cancelled stage's busy code is interrupted until its cleanup answers.
+const INTERRUPT_EVERY: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// Pushes a Python stage may have unanswered at once.
 const PUSHES_IN_FLIGHT: usize = 4;
 
@@ -90,7 +93,23 @@ impl StageTask {
         };
         self.input = None;
         self.outputs.close();
-        match stage.cleanup().await {
+        let cleanup = stage.cleanup();
+        tokio::pin!(cleanup);
+        let counts = if self.cancel.is_cancelled() {
+            // Busy node code of this stage would hold the interpreter and the cleanup behind
+            // it: interrupt it, again until the cleanup answers (code that was blocked in a
+            // C call, or that swallowed the first, is caught by a later one).
+            loop {
+                stage.interrupt();
+                tokio::select! {
+                    counts = &mut cleanup => break counts,
+                    () = tokio::time::sleep(INTERRUPT_EVERY) => {}
+                }
+            }
+        } else {
+            cleanup.await
+        };
+        match counts {
             Ok(counts) => {
                 for (node, counts) in self.nodes.iter().zip(counts) {
                     node.stats.record(

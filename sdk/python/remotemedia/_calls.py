@@ -30,6 +30,12 @@ NODE_FAILURES = (Exception, SystemExit, KeyboardInterrupt)
 (`asyncio.CancelledError`, `GeneratorExit`), which must go on to stop the task."""
 
 
+class StageInterrupted(BaseException):
+    """Raised into node code by the host (from another thread) to stop a stage whose run was
+    cancelled while its code was busy: a pure-Python loop stops at its next instruction. Not a
+    node failure: it passes every node's `except Exception` and ends the stage."""
+
+
 class NodeRaised(Exception):
     """An exception raised by node code, with the id of the node that raised it."""
 

@@ -67,3 +67,17 @@ pub fn initialize_with_home() -> Result<(), String> {
     }
     Ok(())
 }
+
+/// Raises `class` in the Python thread `thread` at its next instruction
+/// (`PyThreadState_SetAsyncExc`): how a busy pure-Python loop is stopped from another thread.
+/// Code blocked in a C call (`time.sleep`) sees it when that call returns.
+pub fn interrupt_thread(thread: u64, class: &pyo3::Bound<'_, pyo3::PyAny>) {
+    // CPython declares the id as a C long; the thread ident's bits, as `_thread` gave them.
+    let id = std::ffi::c_long::from_ne_bytes(thread.to_ne_bytes());
+    // SAFETY: called with the interpreter lock held (`class` is a bound object); the API takes
+    // a thread id and a borrowed exception class, and only sets a flag that thread checks.
+    #[allow(unsafe_code)] // CPython's documented way to interrupt another thread
+    unsafe {
+        ffi::PyThreadState_SetAsyncExc(id, class.as_ptr());
+    }
+}

@@ -75,6 +75,7 @@ struct Pending {
     token: u64,
     stage: u64,
     request: Request,
+    posted: std::time::Instant,
 }
 
 /// The host's half: queue, pending replies, wake-up socket.
@@ -86,7 +87,15 @@ pub struct Shared {
     /// Set (under the `replies` lock) once the interpreter thread has ended: later requests
     /// fail at once instead of waiting forever.
     stopped: AtomicBool,
+    /// The interpreter thread's Python thread id (`_thread.get_ident()`), 0 before it starts.
+    pub python_thread: AtomicU64,
+    /// The stage whose code may run on the interpreter thread now: 0 for none,
+    /// [`ASYNC_STAGES`] while the asyncio loop runs any async stage's tasks.
+    pub running: AtomicU64,
 }
+
+/// What [`Shared::running`] holds while the asyncio loop runs async stages' tasks.
+pub const ASYNC_STAGES: u64 = u64::MAX;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
@@ -101,6 +110,8 @@ impl Shared {
             wake,
             next_token: AtomicU64::new(1),
             stopped: AtomicBool::new(false),
+            python_thread: AtomicU64::new(0),
+            running: AtomicU64::new(0),
         }
     }
 
@@ -120,6 +131,7 @@ impl Shared {
             token,
             stage,
             request,
+            posted: std::time::Instant::now(),
         });
         // One byte is enough: the loop drains the socket and then the whole queue. A full
         // socket buffer means a wake-up is already pending.
@@ -135,6 +147,14 @@ impl Shared {
         replies.clear();
         drop(replies);
         lock(&self.queue).clear();
+    }
+
+    /// Whether the interpreter thread has left a request untaken for `patience`: it is busy
+    /// (an idle thread takes a request within microseconds of its wake-up byte).
+    pub fn stalled(&self, patience: std::time::Duration) -> bool {
+        lock(&self.queue)
+            .front()
+            .is_some_and(|oldest| oldest.posted.elapsed() >= patience)
     }
 
     /// Whether the interpreter thread has ended.
@@ -208,6 +228,7 @@ impl Mailbox {
             token,
             stage,
             request,
+            ..
         } in pending
         {
             // A request that cannot be put into Python (a parameter Python cannot hold) is
@@ -264,6 +285,18 @@ impl Mailbox {
             let _ = tx.send(reply);
         }
         Ok(())
+    }
+
+    /// The driver's thread id, for interrupting node code there.
+    fn started(&self, thread_ident: u64) {
+        self.shared
+            .python_thread
+            .store(thread_ident, Ordering::Release);
+    }
+
+    /// Which stage's code may run now (see [`Shared::running`]).
+    fn running(&self, stage: u64) {
+        self.shared.running.store(stage, Ordering::Release);
     }
 
     /// Logs a Python log record through the host's log, tagged with the node that logged.

@@ -32,6 +32,9 @@ pub fn live_node(object: Py<PyAny>) -> crate::LiveNode {
     crate::LiveNode(Arc::new(object))
 }
 
+/// How long a request may wait untaken before the interpreter thread counts as busy.
+const BUSY_AFTER: std::time::Duration = std::time::Duration::from_millis(40);
+
 /// `major.minor` of the Python this crate was built against.
 pub const LINKED_VERSION: &str = env!("REMOTEMEDIA_PYTHON_VERSION");
 
@@ -40,6 +43,9 @@ pub struct CPython {
     shared: Arc<Shared>,
     thread: Mutex<Option<JoinHandle<()>>>,
     next_stage: AtomicU64,
+    /// Whether the host owns the process: then every stage in it belongs to the one run a
+    /// cancel is for, and busy async code may be interrupted whichever stage it is.
+    owns_process: bool,
 }
 
 static RUNNING: Mutex<Option<(PythonEnv, Arc<CPython>)>> = Mutex::new(None);
@@ -81,6 +87,7 @@ impl CPython {
         host_end.set_nonblocking(true).map_err(io)?;
         let shared = Arc::new(Shared::new(host_end));
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), String>>();
+        let owns_process = env.owns_process;
         let thread_shared = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name("remotemedia-python".into())
@@ -127,6 +134,7 @@ impl CPython {
                 shared,
                 thread: Mutex::new(Some(thread)),
                 next_stage: AtomicU64::new(1),
+                owns_process,
             }),
             Ok(Err(text)) => {
                 let _ = thread.join();
@@ -287,6 +295,32 @@ impl Backend for CPython {
                 other => Err(failed_or_unexpected(other)),
             }
         })
+    }
+
+    fn interrupt(&self, stage: StageId) {
+        let running = self.shared.running.load(Ordering::Acquire);
+        let mine = running == stage.0 || (running == mailbox::ASYNC_STAGES && self.owns_process);
+        let thread = self.shared.python_thread.load(Ordering::Acquire);
+        // Only a thread that is busy: one waiting for work takes the cleanup request itself.
+        if !mine || thread == 0 || stage.0 == 0 || !self.shared.stalled(BUSY_AFTER) {
+            return;
+        }
+        let raised = Python::attach(|py| -> PyResult<()> {
+            // Checked again with the lock held: the thread is between two instructions now,
+            // still in that stage's code or its bookkeeping.
+            let running = self.shared.running.load(Ordering::Acquire);
+            if running != stage.0 && !(running == mailbox::ASYNC_STAGES && self.owns_process) {
+                return Ok(());
+            }
+            let class = py
+                .import("remotemedia._calls")?
+                .getattr("StageInterrupted")?;
+            home::interrupt_thread(thread, &class);
+            Ok(())
+        });
+        if let Err(error) = raised {
+            tracing::warn!("cannot interrupt Python stage {}: {error}", stage.0);
+        }
     }
 
     fn cleanup(&self, stage: StageId) -> BoxFuture<'static, Result<Vec<NodeCounts>, SandboxError>> {

@@ -8,12 +8,14 @@ importing it costs more than starting the interpreter.
 
 from __future__ import annotations
 
+import _thread
 import os
 import selectors
 import socket
 
 from remotemedia._calls import (
     NodeRaised,
+    StageInterrupted,
     failure,
     has_async_lifecycle,
     is_node_class,
@@ -22,6 +24,9 @@ from remotemedia._calls import (
 )
 from remotemedia.driver.sync_stage import SyncStage
 from remotemedia.node import Node
+
+ASYNC_STAGES = 2**64 - 1
+"""What the host is told runs when the asyncio loop runs its tasks: any async stage's code."""
 
 # typing costs start-up time and is needed for annotations only (mypy reads this name).
 TYPE_CHECKING = False
@@ -37,6 +42,8 @@ if TYPE_CHECKING:
         def take(self) -> list[tuple[int, str, int, Any]]: ...
         def reply(self, token: int, kind: str, payload: Any) -> None: ...
         def log(self, level: int, logger: str, node_id: str | None, message: str) -> None: ...
+        def started(self, thread_ident: int) -> None: ...
+        def running(self, stage_id: int) -> None: ...
 
 
 class Driver:
@@ -55,6 +62,9 @@ class Driver:
         """
         self.host = host
         self.owns_process = owns_process
+        # What runs between requests: nothing (0), or async stages' tasks (ASYNC_STAGES).
+        self._idle = 0
+        host.started(_thread.get_ident())
         self.loop: asyncio.AbstractEventLoop | None = None
         self.stages: dict[int, SyncStage | AsyncStage] = {}
         self._wake = socket.socket(fileno=os.dup(wake_fd))
@@ -68,12 +78,22 @@ class Driver:
         with selectors.DefaultSelector() as selector:
             selector.register(self._wake, selectors.EVENT_READ)
             while self._running and self.loop is None:
-                selector.select()
-                self._on_wake()
+                try:
+                    selector.select()
+                    self._on_wake()
+                except StageInterrupted:
+                    pass  # it came just after the busy code it was meant for: nothing to stop
         if self._running and self.loop is not None:
             self.loop.add_reader(self._wake.fileno(), self._on_wake)
+            # From now on, between requests, the loop runs async stages' code: any of them.
+            self._idle = ASYNC_STAGES
+            self.host.running(self._idle)
             try:
-                self.loop.run_forever()
+                while self._running:
+                    try:
+                        self.loop.run_forever()
+                    except StageInterrupted:
+                        continue  # as above: it reached the loop's own code, which goes on
             finally:
                 self.loop.remove_reader(self._wake.fileno())
                 self.loop.close()
@@ -95,7 +115,17 @@ class Driver:
             pass
         for token, op, stage_id, payload in self.host.take():
             try:
-                self._dispatch(token, op, stage_id, payload)
+                # Node code of this stage may run now: the host interrupts it only then.
+                self.host.running(stage_id)
+                try:
+                    self._dispatch(token, op, stage_id, payload)
+                finally:
+                    self.host.running(self._idle)
+            except StageInterrupted as e:
+                stage = self.stages.get(stage_id)
+                if isinstance(stage, SyncStage):
+                    stage.interrupted(e)
+                self.host.reply(token, "error", failure(e, None))
             except (Exception, SystemExit, KeyboardInterrupt) as e:  # noqa: BLE001 -- every request gets an answer; a module that exits while imported (describe, create) must not end the interpreter thread
                 self.host.reply(token, "error", failure(e))
 

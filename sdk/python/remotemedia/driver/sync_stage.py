@@ -150,6 +150,14 @@ class SyncStage:
         self.backlog.clear()
         self.stack.clear()
 
+    def interrupted(self, error: BaseException) -> None:
+        """The host stopped this stage's node code (its run was cancelled): no more work."""
+        if self.error is None:
+            self.error = error
+        self.done = self.closed = True
+        self.backlog.clear()
+        self._answer()
+
     def close(self) -> None:
         """The input has ended: once the work left is done and collected, the stage ends."""
         self.closed = True
