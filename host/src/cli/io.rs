@@ -90,9 +90,16 @@ pub fn write_json_lines(
 ) -> Result<(), HostError> {
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
-    let io = |e: std::io::Error| {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
+    // A reader that closes the pipe after reading (`| head`) ends the run quietly; one that
+    // closed it before any output reached it (`| true`) lost everything: that is an error.
+    let mut delivered = false;
+    let io = |e: std::io::Error, delivered: bool| {
+        if e.kind() == std::io::ErrorKind::BrokenPipe && delivered {
             None
+        } else if e.kind() == std::io::ErrorKind::BrokenPipe {
+            Some(HostError::Runtime(
+                "cannot write output: the reader closed it before reading any".into(),
+            ))
         } else {
             Some(HostError::Runtime(format!("cannot write output: {e}")))
         }
@@ -119,17 +126,20 @@ pub fn write_json_lines(
                 .map_err(std::io::Error::from)
                 .and_then(|()| out.write_all(b"\n"))
             {
-                return io(e).map_or(Ok(()), Err);
+                return io(e, delivered).map_or(Ok(()), Err);
             }
         }
         written.fetch_add(items.len() as u64, Ordering::Relaxed);
-        if outputs.is_empty()
-            && let Err(e) = out.flush()
-        {
-            return io(e).map_or(Ok(()), Err);
+        if outputs.is_empty() {
+            match out.flush() {
+                Ok(()) => delivered = true,
+                Err(e) => return io(e, delivered).map_or(Ok(()), Err),
+            }
         }
     }
-    out.flush().map_err(io).or_else(|e| e.map_or(Ok(()), Err))
+    out.flush()
+        .map_err(|e| io(e, delivered))
+        .or_else(|e| e.map_or(Ok(()), Err))
 }
 
 /// The first infinite or NaN float `value` holds, if any.

@@ -629,3 +629,28 @@ fn a_node_id_with_control_characters_is_escaped_in_errors() {
     assert!(!err.lines().any(|l| l.starts_with("  - fake")), "{err}");
     assert!(err.contains(r"a\n  - fake: forged\u{1b}[2J"), "{err}");
 }
+
+#[test]
+fn a_reader_that_closed_before_reading_anything_is_an_output_error() {
+    use std::io::Write as _;
+    let manifest = fixture("valid-linear-chain.json");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_remotemedia-host"))
+        .args(["run", &manifest, "--input", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the host binary starts");
+    drop(child.stdout.take()); // as `| true` does: nothing is ever read
+    let mut stdin = child.stdin.take().expect("stdin is piped");
+    // Items only now: the first output meets a closed pipe. (The host may stop reading once
+    // it failed; a write error here is part of that.)
+    let _ = stdin.write_all(b"1\n2\n");
+    drop(stdin);
+    let output = wait_or_kill(child);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert_eq!(
+        stderr(&output),
+        "error: cannot write output: the reader closed it before reading any\n"
+    );
+}
