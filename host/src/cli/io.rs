@@ -15,6 +15,10 @@ use crate::value::Value;
 /// Most items sent to the roots in one morsel.
 const INPUT_MORSEL: usize = 256;
 
+/// The longest input line, in bytes (DESIGN §8: at least 16 MiB). A longer one is an input
+/// error, found without reading more of it than this.
+pub const MAX_LINE: usize = 64 << 20;
+
 /// Reads one JSON value per line (blank lines skipped) and feeds the run. Items travel in
 /// morsels of what is already buffered: a line that has arrived is never held back waiting for
 /// the next. A line that is not JSON fails the run with its line number.
@@ -33,8 +37,17 @@ pub fn read_json_lines(input: Box<dyn Read + Send>, mut feeder: InputSender) {
         }
         line.clear();
         number += 1;
-        match reader.read_line(&mut line) {
+        match (&mut reader)
+            .take(u64::try_from(MAX_LINE).unwrap_or(u64::MAX) + 1)
+            .read_line(&mut line)
+        {
             Ok(0) => break,
+            Ok(n) if n > MAX_LINE => {
+                return feeder.fail(HostError::Input {
+                    line: number,
+                    message: format!("longer than {} MiB", MAX_LINE >> 20),
+                });
+            }
             Ok(_) => {}
             Err(e) => {
                 return feeder.fail(HostError::Input {

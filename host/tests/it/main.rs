@@ -11,6 +11,7 @@ mod cancellation;
 mod cli;
 mod failures;
 mod fuzz;
+mod hostile;
 mod manifest;
 mod support;
 mod topology;
