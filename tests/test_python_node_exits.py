@@ -3,11 +3,12 @@ naming the node and the exception type, in every node shape: never a hang or a d
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from harness import node, run_host, write_manifest
+from harness import child_env, host_command, node, run_host, write_manifest
 
 EXITERS = """
 import sys
@@ -79,3 +80,49 @@ def test_an_exit_in_node_code_is_a_node_error_naming_the_node(
     )
     assert result.code == 1, result
     assert f'error: node "x" (exiters:{node_type}) failed: {error}' in result.stderr, result
+
+
+def test_generator_exit_raised_by_sync_node_code_is_a_node_error(
+    shapes_env: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "gexit.py").write_text(
+        "from remotemedia import Node\n\n\n"
+        "class Closer(Node):\n"
+        "    def process(self, data):\n"
+        "        raise GeneratorExit\n"
+    )
+    manifest = write_manifest(tmp_path, [node("before", "Scale"), node("x", "gexit:Closer")])
+    result = run_host(
+        ["run", manifest, "--input", "-"],
+        env_dir=shapes_env,
+        input_text="1\n",
+        env={"PYTHONPATH": str(tmp_path)},
+        timeout=30,
+    )
+    assert result.code == 1, result
+    assert 'error: node "x" (gexit:Closer) failed: GeneratorExit' in result.stderr, result
+
+
+def test_a_node_that_logs_while_stderr_cannot_be_written_does_not_hang(
+    shapes_env: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "noisy.py").write_text(
+        "import logging\n\nfrom remotemedia import Node\n\n\n"
+        "class Noisy(Node):\n"
+        "    def process(self, data):\n"
+        "        logging.getLogger('noisy').warning('item %s', data)\n"
+        "        return data\n"
+    )
+    manifest = write_manifest(tmp_path, [node("n", "noisy:Noisy")])
+    with open("/dev/full", "w") as full:
+        completed = subprocess.run(
+            host_command(["run", manifest, "--input", "-"], shapes_env),
+            input="1\n2\n3\n",
+            stdout=subprocess.PIPE,
+            stderr=full,
+            text=True,
+            timeout=60,
+            env=child_env({"PYTHONPATH": str(tmp_path)}),
+            check=False,
+        )
+    assert (completed.returncode, completed.stdout) == (0, "1\n2\n3\n")

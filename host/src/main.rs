@@ -41,7 +41,24 @@ fn init_logging() {
     tracing_subscriber::fmt()
         .with_max_level(level)
         .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr)
+        .with_writer(|| QuietStderr)
         .with_target(false)
         .init();
+}
+
+/// stderr for logs, losing what cannot be written (a full disk): the fmt layer reports a failed
+/// write with `eprintln!`, which panics, and a panic in a log call from node code (Python
+/// `logging`) would end the interpreter thread.
+struct QuietStderr;
+
+impl std::io::Write for QuietStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let _ = std::io::stderr().write_all(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let _ = std::io::stderr().flush();
+        Ok(())
+    }
 }

@@ -102,10 +102,15 @@ pub fn write_json_lines(
     node_types: &HashMap<String, String>,
 ) -> Result<(), HostError> {
     let stdout = std::io::stdout();
-    let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
+    let mut out = BufWriter::with_capacity(
+        64 * 1024,
+        Counted {
+            inner: stdout.lock(),
+            bytes: 0,
+        },
+    );
     // A reader that closes the pipe after reading (`| head`) ends the run quietly; one that
     // closed it before any output reached it (`| true`) lost everything: that is an error.
-    let mut delivered = false;
     let io = |e: std::io::Error, delivered: bool| {
         if e.kind() == std::io::ErrorKind::BrokenPipe && delivered {
             None
@@ -139,20 +144,39 @@ pub fn write_json_lines(
                 .map_err(std::io::Error::from)
                 .and_then(|()| out.write_all(b"\n"))
             {
-                return io(e, delivered).map_or(Ok(()), Err);
+                return io(e, out.get_ref().bytes > 0).map_or(Ok(()), Err);
             }
         }
         written.fetch_add(items.len() as u64, Ordering::Relaxed);
-        if outputs.is_empty() {
-            match out.flush() {
-                Ok(()) => delivered = true,
-                Err(e) => return io(e, delivered).map_or(Ok(()), Err),
-            }
+        if outputs.is_empty()
+            && let Err(e) = out.flush()
+        {
+            return io(e, out.get_ref().bytes > 0).map_or(Ok(()), Err);
         }
     }
+    let delivered = out.get_ref().bytes > 0;
     out.flush()
         .map_err(|e| io(e, delivered))
         .or_else(|e| e.map_or(Ok(()), Err))
+}
+
+/// A writer that counts the bytes its inner writer took: output has reached the reader once
+/// any did.
+struct Counted<W> {
+    inner: W,
+    bytes: u64,
+}
+
+impl<W: Write> Write for Counted<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// The first infinite or NaN float `value` holds, if any.

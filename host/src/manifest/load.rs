@@ -31,13 +31,30 @@ impl Format {
 /// The syntax error.
 pub fn parse_text(text: &str, format: Format) -> Result<Json, Problem> {
     match format {
-        Format::Json => serde_json::from_str(text).map_err(|e| {
-            let (message, line, column) = crate::value::Value::json_error_parts(&e);
-            Problem::new(
-                Location::root(),
-                format!("not valid JSON: {message} (line {line}, column {column})"),
-            )
-        }),
+        Format::Json => {
+            // serde reads an integer beyond u64 as a float: refuse it, never round it (one in
+            // u64 but beyond i64 is kept exactly, and validation reports it where it is).
+            if let Some((literal, at)) = crate::value::oversized_integer(text)
+                && literal.parse::<u64>().is_err()
+            {
+                let (line, column) = line_col(text, at);
+                return Err(Problem::new(
+                    Location::root(),
+                    format!(
+                        "integer {literal} is out of range ({} to {}) (line {line}, column {column})",
+                        i64::MIN,
+                        i64::MAX
+                    ),
+                ));
+            }
+            serde_json::from_str(text).map_err(|e| {
+                let (message, line, column) = crate::value::Value::json_error_parts(&e);
+                Problem::new(
+                    Location::root(),
+                    format!("not valid JSON: {message} (line {line}, column {column})"),
+                )
+            })
+        }
         Format::Toml => {
             let table: toml::Table = toml::from_str(text).map_err(|e| {
                 let at = e
@@ -87,6 +104,16 @@ mod tests {
         assert_eq!(
             parse_text(toml_text, Format::Toml).unwrap(),
             parse_text(json_text, Format::Json).unwrap()
+        );
+    }
+
+    #[test]
+    fn an_integer_beyond_64_bits_in_a_manifest_is_refused_not_rounded() {
+        let text = "{\"version\": \"v1\",\n \"x\": 123456789012345678901234567890}";
+        let problem = parse_text(text, Format::Json).unwrap_err();
+        assert_eq!(
+            problem.message,
+            "integer 123456789012345678901234567890 is out of range (-9223372036854775808 to 9223372036854775807) (line 2, column 7)"
         );
     }
 

@@ -30,6 +30,11 @@ NODE_FAILURES = (Exception, SystemExit, KeyboardInterrupt)
 (`asyncio.CancelledError`, `GeneratorExit`), which must go on to stop the task."""
 
 
+SYNC_NODE_FAILURES = (*NODE_FAILURES, GeneratorExit)
+"""`NODE_FAILURES` where node code is called from plain code, not from inside a generator of
+the driver's own (there `GeneratorExit` is how that generator is closed, and must pass)."""
+
+
 class StageInterrupted(BaseException):
     """Raised into node code by the host (from another thread) to stop a stage whose run was
     cancelled while its code was busy: a pure-Python loop stops at its next instruction. Not a

@@ -304,11 +304,13 @@ impl Mailbox {
     #[allow(clippy::unused_self)] // a method, so Python reaches it through the mailbox it has
     fn log(&self, level: u32, logger: &str, node_id: Option<&str>, message: &str) {
         let node = node_id.unwrap_or("-");
-        match level {
+        // A log that cannot be written must not fail the node that logged, nor, as a panic
+        // crossing into Python, end the interpreter thread.
+        let _ = std::panic::catch_unwind(|| match level {
             0..=10 => tracing::debug!(target: "python", node, logger, "{message}"),
             11..=20 => tracing::info!(target: "python", node, logger, "{message}"),
             21..=30 => tracing::warn!(target: "python", node, logger, "{message}"),
             _ => tracing::error!(target: "python", node, logger, "{message}"),
-        }
+        });
     }
 }

@@ -14,6 +14,7 @@ import selectors
 import socket
 
 from remotemedia._calls import (
+    SYNC_NODE_FAILURES,
     NodeRaised,
     StageInterrupted,
     failure,
@@ -126,7 +127,7 @@ class Driver:
                 if isinstance(stage, SyncStage):
                     stage.interrupted(e)
                 self.host.reply(token, "error", failure(e, None))
-            except (Exception, SystemExit, KeyboardInterrupt) as e:  # noqa: BLE001 -- every request gets an answer; a module that exits while imported (describe, create) must not end the interpreter thread
+            except BaseException as e:  # noqa: BLE001 -- every request gets an answer: nothing node code or a module raises may end the interpreter thread
                 self.host.reply(token, "error", failure(e))
 
     def _dispatch(self, token: int, op: str, stage_id: int, payload: Any) -> None:
@@ -178,7 +179,7 @@ class Driver:
                 )
                 node._remotemedia_node_id = node_id
                 kind(node)
-            except Exception as e:
+            except SYNC_NODE_FAILURES as e:
                 raise NodeRaised(node_id, e) from e
             ids.append(node_id)
             nodes.append(node)

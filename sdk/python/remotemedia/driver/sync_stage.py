@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from remotemedia._calls import NODE_FAILURES, Counts, NodeRaised, call_lifecycle, failure, kind
+from remotemedia._calls import SYNC_NODE_FAILURES, Counts, NodeRaised, call_lifecycle, failure, kind
 
 # typing costs start-up time and is needed for annotations only (mypy reads this name).
 TYPE_CHECKING = False
@@ -51,7 +51,7 @@ class SyncStage:
         for node_id, node in zip(self.ids, self.nodes, strict=True):
             try:
                 call_lifecycle(node, "initialize")
-            except NODE_FAILURES as e:
+            except SYNC_NODE_FAILURES as e:
                 raise NodeRaised(node_id, e) from e
             self.initialized.append(node)
 
@@ -94,7 +94,7 @@ class SyncStage:
                             break
                     else:
                         self.stack.pop()
-                except NODE_FAILURES as e:
+                except SYNC_NODE_FAILURES as e:
                     # What the generator yielded before failing still goes on downstream.
                     self.stack.pop()
                     self._fail(maker, e)
@@ -122,7 +122,7 @@ class SyncStage:
                     out = process(item)
                     if out is not None:
                         outputs.append(out)
-            except NODE_FAILURES as e:
+            except SYNC_NODE_FAILURES as e:
                 # What the node made before failing still goes on (the node contract); the
                 # stage then ends with the error.
                 made[i] += len(outputs)
@@ -203,7 +203,9 @@ class SyncStage:
         for node_id, node in zip(self.ids, self.initialized, strict=False):
             try:
                 call_lifecycle(node, "cleanup")
-            except NODE_FAILURES:  # cleanup must not fail: logged, and the next node is cleaned up
+            except (
+                SYNC_NODE_FAILURES
+            ):  # cleanup must not fail: logged, and the next node is cleaned up
                 import logging  # noqa: PLC0415 -- only when a cleanup failed
 
                 logging.getLogger("remotemedia").exception(

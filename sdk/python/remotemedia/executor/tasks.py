@@ -10,7 +10,7 @@ import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from remotemedia._calls import NODE_FAILURES, NodeRaised, call_lifecycle, kind
+from remotemedia._calls import NODE_FAILURES, SYNC_NODE_FAILURES, NodeRaised, call_lifecycle, kind
 from remotemedia.node import Node
 
 END: Any = object()
@@ -115,7 +115,7 @@ class NodeTask:
             result = call_lifecycle(self.node, "initialize")
             if inspect.isawaitable(result):
                 await result
-        except NODE_FAILURES as e:
+        except SYNC_NODE_FAILURES as e:
             raise NodeRaised(self.node.name, e) from e
         self.initialized = True
         if self.kind == "stream":
@@ -143,7 +143,7 @@ class NodeTask:
                 out = process(item)
                 if shape == "async":
                     out = await out
-            except NODE_FAILURES as e:
+            except SYNC_NODE_FAILURES as e:
                 raise NodeRaised(node_id, e) from e
             if shape != "generator":
                 if out is not None:
@@ -155,7 +155,7 @@ class NodeTask:
                         produced = next(out)
                     except StopIteration:
                         break
-                    except NODE_FAILURES as e:
+                    except SYNC_NODE_FAILURES as e:
                         raise NodeRaised(node_id, e) from e
                     await self._emit(produced)  # each output travels as soon as it exists
             finally:
