@@ -101,6 +101,21 @@ def is_node_class(target: Any) -> TypeGuard[type[Node]]:
     return issubclass(type(target), type) and target is not Node and issubclass(target, Node)
 
 
+def node_class(module: str, qualname: str) -> type[Node]:
+    """The class `module:qualname`, which must be a `remotemedia.Node` subclass: nothing else
+    named by a manifest is ever called (DESIGN §5); only looked up, never called here.
+
+    Raises:
+        TypeError: It is not a Node subclass.
+        ImportError, AttributeError: The module or the name cannot be found (or the module's
+            own code raised while importing).
+    """
+    found = load_class(module, qualname)
+    if not is_node_class(found):
+        raise TypeError(f'"{module}:{qualname}" is not a remotemedia.Node subclass')
+    return found
+
+
 def load_class(module: str, qualname: str) -> Any:
     """The class `qualname` of `module`, importing the module."""
     target: Any = importlib.import_module(module)

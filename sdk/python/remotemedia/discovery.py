@@ -22,7 +22,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from remotemedia import discovery_cache
+from remotemedia import _calls, discovery_cache
 from remotemedia._calls import is_node_class, kind
 from remotemedia.node import Node
 
@@ -261,14 +261,7 @@ def describe_path(module: str, qualname: str) -> NodeTypeInfo:
         ImportError, AttributeError: The module or the name cannot be found (or the
             module's own code raised while importing).
     """
-    import importlib  # noqa: PLC0415 -- only when a manifest names an import path
-
-    target: Any = importlib.import_module(module)
-    for part in qualname.split("."):
-        target = getattr(target, part)
-    if not is_node_class(target):
-        raise TypeError(f'"{module}:{qualname}" is not a remotemedia.Node subclass')
-    return NodeTypeInfo.of(target, None)
+    return NodeTypeInfo.of(_calls.node_class(module, qualname), None)
 
 
 @dataclass(frozen=True)

@@ -19,12 +19,10 @@ from remotemedia._calls import (
     StageInterrupted,
     failure,
     has_async_lifecycle,
-    is_node_class,
     kind,
-    load_class,
+    node_class,
 )
 from remotemedia.driver.sync_stage import SyncStage
-from remotemedia.node import Node
 
 ASYNC_STAGES = 2**64 - 1
 """What the host is told runs when the asyncio loop runs its tasks: any async stage's code."""
@@ -175,7 +173,7 @@ class Driver:
                 node: Any = (
                     live
                     if live is not None
-                    else _node_class(module, qualname)(name=node_id, **params)
+                    else node_class(module, qualname)(name=node_id, **params)
                 )
                 node._remotemedia_node_id = node_id
                 kind(node)
@@ -197,11 +195,9 @@ class Driver:
 
     def _describe(self, token: int, module: str, qualname: str) -> None:
         # What a manifest may give the class, known before any node is constructed.
-        node_class = _node_class(module, qualname)
-        from remotemedia.discovery import describe_class  # noqa: PLC0415 -- only when asked
+        from remotemedia.discovery import describe_path  # noqa: PLC0415 -- only when asked
 
-        info = describe_class(node_class, provider=None)
-        self.host.reply(token, "json", info.to_json())
+        self.host.reply(token, "json", describe_path(module, qualname).to_json())
 
     def _spawn(self, token: int, work: Any, answer: str, result: Any) -> None:
         def done(task: asyncio.Task[Any]) -> None:
@@ -222,16 +218,3 @@ class Driver:
 
         install(self.host)
         self._logging = True
-
-
-def _node_class(module: str, qualname: str) -> type[Node]:
-    """The class `module:qualname`, which must be a `remotemedia.Node` subclass: nothing else
-    named by a manifest is ever called (DESIGN §5).
-
-    Raises:
-        TypeError: It is not a Node subclass.
-    """
-    found = load_class(module, qualname)
-    if not is_node_class(found):
-        raise TypeError(f'"{module}:{qualname}" is not a remotemedia.Node subclass')
-    return found
