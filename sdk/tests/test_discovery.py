@@ -17,9 +17,9 @@ from remotemedia.discovery import (
     describe_path,
     discover,
     main,
-    param_kind,
 )
 from remotemedia.plugins import PluginError
+from remotemedia.signature import param_kind
 
 if TYPE_CHECKING:
     from conftest import Sites

@@ -1,12 +1,10 @@
 """Finds every node type the installed plugins provide, with a cache for warm starts.
 
 `discover()` imports the plugins (entry points of group "remotemedia"), asks each for its node
-classes through the `remotemedia_node_types` hook and describes them as data (DESIGN §5): type
-name, provider, doc, where the class is, whether it is a source (`is_source = True`) and its
-parameters from its `__init__` signature (name, kind from the annotation, required, default).
-The host lists, resolves and validates node types from that description without importing
-every plugin again. `describe_path` describes one `"module:Class"` class the same way, after
-checking that it is a `remotemedia.Node` subclass (nothing else is ever called).
+classes through the `remotemedia_node_types` hook and describes them as data (DESIGN §5): name,
+provider, doc, location, whether it is a source, and its parameters (`remotemedia.signature`).
+The host resolves and validates node types from that without importing every plugin again.
+`describe_path` describes one `"module:Class"` class, which must be a Node subclass.
 
 The cache holds one JSON file per environment (`sys.prefix` and `sys.path`). It stays valid
 while no directory on `sys.path` changes its modification time (which `pip install` and
@@ -25,6 +23,7 @@ from pathlib import Path
 from remotemedia import _calls, discovery_cache
 from remotemedia._calls import is_node_class, kind
 from remotemedia.node import Node
+from remotemedia.signature import constructor_params
 
 # typing costs start-up time and is needed for annotations only (mypy reads this name).
 TYPE_CHECKING = False
@@ -63,100 +62,6 @@ class PluginError:
             The report, with the error as `"<type>: <message>"`.
         """
         return cls(entry_point, provider, f"{type(error).__name__}: {error}")
-
-
-_KINDS = {
-    "int": "int",
-    "float": "number",
-    "str": "string",
-    "bool": "bool",
-    "list": "list",
-    "dict": "map",
-    "bytes": "bytes",
-    "ndarray": "array",
-    "AudioFrame": "audio",
-}
-"""Annotation (by name, so string annotations map alike) -> parameter kind (DESIGN §5)."""
-
-
-def param_kind(annotation: Any) -> str:
-    """The parameter kind an `__init__` annotation declares; "any" for none or any other.
-
-    Args:
-        annotation: The annotation object, or its text (`from __future__ import annotations`).
-
-    Returns:
-        One of int, number, string, bool, list, map, bytes, array, audio, any.
-    """
-    if isinstance(annotation, str):
-        # An annotation that could not be evaluated: "list[int]" is a list, "np.ndarray" an
-        # array; "int | float" a number; any other union (say "int | None") is not one kind.
-        if {part.strip() for part in annotation.split("|")} == {"int", "float"}:
-            return "number"
-        name = annotation.strip().split("[", 1)[0].rsplit(".", 1)[-1]
-        return _KINDS.get(name, "any") if "|" not in annotation else "any"
-    members = getattr(annotation, "__args__", None)
-    if type(annotation).__name__ in ("UnionType", "_UnionGenericAlias") and members:
-        return "number" if set(members) == {int, float} else "any"
-    origin = getattr(annotation, "__origin__", None)
-    target = origin if isinstance(origin, type) else annotation
-    if isinstance(target, type) and target.__name__ in _KINDS:
-        return _KINDS[target.__name__]
-    return "any"
-
-
-def _json_default(value: Any) -> tuple[bool, Any]:
-    """`(True, value)` when JSON can hold a default as it is, else `(False, None)` (NaN and the
-    infinities included: JSON has no form for them)."""
-    if value is None or isinstance(value, bool | str):
-        return True, value
-    if isinstance(value, int):
-        return (True, value) if -(2**63) <= value < 2**63 else (False, None)
-    if isinstance(value, float | list | tuple | dict):
-        try:
-            return True, json.loads(json.dumps(value, allow_nan=False))
-        except (TypeError, ValueError, RecursionError):
-            return False, None
-    return False, None
-
-
-def _params(node_class: type[Node]) -> tuple[list[dict[str, Any]], bool]:
-    """The constructor's parameters (without `name`) and whether it takes `**kwargs`."""
-    import inspect  # noqa: PLC0415 -- scans only; a warm start (the cache) skips it
-
-    init = node_class.__init__
-    if init is Node.__init__:
-        return [], False  # the base class rejects every parameter
-    try:
-        signature = inspect.signature(init)
-    except (TypeError, ValueError):
-        return [], True  # a constructor Python cannot introspect: its own checks apply
-    try:
-        # Evaluates string annotations (`from __future__ import annotations`) and aliases, in
-        # the function's module, without importing `typing` (start-up time).
-        hints = inspect.get_annotations(init, eval_str=True)
-    except Exception:  # noqa: BLE001 -- an annotation that does not evaluate: read its text
-        hints = {}
-    params: list[dict[str, Any]] = []
-    extra = False
-    for key, parameter in list(signature.parameters.items())[1:]:
-        if parameter.kind is parameter.VAR_KEYWORD:
-            extra = True
-            continue
-        if key == "name" or parameter.kind in (parameter.VAR_POSITIONAL, parameter.POSITIONAL_ONLY):
-            continue
-        annotation = hints.get(key, parameter.annotation)
-        entry: dict[str, Any] = {
-            "name": key,
-            "kind": param_kind(None if annotation is parameter.empty else annotation),
-            "required": parameter.default is parameter.empty,
-        }
-        if parameter.default is not parameter.empty:
-            known, default = _json_default(parameter.default)
-            if known:
-                entry["default"] = default
-        params.append(entry)
-    return params, extra
 
 
 @dataclass(frozen=True)
@@ -209,7 +114,7 @@ class NodeTypeInfo:
             )
         text = inspect.cleandoc(node_class.__doc__ or "")
         first_paragraph = text.split("\n\n", 1)[0]
-        params, extra = _params(node_class)
+        params, extra = constructor_params(node_class)
         return cls(
             node_type=node_class.type_name(),
             provider=provider,
