@@ -9,12 +9,14 @@
 //! held back to fill up.
 //!
 //! # Layout
-//! - `registry`: the table of node types, their metadata, and resolution.
+//! - `node_type`: one node type, its metadata (`source`, `params`) and how it is made.
+//! - `registry`: the table of node types, and resolution.
 //! - `params`: parameter specs, their checking, and typed access.
 //! - `builtin`: the built-in Rust nodes, one per file.
 //! - `python`: Python node declarations.
 
 pub mod builtin;
+mod node_type;
 mod params;
 pub mod python;
 mod registry;
@@ -22,11 +24,11 @@ mod registry;
 use std::future::Future;
 use std::pin::Pin;
 
-pub use params::{ParamKind, ParamSpec, param_f64_or_i64, param_i64};
-pub use registry::{
-    IMPORT_PATH_PROVIDER, Implementation, NodeFactory, NodeType, Registry, Role, ValueCheck,
-    import_path,
+pub use node_type::{
+    IMPORT_PATH_PROVIDER, Implementation, NodeFactory, NodeType, Role, ValueCheck,
 };
+pub use params::{ParamKind, ParamSpec, param_f64_or_i64, param_i64};
+pub use registry::{Registry, import_path};
 
 pub use crate::error::NodeError;
 use crate::value::Value;
