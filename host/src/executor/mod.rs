@@ -9,7 +9,8 @@
 //! branches run concurrently.
 //!
 //! # Layout
-//! - `plan`: tasks and queues from a [`Pipeline`], with named rows for the report.
+//! - `plan`: tasks from a [`Pipeline`], with named rows for the report.
+//! - `queues`: the run's queues, made before its tasks.
 //! - `chain`: the chain task.
 //! - `stage`: the stage task.
 //! - `outputs`: where a task's outputs go.
@@ -20,6 +21,7 @@
 mod chain;
 mod outputs;
 mod plan;
+mod queues;
 mod run;
 mod spawn;
 mod stage;

@@ -14,30 +14,17 @@ use tokio_util::sync::CancellationToken;
 
 use super::chain::{ChainTask, Step};
 use super::outputs::Outputs;
+use super::queues::EdgeQueue;
+use super::queues::Queues;
 use super::stage::{StageNode, StageTask};
 use super::stats::NodeStats;
-use crate::channel::{Probe, Receiver, Sender, channel};
+use crate::channel::{Receiver, Sender};
 use crate::error::HostError;
 use crate::graph::Graph;
 use crate::manifest::{NodeId, ResolvedPipeline};
 use crate::node::NodeImpl;
 use crate::pipeline::{Constructed, Pipeline};
 use crate::value::Value;
-
-/// Capacity, in items, of the run's input and output queues: the ones between the pipeline
-/// and its caller's threads (the CLI's reader and writer, a Python caller). A caller on another
-/// thread pays a wake-up per morsel; at 16 items a morsel that made the CLI 26 times slower
-/// (5M items: 3.45 s against 0.13 s). These queues are not manifest edges, so the manifest's
-/// capacities do not apply to them.
-pub const IO_QUEUE_CAPACITY: usize = 1024;
-
-/// Where an edge's items wait.
-pub enum EdgeQueue {
-    /// The two nodes run inline; no queue.
-    Inline,
-    /// In the downstream head's queue, in this slot.
-    Queued(Probe, usize),
-}
 
 /// A node of the plan.
 pub struct NodeRow {
@@ -110,7 +97,7 @@ pub struct Plan {
 
 /// What the planner needs to know of a node.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(super) enum Kind {
     Sync,
     Async,
     Source,
@@ -119,7 +106,7 @@ enum Kind {
 
 impl Kind {
     /// Whether the node takes no input items.
-    fn is_source(self) -> bool {
+    pub(super) fn is_source(self) -> bool {
         matches!(self, Kind::Source | Kind::Python { source: true })
     }
 
@@ -273,14 +260,13 @@ fn check_roots(
     kinds: &[Kind],
     with_inputs: bool,
 ) -> Result<(), HostError> {
-    let manifest = resolved;
     let roots: Vec<usize> = (0..graph.len())
         .filter(|&v| graph.upstream_edges(v).is_empty())
         .collect();
     if with_inputs && roots.iter().all(|&v| kinds[v].is_source()) {
         let sources: Vec<String> = roots
             .iter()
-            .map(|&v| format!("{} ({})", manifest.nodes[v].id, manifest.nodes[v].node_type))
+            .map(|&v| format!("{} ({})", resolved.nodes[v].id, resolved.nodes[v].node_type))
             .collect();
         return Err(HostError::Usage(format!(
             "input items were given, but no node would receive them: every node without upstream is a source: {}",
@@ -290,7 +276,7 @@ fn check_roots(
     for &v in &roots {
         if !with_inputs && kinds[v] == Kind::Sync {
             tracing::warn!(
-                node = %manifest.nodes[v].id,
+                node = %resolved.nodes[v].id,
                 "node has no upstream and the run has no input items, so it receives nothing (give input with --input)"
             );
         }
@@ -325,79 +311,4 @@ fn fuse(graph: &Graph, kinds: &[Kind]) -> Result<Vec<Vec<usize>>, HostError> {
         }
     }
     Ok(chains)
-}
-
-/// Every queue of a run, before they are handed to the tasks.
-struct Queues {
-    /// The queue in front of each chain's head (`None` for a head that takes no items), by
-    /// chain.
-    heads: Vec<Option<Receiver<Value>>>,
-    /// The sending end of each edge that crosses between chains, by edge.
-    edge_senders: Vec<Option<Sender<Value>>>,
-    /// How each edge is carried, by edge.
-    carriers: Vec<EdgeQueue>,
-    /// The run's input senders, one per root that takes input items.
-    inputs: Vec<Sender<Value>>,
-    /// Nodes without downstream, in manifest order.
-    sink_nodes: Vec<usize>,
-    /// Their senders into the output queue, by sink.
-    sink_senders: Vec<Option<Sender<Value>>>,
-    /// The output queue.
-    outputs: Receiver<Value>,
-}
-
-impl Queues {
-    /// A queue in front of every head that is not a source, with one slot per incoming edge
-    /// plus one for the run's inputs on a root transform; and the output queue, one slot per sink.
-    fn make(
-        resolved: &ResolvedPipeline,
-        graph: &Graph,
-        kinds: &[Kind],
-        chains: &[Vec<usize>],
-        with_inputs: bool,
-        cancel: &CancellationToken,
-    ) -> Queues {
-        let n_edges = graph.edges().len();
-        let mut edge_senders: Vec<Option<Sender<Value>>> = (0..n_edges).map(|_| None).collect();
-        let mut carriers: Vec<EdgeQueue> = (0..n_edges).map(|_| EdgeQueue::Inline).collect();
-        let mut heads = Vec::with_capacity(chains.len());
-        let mut inputs = Vec::new();
-        for chain in chains {
-            let head = chain[0];
-            if kinds[head].is_source() {
-                heads.push(None);
-                continue;
-            }
-            let ups = graph.upstream_edges(head);
-            let mut capacities: Vec<usize> =
-                ups.iter().map(|&e| resolved.edges[e].capacity).collect();
-            if with_inputs && ups.is_empty() {
-                capacities.push(IO_QUEUE_CAPACITY);
-            }
-            let (senders, receiver) = channel(&capacities, cancel.clone());
-            for (slot, sender) in senders.into_iter().enumerate() {
-                if let Some(&e) = ups.get(slot) {
-                    carriers[e] = EdgeQueue::Queued(receiver.probe(), slot);
-                    edge_senders[e] = Some(sender);
-                } else {
-                    inputs.push(sender);
-                }
-            }
-            heads.push(Some(receiver));
-        }
-        let sink_nodes: Vec<usize> = (0..graph.len())
-            .filter(|&v| graph.downstream_edges(v).is_empty())
-            .collect();
-        let (sink_senders, outputs) =
-            channel(&vec![IO_QUEUE_CAPACITY; sink_nodes.len()], cancel.clone());
-        Queues {
-            heads,
-            edge_senders,
-            carriers,
-            inputs,
-            sink_nodes,
-            sink_senders: sink_senders.into_iter().map(Some).collect(),
-            outputs,
-        }
-    }
 }

@@ -6,7 +6,8 @@ use std::time::Instant;
 use tokio::runtime::Handle;
 use tokio_util::sync::CancellationToken;
 
-use super::plan::{EdgeQueue, EdgeRow, NodeRow, plan};
+use super::plan::{EdgeRow, NodeRow, plan};
+use super::queues::EdgeQueue;
 use super::spawn::{ErrorSlot, TaskSet};
 use super::stats::{EdgeReport, NodeStats, RunReport};
 use crate::channel::{Cancelled, Receiver, SendError, Sender};
