@@ -120,9 +120,7 @@ pub fn registry_for(
         }
     };
     let backend = interpreter.backend();
-    let discovery = wait(backend.discover())?.map_err(plugin_discovery)?;
-    discovery.errors.iter().for_each(&report);
-    registry.add_python(&discovery);
+    add_plugins(&mut registry, &interpreter, &report)?;
     for (name, described) in known {
         registry.add_import(name, Ok(described.clone()));
     }
@@ -170,11 +168,21 @@ pub fn registry_with_plugins(
     let mut registry = Registry::builtin();
     let interpreter = choice.start();
     if let Ok(interpreter) = &interpreter {
-        let discovery = wait(interpreter.backend().discover())?.map_err(plugin_discovery)?;
-        discovery.errors.iter().for_each(report);
-        registry.add_python(&discovery);
+        add_plugins(&mut registry, interpreter, &report)?;
     }
     Ok((registry, interpreter))
+}
+
+/// Adds the plugins' node types to `registry`, reporting the plugins that failed to load.
+fn add_plugins(
+    registry: &mut Registry,
+    interpreter: &Interpreter,
+    report: &impl Fn(&PluginError),
+) -> Result<(), HostError> {
+    let discovery = wait(interpreter.backend().discover())?.map_err(plugin_discovery)?;
+    discovery.errors.iter().for_each(report);
+    registry.add_python(&discovery);
+    Ok(())
 }
 
 fn plugin_discovery(error: SandboxError) -> HostError {

@@ -168,7 +168,8 @@ fn execute(
         };
         // A short run of Rust nodes stays on this thread: waking the shared runtime's workers
         // would cost more than the run (5 items through 3 nodes: 126 us against ~40 us).
-        let small = pipeline.is_short_run(inputs.as_ref().map(Vec::len));
+        // Asked above already when only a short run may run here.
+        let small = only_if_short || pipeline.is_short_run(inputs.as_ref().map(Vec::len));
         let work = watch_signals(run_collect(pipeline, inputs, cancel.clone()), &cancel);
         let collected = if small {
             LOCAL.with(|local| match local {

@@ -109,19 +109,6 @@ pub fn write_json_lines(
             bytes: 0,
         },
     );
-    // A reader that closes the pipe after reading (`| head`) ends the run quietly; one that
-    // closed it before any output reached it (`| true`) lost everything: that is an error.
-    let io = |e: std::io::Error, delivered: bool| {
-        if e.kind() == std::io::ErrorKind::BrokenPipe && delivered {
-            None
-        } else if e.kind() == std::io::ErrorKind::BrokenPipe {
-            Some(HostError::Runtime(
-                "cannot write output: the reader closed it before reading any".into(),
-            ))
-        } else {
-            Some(HostError::Runtime(format!("cannot write output: {e}")))
-        }
-    };
     while let Ok(Some((sink, items))) = outputs.blocking_recv() {
         for value in &items {
             if let Some(x) = non_finite(value) {
@@ -144,20 +131,33 @@ pub fn write_json_lines(
                 .map_err(std::io::Error::from)
                 .and_then(|()| out.write_all(b"\n"))
             {
-                return io(e, out.get_ref().bytes > 0).map_or(Ok(()), Err);
+                return write_failed(&e, out.get_ref().bytes);
             }
         }
         written.fetch_add(items.len() as u64, Ordering::Relaxed);
         if outputs.is_empty()
             && let Err(e) = out.flush()
         {
-            return io(e, out.get_ref().bytes > 0).map_or(Ok(()), Err);
+            return write_failed(&e, out.get_ref().bytes);
         }
     }
-    let delivered = out.get_ref().bytes > 0;
-    out.flush()
-        .map_err(|e| io(e, delivered))
-        .or_else(|e| e.map_or(Ok(()), Err))
+    match out.flush() {
+        Ok(()) => Ok(()),
+        Err(e) => write_failed(&e, out.get_ref().bytes),
+    }
+}
+
+/// The end of a run whose output could not be written, after `delivered` bytes reached the
+/// reader. A reader that closes the pipe after reading (`| head`) ends the run quietly; one
+/// that closed it before any output reached it (`| true`) lost everything: that is an error.
+fn write_failed(e: &std::io::Error, delivered: u64) -> Result<(), HostError> {
+    match e.kind() {
+        std::io::ErrorKind::BrokenPipe if delivered > 0 => Ok(()),
+        std::io::ErrorKind::BrokenPipe => Err(HostError::Runtime(
+            "cannot write output: the reader closed it before reading any".into(),
+        )),
+        _ => Err(HostError::Runtime(format!("cannot write output: {e}"))),
+    }
 }
 
 /// A writer that counts the bytes its inner writer took: output has reached the reader once
