@@ -13,7 +13,8 @@
 //! No PyO3 type appears in this crate's public API.
 //!
 //! # Layout
-//! - `value`: [`Value`], the items that flow (and cross into Python).
+//! - `value`: [`Value`], the items that flow (and cross into Python), and their JSON form.
+//! - `media`: the memory of media values ([`Buffer`]), arrays and audio frames.
 //! - `backend`: the [`Backend`] trait, its operations' types and [`Capabilities`].
 //! - `discovery`: [`Discovery`] and [`NodeTypeInfo`], what an environment provides.
 //! - `interpreter`: [`Interpreter`], which backend runs a pipeline's Python, and its start.
@@ -29,6 +30,7 @@ mod discovery;
 mod env;
 mod error;
 mod interpreter;
+pub mod media;
 mod stage;
 pub mod value;
 
@@ -39,5 +41,6 @@ pub use discovery::{Discovery, NodeTypeInfo, ParamInfo, PluginError};
 pub use env::PythonEnv;
 pub use error::SandboxError;
 pub use interpreter::{Interpreter, InterpreterKind};
+pub use media::{Array, AudioFrame, Buffer, DType, Storage};
 pub use stage::Stage;
 pub use value::Value;

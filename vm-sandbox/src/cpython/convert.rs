@@ -1,11 +1,20 @@
 //! Items to Python objects and back.
 
-use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use std::sync::Arc;
 
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{
+    PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyMemoryView, PyModule, PyString,
+    PyTuple, PyType,
+};
+
+use super::memory::{Lent, SharedBuffer, lend};
+use crate::media::{Array, AudioFrame, Buffer, DType};
 use crate::value::Value;
 
-/// `value` as a Python object: `None`, `bool`, `int`, `float`, `str`, `list`, `dict`.
+/// `value` as a Python object: `None`, `bool`, `int`, `float`, `str`, `list`, `dict`,
+/// `bytes`, a read-only `numpy.ndarray` over the item's memory, a `remotemedia.AudioFrame`.
 pub fn to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
     Ok(match value {
         Value::Null => py.None().into_bound(py),
@@ -27,7 +36,47 @@ pub fn to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>>
             }
             dict.into_any()
         }
+        Value::Bytes(bytes) => bytes_to_py(py, bytes),
+        Value::Array(array) => array_to_py(py, array)?,
+        Value::Audio(frame) => audio_class(py)?
+            .call_method1(
+                "_from_parts",
+                (
+                    array_to_py(py, frame.samples())?,
+                    frame.sample_rate(),
+                    frame.timestamp(),
+                ),
+            )?
+            .into_any(),
     })
+}
+
+/// The `bytes` object the memory was lent by, if it was; else a new one (a `bytes` owns its
+/// memory: the one copy DESIGN §4 documents).
+fn bytes_to_py<'py>(py: Python<'py>, bytes: &Buffer) -> Bound<'py, PyAny> {
+    if let Some(lent) = bytes.storage().as_any().downcast_ref::<Lent>()
+        && let Some(object) = lent.object(py)
+        && object.is_exact_instance_of::<PyBytes>()
+    {
+        return object;
+    }
+    PyBytes::new(py, bytes.bytes()).into_any()
+}
+
+/// A read-only numpy array over the array's memory; a read-only `memoryview` with its format
+/// and shape when numpy is not installed.
+fn array_to_py<'py>(py: Python<'py>, array: &Array) -> PyResult<Bound<'py, PyAny>> {
+    let shared = Bound::new(py, SharedBuffer::new(array.data().clone()))?;
+    let shape = PyTuple::new(py, array.shape())?;
+    match numpy(py)? {
+        Some(np) => np
+            .frombuffer
+            .bind(py)
+            .call1((shared, np.dtypes[dtype_index(array.dtype())].bind(py)))?
+            .call_method1("reshape", (shape,)),
+        None => PyMemoryView::from(shared.as_any())?
+            .call_method1("cast", (format_char(array.dtype()), shape)),
+    }
 }
 
 /// A list of items as a Python list.
@@ -104,10 +153,186 @@ fn from_py_at(obj: &Bound<'_, PyAny>, depth: usize) -> Result<Value, String> {
         }
         return Ok(Value::Map(entries.into()));
     }
+    if let Ok(bytes) = obj.cast::<PyBytes>() {
+        return lend(bytes.as_any())
+            .map_err(|e| e.to_string())?
+            .map(|(buffer, _)| Value::Bytes(buffer))
+            .ok_or_else(|| "a bytes object that is not contiguous".to_owned());
+    }
+    if let Ok(bytes) = obj.cast::<PyByteArray>() {
+        // Mutable: the one place bytes from Python are copied.
+        return Ok(Value::Bytes(bytes.to_vec().into()));
+    }
+    let py = obj.py();
+    if obj
+        .is_instance(audio_class(py).map_err(|e| e.to_string())?.as_any())
+        .unwrap_or(false)
+    {
+        return audio_from_py(obj).map(|f| Value::Audio(Arc::new(f)));
+    }
+    if let Some(np) = numpy_if_imported(py) {
+        if obj.is_instance(np.ndarray.bind(py)).unwrap_or(false) {
+            return array_from_py(obj).map(|a| Value::Array(Arc::new(a)));
+        }
+        // A numpy scalar (`np.float32(1.5)`, what `arr.sum()` returns) is the number it holds.
+        if obj.is_instance(np.generic.bind(py)).unwrap_or(false) {
+            let item = obj.call_method0("item").map_err(|e| e.to_string())?;
+            if !item.is(obj) && !item.is_instance(np.generic.bind(py)).unwrap_or(true) {
+                return from_py_at(&item, depth + 1);
+            }
+        }
+    }
     Err(format!(
-        "cannot pass a {} between nodes (items are None, bool, int, float, str, list, tuple or dict)",
+        "cannot pass a {} between nodes (items are None, bool, int, float, str, list, tuple, dict, bytes, numpy.ndarray or remotemedia.AudioFrame)",
         type_name(obj)
     ))
+}
+
+/// A numpy array as an array item, over its memory: copied once only when it is not
+/// C-contiguous or not little-endian.
+fn array_from_py(obj: &Bound<'_, PyAny>) -> Result<Array, String> {
+    let py = obj.py();
+    let failed = |e: PyErr| e.to_string();
+    let lent = lend(obj).map_err(failed)?;
+    let (buffer, layout) = if let Some(lent) = lent {
+        lent
+    } else {
+        // Not C-contiguous (a slice with a step, a transpose): one copy.
+        let np = numpy(py).map_err(failed)?.ok_or("numpy is not installed")?;
+        let copy = np
+            .ascontiguousarray
+            .bind(py)
+            .call1((obj,))
+            .map_err(failed)?;
+        lend(&copy)
+            .map_err(failed)?
+            .ok_or("array is not contiguous")?
+    };
+    let format = layout.format.trim_start_matches(['@', '=', '<']);
+    if format.starts_with(['>', '!']) {
+        // Big-endian: one copy in little-endian order.
+        let little = obj
+            .getattr("dtype")
+            .and_then(|d| d.call_method1("newbyteorder", ("<",)))
+            .and_then(|d| obj.call_method1("astype", (d,)))
+            .map_err(failed)?;
+        return array_from_py(&little);
+    }
+    let dtype = match (format, layout.item_size) {
+        ("?", 1) => DType::Bool,
+        ("B", 1) => DType::U8,
+        ("h", 2) => DType::I16,
+        ("i" | "l", 4) => DType::I32,
+        ("l" | "q", 8) => DType::I64,
+        ("f", 4) => DType::F32,
+        ("d", 8) => DType::F64,
+        _ => {
+            let name = obj
+                .getattr("dtype")
+                .and_then(|d| d.getattr("name"))
+                .map_or_else(
+                    |_| format!("with format {:?}", layout.format),
+                    |n| n.to_string(),
+                );
+            return Err(DType::unsupported(&name));
+        }
+    };
+    Array::new(dtype, layout.shape, buffer)
+}
+
+fn audio_from_py(obj: &Bound<'_, PyAny>) -> Result<AudioFrame, String> {
+    let failed = |e: PyErr| e.to_string();
+    let samples = obj.getattr("samples").map_err(failed)?;
+    let sample_rate: u32 = obj
+        .getattr("sample_rate")
+        .and_then(|r| r.extract())
+        .map_err(|_| {
+            "an audio frame's sample_rate must be an int from 1 to 4294967295".to_owned()
+        })?;
+    let timestamp: f64 = obj
+        .getattr("timestamp")
+        .and_then(|t| t.extract())
+        .map_err(failed)?;
+    let samples = array_from_py(&samples)?;
+    AudioFrame::new(samples, sample_rate, timestamp)
+}
+
+/// `remotemedia.AudioFrame`, looked up once.
+fn audio_class(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
+    static CLASS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+    CLASS.import(py, "remotemedia.media", "AudioFrame")
+}
+
+/// What conversions use of numpy, looked up once.
+struct Numpy {
+    ndarray: Py<PyAny>,
+    generic: Py<PyAny>,
+    frombuffer: Py<PyAny>,
+    ascontiguousarray: Py<PyAny>,
+    /// `numpy.dtype` objects in [`DType::ALL`] order.
+    dtypes: Vec<Py<PyAny>>,
+}
+
+static NUMPY: PyOnceLock<Option<Numpy>> = PyOnceLock::new();
+
+/// numpy, imported on first need; `None` when it is not installed.
+fn numpy(py: Python<'_>) -> PyResult<Option<&Numpy>> {
+    NUMPY
+        .get_or_try_init(py, || match py.import("numpy") {
+            Ok(np) => load_numpy(&np).map(Some),
+            Err(e) if e.is_instance_of::<pyo3::exceptions::PyImportError>(py) => Ok(None),
+            Err(e) => Err(e),
+        })
+        .map(Option::as_ref)
+}
+
+/// numpy if some code imported it already: otherwise no object can be an array, and the
+/// import is not paid for.
+fn numpy_if_imported(py: Python<'_>) -> Option<&Numpy> {
+    if let Some(np) = NUMPY.get(py) {
+        return np.as_ref();
+    }
+    let imported = py
+        .import("sys")
+        .and_then(|sys| sys.getattr("modules"))
+        .and_then(|m| m.contains("numpy"))
+        .unwrap_or(false);
+    if imported {
+        numpy(py).ok().flatten()
+    } else {
+        None
+    }
+}
+
+fn load_numpy(np: &Bound<'_, PyModule>) -> PyResult<Numpy> {
+    let dtype = np.getattr("dtype")?;
+    Ok(Numpy {
+        ndarray: np.getattr("ndarray")?.unbind(),
+        generic: np.getattr("generic")?.unbind(),
+        frombuffer: np.getattr("frombuffer")?.unbind(),
+        ascontiguousarray: np.getattr("ascontiguousarray")?.unbind(),
+        dtypes: DType::ALL
+            .iter()
+            .map(|d| dtype.call1((d.name(),)).map(Bound::unbind))
+            .collect::<PyResult<_>>()?,
+    })
+}
+
+fn dtype_index(dtype: DType) -> usize {
+    DType::ALL.iter().position(|d| *d == dtype).unwrap_or(0)
+}
+
+/// The buffer-protocol format of a dtype (for `memoryview.cast`).
+fn format_char(dtype: DType) -> &'static str {
+    match dtype {
+        DType::Bool => "?",
+        DType::U8 => "B",
+        DType::I16 => "h",
+        DType::I32 => "i",
+        DType::I64 => "q",
+        DType::F32 => "f",
+        DType::F64 => "d",
+    }
 }
 
 fn type_name(obj: &Bound<'_, PyAny>) -> String {

@@ -9,6 +9,7 @@
 pub mod convert;
 mod home;
 mod mailbox;
+pub mod memory;
 
 use std::future::Future;
 use std::os::fd::AsRawFd;

@@ -1,13 +1,23 @@
 //! The items that flow between nodes.
 //!
-//! A [`Value`] is JSON-like. Its heavy variants (strings, lists, maps) sit behind an [`Arc`], so
-//! fanning an item out to several branches clones a pointer, never the data (DESIGN §4).
+//! A [`Value`] is JSON-like, or a media value (bytes, an n-d array, an audio frame; see
+//! [`crate::media`]). Its heavy variants sit behind an [`Arc`], so fanning an item out to
+//! several branches clones a pointer, never the data (DESIGN §4).
+//!
+//! As JSON (the CLI's JSON lines, manifest parameters), a media value is an object with one
+//! reserved key: `{"$bytes": "<base64>"}`, `{"$array": {"dtype", "shape", "data"}}`,
+//! `{"$audio": {"sample_rate", "channels", "timestamp", "dtype", "data"}}`, data in standard
+//! base64 with padding, little-endian, C order (audio interleaved).
 
 use std::fmt;
 use std::sync::Arc;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+
+use crate::media::{Array, AudioFrame, Buffer};
+
+mod json_form;
 
 /// One item of a stream.
 #[derive(Clone, Debug, PartialEq)]
@@ -26,6 +36,12 @@ pub enum Value {
     List(Arc<[Value]>),
     /// A map with string keys, kept in insertion order (as Python's `dict` and JSON text are).
     Map(Arc<[(Arc<str>, Value)]>),
+    /// Raw bytes.
+    Bytes(Buffer),
+    /// An n-d array of numbers.
+    Array(Arc<Array>),
+    /// An audio frame.
+    Audio(Arc<AudioFrame>),
 }
 
 impl Value {
@@ -39,6 +55,22 @@ impl Value {
             Value::Str(_) => "string",
             Value::List(_) => "list",
             Value::Map(_) => "map",
+            Value::Bytes(_) => "bytes",
+            Value::Array(_) => "array",
+            Value::Audio(_) => "audio",
+        }
+    }
+
+    /// The media payload this item holds, in bytes: what a queue's byte bound counts
+    /// (DESIGN §7). JSON-like values count 0; lists and maps count what they hold.
+    pub fn payload_bytes(&self) -> usize {
+        match self {
+            Value::Bytes(b) => b.len(),
+            Value::Array(a) => a.data().len(),
+            Value::Audio(f) => f.samples().data().len(),
+            Value::List(items) => items.iter().map(Value::payload_bytes).sum(),
+            Value::Map(entries) => entries.iter().map(|(_, v)| v.payload_bytes()).sum(),
+            Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::Str(_) => 0,
         }
     }
 
@@ -75,9 +107,16 @@ impl Value {
         (message, e.line(), e.column())
     }
 
-    /// A short rendering for error messages: the JSON text, cut after 60 characters.
+    /// A short rendering for error messages: the JSON text, cut after 60 characters. Only
+    /// that much is rendered, so a 64 MiB array costs no more than a number.
     pub fn brief(&self) -> String {
-        let mut text = serde_json::to_string(self).unwrap_or_else(|_| self.kind().to_owned());
+        let mut out = Bounded(Vec::with_capacity(64));
+        // Stops with an error once past the bound: what was written is the text's start.
+        let _ = serde_json::to_writer(&mut out, self);
+        let mut text = String::from_utf8_lossy(&out.0).into_owned();
+        if text.is_empty() {
+            self.kind().clone_into(&mut text);
+        }
         if text.len() > 60 {
             let mut cut = 57;
             while !text.is_char_boundary(cut) {
@@ -87,6 +126,22 @@ impl Value {
             text.push_str("...");
         }
         text
+    }
+}
+
+/// A writer that takes a little more than [`Value::brief`] shows, then refuses.
+struct Bounded(Vec<u8>);
+
+impl std::io::Write for Bounded {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.0.len() > 64 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -176,6 +231,9 @@ impl Serialize for Value {
                 }
                 map.end()
             }
+            Value::Bytes(bytes) => json_form::serialize_bytes(bytes, s),
+            Value::Array(array) => json_form::serialize_array(array, s),
+            Value::Audio(frame) => json_form::serialize_audio(frame, s),
         }
     }
 }
@@ -246,7 +304,14 @@ impl<'de> Visitor<'de> for ValueVisitor {
         // of 100k keys take seconds.
         let mut index: std::collections::HashMap<Arc<str>, usize> =
             std::collections::HashMap::new();
-        while let Some((key, value)) = map.next_entry::<String, Value>()? {
+        while let Some(key) = map.next_key::<String>()? {
+            if json_form::is_reserved(&key) {
+                if !entries.is_empty() {
+                    return Err(de::Error::custom(json_form::not_alone(&key)));
+                }
+                return json_form::deserialize(&key, &mut map);
+            }
+            let value: Value = map.next_value()?;
             // A repeated key keeps its first position and its last value, as Python's json does.
             let found = if entries.len() < SMALL_MAP {
                 entries.iter().position(|(k, _)| **k == *key)

@@ -1,0 +1,356 @@
+//! Media values: bytes, n-d arrays and audio frames (DESIGN §4).
+//!
+//! Their memory is a [`Buffer`]: a reference-counted, immutable run of bytes whose owner is
+//! either Rust (a `Vec<u8>`) or something else that keeps the memory alive, such as a Python
+//! object when a node hands an array over (see `cpython::memory`). Cloning a value, fanning it
+//! out, or handing it to Python or back clones a pointer, never the bytes.
+
+use std::any::Any;
+use std::fmt;
+use std::sync::Arc;
+
+/// What owns the memory of a [`Buffer`]: it keeps the bytes alive and unchanged for as long
+/// as it lives. Implemented by `Vec<u8>` (Rust-owned memory) and by the backends for memory
+/// they lend (a Python object's buffer).
+pub trait Storage: Send + Sync + 'static {
+    /// The bytes. Must return the same memory, unchanged, on every call.
+    fn bytes(&self) -> &[u8];
+    /// The owner itself, for a backend to recognise memory it lent (and hand back the very
+    /// object instead of a copy).
+    fn as_any(&self) -> &dyn Any;
+}
+
+impl Storage for Vec<u8> {
+    fn bytes(&self) -> &[u8] {
+        self
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// Immutable bytes shared by reference count.
+#[derive(Clone)]
+pub struct Buffer(Arc<dyn Storage>);
+
+impl Buffer {
+    /// Wraps an owner of memory.
+    pub fn new(storage: impl Storage) -> Self {
+        Buffer(Arc::new(storage))
+    }
+
+    /// The bytes.
+    pub fn bytes(&self) -> &[u8] {
+        self.0.bytes()
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        self.bytes().len()
+    }
+
+    /// Whether there are no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The owner of the memory.
+    pub fn storage(&self) -> &dyn Storage {
+        &*self.0
+    }
+
+    /// Whether both share one owner (no copy was made between them).
+    pub fn same_memory(&self, other: &Buffer) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || std::ptr::eq(self.bytes(), other.bytes())
+    }
+}
+
+impl From<Vec<u8>> for Buffer {
+    fn from(bytes: Vec<u8>) -> Self {
+        Buffer::new(bytes)
+    }
+}
+
+impl PartialEq for Buffer {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes() == other.bytes()
+    }
+}
+
+impl fmt::Debug for Buffer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Buffer({} bytes)", self.len())
+    }
+}
+
+/// The element types an array may have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DType {
+    /// One byte, 0 or 1.
+    Bool,
+    /// Unsigned 8-bit.
+    U8,
+    /// Signed 16-bit (PCM audio).
+    I16,
+    /// Signed 32-bit.
+    I32,
+    /// Signed 64-bit.
+    I64,
+    /// 32-bit float (audio samples, model tensors).
+    F32,
+    /// 64-bit float.
+    F64,
+}
+
+impl DType {
+    /// Every dtype, in the order DESIGN §4 lists them.
+    pub const ALL: [DType; 7] = [
+        DType::Bool,
+        DType::U8,
+        DType::I16,
+        DType::I32,
+        DType::I64,
+        DType::F32,
+        DType::F64,
+    ];
+
+    /// numpy's name for it (`"float32"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            DType::Bool => "bool",
+            DType::U8 => "uint8",
+            DType::I16 => "int16",
+            DType::I32 => "int32",
+            DType::I64 => "int64",
+            DType::F32 => "float32",
+            DType::F64 => "float64",
+        }
+    }
+
+    /// Bytes per element.
+    pub fn size(self) -> usize {
+        match self {
+            DType::Bool | DType::U8 => 1,
+            DType::I16 => 2,
+            DType::I32 | DType::F32 => 4,
+            DType::I64 | DType::F64 => 8,
+        }
+    }
+
+    /// The dtype named `name` (numpy's names).
+    pub fn from_name(name: &str) -> Option<DType> {
+        DType::ALL.into_iter().find(|d| d.name() == name)
+    }
+
+    /// The error for an array of a dtype no item may hold; the Python executor raises the
+    /// same text.
+    pub fn unsupported(name: &str) -> String {
+        format!(
+            "cannot pass an array of dtype {name} between nodes (dtypes: bool, uint8, int16, int32, int64, float32, float64)"
+        )
+    }
+}
+
+impl fmt::Display for DType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// An n-d array: elements of one dtype, little-endian, in C order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Array {
+    dtype: DType,
+    shape: Box<[usize]>,
+    data: Buffer,
+}
+
+impl Array {
+    /// An array over `data`.
+    ///
+    /// # Errors
+    /// `data` does not hold exactly the elements `shape` asks for.
+    pub fn new(
+        dtype: DType,
+        shape: impl Into<Box<[usize]>>,
+        data: Buffer,
+    ) -> Result<Array, String> {
+        let shape = shape.into();
+        let elements = shape
+            .iter()
+            .try_fold(1usize, |n, &d| n.checked_mul(d))
+            .ok_or_else(|| format!("array shape {shape:?} is too large"))?;
+        let expected = elements
+            .checked_mul(dtype.size())
+            .ok_or_else(|| format!("array shape {shape:?} is too large"))?;
+        if expected != data.len() {
+            return Err(format!(
+                "array of dtype {dtype} and shape {shape:?} needs {expected} bytes of data, got {}",
+                data.len()
+            ));
+        }
+        Ok(Array { dtype, shape, data })
+    }
+
+    /// Element type.
+    pub fn dtype(&self) -> DType {
+        self.dtype
+    }
+
+    /// Length of each dimension.
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// The elements' memory.
+    pub fn data(&self) -> &Buffer {
+        &self.data
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        self.data.len() / self.dtype.size()
+    }
+
+    /// Whether it has no elements.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+}
+
+/// An audio frame: interleaved samples (float32 or int16) with their rate and start time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AudioFrame {
+    samples: Array,
+    sample_rate: u32,
+    timestamp: f64,
+}
+
+impl AudioFrame {
+    /// A frame over `samples`: shape `(n,)` (mono) or `(n, channels)` (interleaved).
+    ///
+    /// # Errors
+    /// Samples of another dtype or shape, a zero sample rate, zero channels, a non-finite
+    /// timestamp.
+    pub fn new(samples: Array, sample_rate: u32, timestamp: f64) -> Result<AudioFrame, String> {
+        if !matches!(samples.dtype(), DType::F32 | DType::I16) {
+            return Err(format!(
+                "audio samples must be float32 or int16, got {}",
+                samples.dtype()
+            ));
+        }
+        match samples.shape() {
+            [_, 0] => return Err("an audio frame needs at least one channel".into()),
+            [_] | [_, _] => {}
+            other => {
+                return Err(format!(
+                    "audio samples must have shape (n,) or (n, channels), got {other:?}"
+                ));
+            }
+        }
+        if sample_rate == 0 {
+            return Err("an audio frame's sample_rate must be at least 1".into());
+        }
+        if !timestamp.is_finite() {
+            return Err(format!(
+                "an audio frame's timestamp must be finite, got {timestamp}"
+            ));
+        }
+        Ok(AudioFrame {
+            samples,
+            sample_rate,
+            timestamp,
+        })
+    }
+
+    /// The interleaved samples.
+    pub fn samples(&self) -> &Array {
+        &self.samples
+    }
+
+    /// Samples per second (per channel).
+    pub fn sample_rate(&self) -> u32 {
+        self.sample_rate
+    }
+
+    /// Start of the frame in seconds.
+    pub fn timestamp(&self) -> f64 {
+        self.timestamp
+    }
+
+    /// Number of channels.
+    pub fn channels(&self) -> usize {
+        self.samples.shape().get(1).copied().unwrap_or(1)
+    }
+
+    /// Samples per channel.
+    pub fn frames(&self) -> usize {
+        self.samples.shape()[0]
+    }
+
+    /// Length in seconds.
+    #[allow(clippy::cast_precision_loss)] // sample counts far below 2^52
+    pub fn duration(&self) -> f64 {
+        self.frames() as f64 / f64::from(self.sample_rate)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_array_needs_exactly_its_bytes() {
+        let data = Buffer::from(vec![0u8; 24]);
+        assert!(Array::new(DType::F32, vec![2, 3], data.clone()).is_ok());
+        let err = Array::new(DType::F64, vec![2, 3], data).unwrap_err();
+        assert!(err.contains("needs 48 bytes of data, got 24"), "{err}");
+        let err = Array::new(DType::U8, vec![usize::MAX, 2], Buffer::from(vec![])).unwrap_err();
+        assert!(err.contains("too large"), "{err}");
+    }
+
+    #[test]
+    fn a_frame_checks_dtype_shape_rate_and_time() {
+        let samples = |dtype, shape: Vec<usize>| {
+            let n: usize = shape.iter().product();
+            Array::new(dtype, shape, Buffer::from(vec![0; n * DType::size(dtype)])).unwrap()
+        };
+        let stereo = AudioFrame::new(samples(DType::I16, vec![480, 2]), 48_000, 1.5).unwrap();
+        assert_eq!((stereo.channels(), stereo.frames()), (2, 480));
+        assert!((stereo.duration() - 0.01).abs() < 1e-12);
+        for (array, rate, ts, expected) in [
+            (
+                samples(DType::F64, vec![4]),
+                16_000,
+                0.0,
+                "float32 or int16",
+            ),
+            (
+                samples(DType::F32, vec![4, 0]),
+                16_000,
+                0.0,
+                "at least one channel",
+            ),
+            (
+                samples(DType::F32, vec![1, 2, 2]),
+                16_000,
+                0.0,
+                "shape (n,)",
+            ),
+            (samples(DType::F32, vec![4]), 0, 0.0, "sample_rate"),
+            (samples(DType::F32, vec![4]), 16_000, f64::NAN, "finite"),
+        ] {
+            let err = AudioFrame::new(array, rate, ts).unwrap_err();
+            assert!(err.contains(expected), "{err}");
+        }
+    }
+
+    #[test]
+    fn clones_share_memory() {
+        let a = Buffer::from(vec![1, 2, 3]);
+        let b = a.clone();
+        assert!(a.same_memory(&b));
+        assert!(!a.same_memory(&Buffer::from(vec![1, 2, 3])));
+        assert_eq!(a, Buffer::from(vec![1, 2, 3]));
+    }
+}
