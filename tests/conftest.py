@@ -55,13 +55,16 @@ def envs(tmp_path_factory: pytest.TempPathFactory) -> Envs:
     """Builds the wheels once and installs them into the three virtualenvs."""
     root = tmp_path_factory.mktemp("envs")
     shapes = make_venv(root / "shapes", with_pip=True)
-    pip_install(shapes, shapes, ["pluggy>=1.5", "tomli_w", "wheel", "packaging"])
+    # The SDK's dependencies (pip_install takes none on its own: --no-deps).
+    pip_install(shapes, shapes, ["numpy", "pluggy>=1.5", "tomli_w", "wheel", "packaging"])
     wheels = build_wheels(shapes, [SDK, *(PLUGINS / name for name in PLUGIN_NAMES)], root)
     sdk = wheels[SDK.name]
     pip_install(shapes, shapes, [sdk, wheels["remotemedia-testshapes"]])
     mixed = make_venv(root / "mixed", with_pip=False)
     pip_install(
-        shapes, mixed, ["pluggy>=1.5", "tomli_w", sdk, *(wheels[name] for name in PLUGIN_NAMES)]
+        shapes,
+        mixed,
+        ["numpy", "pluggy>=1.5", "tomli_w", sdk, *(wheels[name] for name in PLUGIN_NAMES)],
     )
     bare = make_venv(root / "bare", with_pip=False)
     return Envs(shapes=shapes, mixed=mixed, bare=bare, sdk_wheel=sdk)

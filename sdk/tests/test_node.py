@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import remotemedia
-from remotemedia import Node
+from remotemedia import Node, media
 
 
 class Plain(Node):
@@ -97,6 +97,7 @@ def test_class_docstring_documents_the_four_process_shapes() -> None:
 
 def test_package_reexports_the_public_surface() -> None:
     assert remotemedia.__all__ == [
+        "AudioFrame",
         "Node",
         "Pipeline",
         "__version__",
@@ -105,4 +106,5 @@ def test_package_reexports_the_public_surface() -> None:
         "runtime_available",
     ]
     assert remotemedia.Node is Node
+    assert remotemedia.AudioFrame is media.AudioFrame
     assert remotemedia.__version__ == "0.1.0"

@@ -2,11 +2,12 @@
 
 The SDK's public surface: `Node`, the base class of every Python node; `Pipeline`, which
 builds a pipeline in code and runs it (in the Rust executor in this process, or the Python
-executor); `runtime_available()`, whether the native engine can be imported; `hookspec` and
-`hookimpl`, the pluggy markers a plugin uses to register its node types through the
-`remotemedia_node_types` hook. Ready-made nodes live in `remotemedia.nodes`, errors in
-`remotemedia.errors`, plugin discovery in `remotemedia.discovery`. The SDK's three parts are
-subpackages: `remotemedia.pipeline` (the builder, the engine choice, manifest text),
+executor); `AudioFrame`, an audio item (numpy samples, a rate, a start time; the other media
+helpers are in `remotemedia.media`); `runtime_available()`, whether the native engine can be
+imported; `hookspec` and `hookimpl`, the pluggy markers a plugin uses to register its node
+types through the `remotemedia_node_types` hook. Ready-made nodes live in `remotemedia.nodes`,
+errors in `remotemedia.errors`, plugin discovery in `remotemedia.discovery`. The SDK's three
+parts are subpackages: `remotemedia.pipeline` (the builder, the engine choice, manifest text),
 `remotemedia.executor` (the pure-Python reference executor) and `remotemedia.driver` (what the
 host runs on its interpreter thread), with the manifest checks they share in
 `remotemedia.manifest`.
@@ -22,9 +23,18 @@ if TYPE_CHECKING:
     from typing import Any
 
     from remotemedia.hookspecs import hookimpl, hookspec
+    from remotemedia.media import AudioFrame
     from remotemedia.pipeline import Pipeline
 
-__all__ = ["Node", "Pipeline", "__version__", "hookimpl", "hookspec", "runtime_available"]
+__all__ = [
+    "AudioFrame",
+    "Node",
+    "Pipeline",
+    "__version__",
+    "hookimpl",
+    "hookspec",
+    "runtime_available",
+]
 
 __version__ = "0.1.0"
 
@@ -50,4 +60,9 @@ def __getattr__(name: str) -> Any:
         from remotemedia.pipeline import Pipeline  # noqa: PLC0415 -- lazy on purpose, see above
 
         return Pipeline
+    if name == "AudioFrame":
+        # numpy costs ~50 ms to import; only media items need it.
+        from remotemedia.media import AudioFrame  # noqa: PLC0415 -- lazy on purpose, see above
+
+        return AudioFrame
     raise AttributeError(f"module 'remotemedia' has no attribute {name!r}")
