@@ -114,6 +114,25 @@ def node(node_id: str, node_type: str, **fields: Any) -> dict[str, Any]:
                 'in "connections", or put the source first)'
             ],
         ),
+        (
+            {
+                "version": "v1",
+                "runtime": {"channel_capacity": 0, "channel_bytes": 0},
+                "nodes": [node("a", "PassThrough")],
+            },
+            [
+                "runtime.channel_capacity: must be at least 1, got 0",
+                "runtime.channel_bytes: must be at least 1, got 0",
+            ],
+        ),
+        (
+            {
+                "version": "v1",
+                "runtime": {"channel_bytes": 1.5},
+                "nodes": [node("a", "PassThrough")],
+            },
+            ["runtime.channel_bytes: expected an integer, got number 1.5"],
+        ),
         ({"version": "v1", "nodes": []}, ["nodes: needs at least 1 entry"]),
         ([], ["manifest: expected an object, got an array"]),
     ],
@@ -126,6 +145,8 @@ def node(node_id: str, node_type: str, **fields: Any) -> dict[str, Any]:
         "rustpython-not-built",
         "rust-hint-on-python-type",
         "source-in-implied-chain",
+        "queue-bounds-below-one",
+        "channel-bytes-not-an-integer",
         "no-nodes",
         "not-an-object",
     ],

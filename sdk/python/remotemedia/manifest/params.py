@@ -4,10 +4,14 @@ values of the wrong kind, each at `nodes[i].params.NAME` and in the host's words
 What a class declares comes from `remotemedia.discovery.describe_class`: each `__init__`
 keyword (other than `name`) with its kind (int, number, string, bool, list, map, bytes, array,
 audio, any), whether it is required, and whether `**kwargs` takes any other name.
+
+Bytes, arrays and audio frames are written in their JSON form (`{"$bytes": ...}`, DESIGN §4);
+`decode_params` reads them back into the values a constructor receives, as the host does.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from remotemedia.manifest.problems import describe, did_you_mean, problem
@@ -35,8 +39,26 @@ def _tagged(value: Any, key: str) -> bool:
     return isinstance(value, dict) and list(value) == [key]
 
 
+def media_kind(value: Any) -> str | None:
+    """ "bytes", "array" or "audio" for a media value (`bytes`, a numpy array, an
+    `AudioFrame`); `None` for any other value.
+
+    Looks numpy and `remotemedia.media` up instead of importing them: while they are not
+    loaded no value can be an array or a frame, and whoever asks does not pay for numpy.
+    """
+    if isinstance(value, bytes):
+        return "bytes"
+    numpy, media = sys.modules.get("numpy"), sys.modules.get("remotemedia.media")
+    if numpy is not None and isinstance(value, numpy.ndarray):
+        return "array"
+    if media is not None and isinstance(value, media.AudioFrame):
+        return "audio"
+    return None
+
+
 def accepts(kind: str, value: Any) -> bool:
-    """Whether a parameter of `kind` takes `value` as JSON carries it (integers of 64 bits)."""
+    """Whether a parameter of `kind` takes `value` as JSON carries it (integers of 64 bits);
+    a bytes, array or audio parameter takes its JSON form or the value itself."""
     if kind == "int":
         return _is_int(value) and I64_MIN <= value <= I64_MAX
     if kind == "number":
@@ -46,9 +68,9 @@ def accepts(kind: str, value: Any) -> bool:
         "bool": lambda: isinstance(value, bool),
         "list": lambda: isinstance(value, list),
         "map": lambda: isinstance(value, dict),
-        "bytes": lambda: _tagged(value, "$bytes"),
-        "array": lambda: _tagged(value, "$array"),
-        "audio": lambda: _tagged(value, "$audio"),
+        "bytes": lambda: _tagged(value, "$bytes") or media_kind(value) == "bytes",
+        "array": lambda: _tagged(value, "$array") or media_kind(value) == "array",
+        "audio": lambda: _tagged(value, "$audio") or media_kind(value) == "audio",
     }
     return checks.get(kind, lambda: True)()  # "any", and kinds of a newer SDK
 
@@ -97,3 +119,29 @@ def check_params(specs: list[dict[str, Any]], extra: bool, params: Any, at: str)
             message = f'unknown parameter "{key}"{none}'
             problems.append(problem(f"{at}.{key}", message, did_you_mean(key, declared)))
     return problems
+
+
+def decode_params(params: dict[str, Any], at: str) -> tuple[dict[str, Any], list[str]]:
+    """A node's `params` with the JSON forms of media values read back (at any depth), as
+    the node's constructor receives them.
+
+    Args:
+        params: The node's `params` from the manifest.
+        at: Their location (`nodes[2].params`).
+
+    Returns:
+        The decoded parameters, and the problems of malformed forms, each located
+        (`nodes[2].params.gain.$array.shape: ...`).
+    """
+    if not any(isinstance(v, dict | list) for v in params.values()):
+        return params, []  # nothing could hold a form: numpy is not imported for nothing
+    from remotemedia.media import from_json_form  # noqa: PLC0415 -- imports numpy
+
+    decoded: dict[str, Any] = {}
+    problems: list[str] = []
+    for name, value in params.items():
+        try:
+            decoded[name] = from_json_form(value, at=f"{at}.{name}")
+        except ValueError as e:
+            problems.append(str(e))
+    return decoded, problems

@@ -20,7 +20,7 @@ from typing import Any
 from remotemedia import _native
 from remotemedia.errors import ManifestError
 from remotemedia.manifest.graph import cycle_problem, find_cycle
-from remotemedia.manifest.params import check_params
+from remotemedia.manifest.params import check_params, decode_params
 from remotemedia.manifest.problems import did_you_mean, problem
 from remotemedia.manifest.resolve import resolve
 from remotemedia.manifest.schema import check_structure
@@ -98,6 +98,8 @@ def check_manifest(doc: Any) -> tuple[list[type[Node]], list[str]]:
                 params = spec.get("params", None if _misspelt_params(spec) else {})
                 at = f"nodes[{i}].params"
                 problems += check_params(info.params, info.extra_params, params, at)
+                if isinstance(params, dict):
+                    problems += decode_params(params, at)[1]
         for field, what in (("retry", "retries"), ("timeout_ms", "per-item timeouts")):
             if field in spec:
                 problems.append(problem(f"nodes[{i}].{field}", f"{what} are not supported yet"))

@@ -18,6 +18,7 @@ from typing import Any
 
 from remotemedia.errors import ManifestError
 from remotemedia.manifest.graph import Edge, is_source
+from remotemedia.manifest.params import decode_params
 from remotemedia.manifest.problems import problem
 from remotemedia.manifest.resolve import manifest_type
 from remotemedia.manifest.validate import node_classes, validate
@@ -37,7 +38,8 @@ class Pipeline:
     Attributes:
         name: The pipeline's name (`metadata.name` in a manifest).
         description: `metadata.description`, if any.
-        runtime: The manifest's `runtime` settings; the Python engine reads `channel_capacity`.
+        runtime: The manifest's `runtime` settings; the Python engine reads `channel_capacity`
+            and `channel_bytes`.
     """
 
     def __init__(self, name: str = "pipeline", *, description: str | None = None) -> None:
@@ -180,7 +182,9 @@ class Pipeline:
     def from_manifest(cls, source: dict[str, Any] | str | os.PathLike[str]) -> Pipeline:
         """Builds a pipeline of live nodes from a manifest, resolving each `node_type` as the
         host does for Python: the SDK's nodes (`PassThrough` is `PassThroughNode`), plugin
-        types, then `"module:Class"`. Each node is constructed as `cls(name=id, **params)`.
+        types, then `"module:Class"`. Each node is constructed as `cls(name=id, **params)`,
+        with the JSON forms of bytes, arrays and audio frames in `params` read back into
+        those values (`remotemedia.media.from_json_form`), as the host reads them.
 
         Args:
             source: The manifest as data; JSON or TOML text (JSON if it starts with "{"); or
@@ -191,8 +195,9 @@ class Pipeline:
             The pipeline.
 
         Raises:
-            ManifestError: Every problem found, located (`nodes[1].node_type: ...`); a node
-                whose constructor raised is one of them.
+            ManifestError: Every problem found, located (`nodes[1].node_type: ...`); a
+                malformed media value in `params` and a node whose constructor raised are
+                among them.
         """
         doc, source_name = load(source)
         problems = validate(doc)
@@ -204,8 +209,12 @@ class Pipeline:
         nodes: list[Node] = []
         for i, (spec, node_class) in enumerate(zip(doc["nodes"], classes, strict=True)):
             node_params = spec.get("params", {})
+            decoded, bad = decode_params(node_params, f"nodes[{i}].params")
+            if bad:
+                problems += bad
+                continue
             try:
-                node = node_class(name=spec["id"], **node_params)
+                node = node_class(name=spec["id"], **decoded)
             except Exception as e:  # noqa: BLE001 -- constructors may raise anything: reported
                 problems.append(
                     problem(f"nodes[{i}].params", f"{spec['node_type']}: {type(e).__name__}: {e}")
