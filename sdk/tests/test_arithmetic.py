@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
+import numpy as np
 import pytest
 
+from remotemedia.media import AudioFrame, to_json_form
 from remotemedia.nodes import Add, Multiply
 from remotemedia.nodes.arithmetic import I64_MAX, I64_MIN, brief, value_kind
 
@@ -135,11 +138,53 @@ def test_nodes_are_constructed_with_name_and_keyword_params() -> None:
         ((), "list"),
         ({}, "map"),
         (b"x", "bytes"),
+        (np.zeros(3, np.float32), "array"),
+        (np.zeros(3, np.float16), "array"),
+        (AudioFrame(np.zeros(4, np.int16), 8000), "audio"),
+        ({1}, "set"),
     ],
 )
-def test_value_kind_names_json_kinds(value: Any, kind: str) -> None:
+def test_value_kind_names_json_and_media_kinds(value: Any, kind: str) -> None:
     assert value_kind(value) == kind
 
 
 def test_brief_falls_back_to_repr_for_values_json_cannot_hold() -> None:
-    assert brief(b"x") == "b'x'"
+    assert brief({1}) == "{1}"
+    assert brief([np.zeros(2, np.float16)]).startswith("[array([0., 0.], dtype=float16)]")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        b"",
+        b"x",
+        bytes(range(256)),
+        np.arange(3, dtype=np.int16),
+        np.arange(100_000, dtype=np.float64).reshape(1000, 100),
+        np.ones((), np.bool_),
+        AudioFrame(np.zeros(960, np.float32), 48000, 0.02),
+        AudioFrame(np.zeros((2, 2), np.int16), 8000),
+        [np.arange(2, dtype=np.uint8), b"ab", {"k": np.arange(40, dtype=np.int64)}],
+    ],
+    ids=repr,
+)
+def test_brief_renders_media_values_in_their_json_form_as_the_host(value: Any) -> None:
+    # The whole JSON text, cut as any other: encoding only the start of big data changes
+    # nothing that shows.
+    full = json.dumps(to_json_form(value), separators=(",", ":"))
+    cut = full if len(full) <= 60 else full[:57] + "..."
+    assert brief(value) == cut
+
+
+@pytest.mark.parametrize("op", ["Multiply", "Add"])
+@pytest.mark.parametrize(
+    ("item", "kind"),
+    [
+        (b"\x00\x01", "bytes"),
+        (np.ones(4, np.float32), "array"),
+        (AudioFrame(np.zeros(4, np.int16), 8000), "audio"),
+    ],
+)
+def test_media_values_are_not_numbers(op: str, item: Any, kind: str) -> None:
+    with pytest.raises(TypeError, match=f"^{op} expects a number, got {kind} {{\"\\$"):
+        OPS[op](2).process(item)

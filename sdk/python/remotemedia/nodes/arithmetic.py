@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from remotemedia.manifest.params import media_kind
 from remotemedia.node import Node
 
 I64_MIN = -(2**63)
@@ -34,8 +35,8 @@ def value_kind(value: Any) -> str:
         value: Any item.
 
     Returns:
-        One of null, bool, int, float, string, list, map; for values JSON cannot hold, the
-        Python type name.
+        One of null, bool, int, float, string, list, map, bytes, array, audio; for other
+        values, the Python type name.
     """
     # bool before int: bool is a subclass of int.
     kinds: list[tuple[type | tuple[type, ...], str]] = [
@@ -50,7 +51,17 @@ def value_kind(value: Any) -> str:
     for types, kind in kinds:
         if isinstance(value, types):
             return kind
-    return type(value).__name__
+    return media_kind(value) or type(value).__name__
+
+
+def _media_form(value: Any) -> Any:
+    """`json.dumps`'s fallback: a media value's JSON form, with only as much data as a brief
+    can show."""
+    if media_kind(value) is not None:
+        from remotemedia import media  # noqa: PLC0415 -- numpy, only for media values
+
+        return media.to_json_form(value, max_data_bytes=_BRIEF_LIMIT)
+    raise TypeError(f"{type(value).__name__} has no JSON form")
 
 
 def brief(value: Any) -> str:
@@ -58,6 +69,8 @@ def brief(value: Any) -> str:
 
     The JSON is compact (no spaces after separators, non-ASCII kept) and the cut counts UTF-8
     bytes and backs off to a character boundary, as the host's `serde_json` rendering does.
+    Bytes, arrays and frames are rendered in their JSON form (`{"$array":{...}}`), as the
+    host renders them; only the start of their data is encoded, which is all the cut keeps.
 
     Args:
         value: Any item.
@@ -66,8 +79,8 @@ def brief(value: Any) -> str:
         The JSON text (or `repr` for values JSON cannot hold), at most 60 bytes long.
     """
     try:
-        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    except (TypeError, ValueError):
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=_media_form)
+    except (TypeError, ValueError, ImportError):
         text = repr(value)
     encoded = text.encode()
     if len(encoded) <= _BRIEF_LIMIT:
