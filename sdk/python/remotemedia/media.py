@@ -66,7 +66,7 @@ class AudioFrame:
     read-only; equal frames have the same rate, timestamp, dtype, shape and samples.
     """
 
-    __slots__ = ("_sample_rate", "_samples", "_timestamp")
+    __slots__ = ("__weakref__", "_sample_rate", "_samples", "_timestamp")
 
     _samples: np.ndarray[Any, Any]
     _sample_rate: int

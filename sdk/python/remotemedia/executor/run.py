@@ -5,10 +5,16 @@ reached the sinks; `stream` does the same over an iterator and yields outputs as
 Semantics, as the host's:
 
 - Each node runs in its own task; every edge is a bounded slot of the downstream node's inbox,
-  its capacity counting items (the edge's, else `channel_capacity`, 64 by default). A full
-  slot blocks its sender (backpressure), so memory stays bounded whatever the item count.
+  its capacity counting items (the edge's, else `channel_capacity`, 64 by default) and media
+  payload bytes (`channel_bytes`, 8 MiB by default; an item larger than that travels alone).
+  A full slot blocks its sender (backpressure), so memory stays bounded whatever the item
+  count and size. The run's own queues (each input root's input slot, `stream`'s output)
+  hold `RUN_QUEUE_CAPACITY` items and `channel_bytes` bytes.
   Unlike the host, adjacent nodes are not fused into one task: the reference keeps one shape
   of task, and a chain keeps its order either way.
+- Items are JSON-like values, bytes, numpy arrays and `AudioFrame`s, and lists and maps of
+  them, passed by reference. An array of an unsupported dtype (`remotemedia.media`) is a
+  `UsageError` as an input item and a node's `TypeError` (a `NodeError`) as an output.
 - Fan-out: every downstream node receives every item, the same object (no copy). Fan-in:
   items are taken in arrival order across the upstream edges.
 - Inputs: with input items (`inputs` not `None`, even empty), every node without upstream that
@@ -34,7 +40,15 @@ import contextlib
 import inspect
 import logging
 import traceback
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Coroutine, Iterable, Sequence
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Callable,
+    Coroutine,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from typing import Any
 
 from remotemedia._calls import NODE_FAILURES, NodeRaised, call_lifecycle
@@ -42,6 +56,7 @@ from remotemedia.errors import NodeError, PipelineCancelled, UsageError
 from remotemedia.executor.plan import check_graph
 from remotemedia.executor.tasks import Inbox, NodeTask, Output
 from remotemedia.manifest.graph import Edge, is_source
+from remotemedia.media import check_item, payload_bytes
 from remotemedia.node import Node
 
 DEFAULT_CHANNEL_CAPACITY = 64
@@ -49,6 +64,30 @@ DEFAULT_CHANNEL_CAPACITY = 64
 
 RUN_QUEUE_CAPACITY = 1024
 """Length of the run's own queues: each input root's input slot, and `stream`'s output."""
+
+DEFAULT_CHANNEL_BYTES = 8 * 1024 * 1024
+"""Media payload bytes a queue holds when the run sets no `channel_bytes` (the host's)."""
+
+
+def queue_bounds(runtime: Mapping[str, Any]) -> dict[str, int]:
+    """The keyword arguments of `execute` and `stream` that a manifest's `runtime` settings
+    give: `channel_capacity` and `channel_bytes`, their defaults where it sets none."""
+    return {
+        "channel_capacity": runtime.get("channel_capacity", DEFAULT_CHANNEL_CAPACITY),
+        "channel_bytes": runtime.get("channel_bytes", DEFAULT_CHANNEL_BYTES),
+    }
+
+
+def check_input(item: Any) -> None:
+    """Checks that an input item can pass between nodes.
+
+    Raises:
+        UsageError: It cannot (an array of an unsupported dtype), with the reason.
+    """
+    try:
+        check_item(item)
+    except TypeError as e:
+        raise UsageError(f"input item: {e}") from None
 
 
 logger = logging.getLogger("remotemedia")
@@ -64,6 +103,7 @@ class _Run:
         *,
         with_inputs: bool,
         channel_capacity: int,
+        channel_bytes: int,
         output: Output,
     ) -> None:
         ids = [node.name for node in nodes]
@@ -84,7 +124,7 @@ class _Run:
             slots = [capacity or channel_capacity for _, capacity in ups[v]]
             if v in self.input_roots:  # the run's input comes through a last slot of its own
                 slots.append(RUN_QUEUE_CAPACITY)
-            inbox = Inbox(slots) if slots and not is_source(nodes[v]) else None
+            inbox = Inbox(slots, channel_bytes) if slots and not is_source(nodes[v]) else None
             if inbox is not None and v in self.input_roots:
                 self.inputs.append((inbox, len(slots) - 1))
             inboxes.append(inbox)
@@ -108,8 +148,9 @@ class _Run:
 
     async def feed(self, item: Any) -> None:
         """Gives an input item to every input root, waiting while a root's slot is full."""
+        size = payload_bytes(item)
         for inbox, slot in self.inputs:
-            await inbox.put(slot, item)
+            await inbox.put(slot, item, size)
 
     def close_inputs(self) -> None:
         """Ends the input: the input roots see the end of their stream."""
@@ -184,6 +225,7 @@ async def execute(
     inputs: list[Any] | None,
     *,
     channel_capacity: int = DEFAULT_CHANNEL_CAPACITY,
+    channel_bytes: int = DEFAULT_CHANNEL_BYTES,
 ) -> list[tuple[str, Any]]:
     """Runs the graph to its end.
 
@@ -191,19 +233,22 @@ async def execute(
         nodes: Live node instances; each one's `name` is its id.
         edges: `(from id, to id, capacity)` for each edge.
         inputs: The input items; `None` for a run without input items (sources only).
-        channel_capacity: The capacity of edges that set none.
+        channel_capacity: The capacity in items of edges that set none.
+        channel_bytes: The bound in media payload bytes of every queue.
 
     Returns:
         `(sink id, item)` for every output, in arrival order.
 
     Raises:
-        NodeError: A node failed; its `partial_outputs` holds the outputs made before.
-        UsageError: Input items were given but no node would receive them.
+        NodeError: A node failed (an output of an unsupported dtype included); its
+            `partial_outputs` holds the outputs made before.
+        UsageError: Input items were given but no node would receive them, or an input item
+            cannot pass between nodes (checked before any node starts).
         ManifestError: The graph is not a valid DAG of these nodes.
     """
     outputs: list[tuple[str, Any]] = []
 
-    async def collect(node_id: str, item: Any) -> None:
+    async def collect(node_id: str, item: Any, size: int) -> None:
         outputs.append((node_id, item))
 
     run = _Run(
@@ -211,8 +256,11 @@ async def execute(
         edges,
         with_inputs=inputs is not None,
         channel_capacity=channel_capacity,
+        channel_bytes=channel_bytes,
         output=collect,
     )
+    for item in inputs or ():
+        check_input(item)
 
     async def feeder() -> None:
         for item in inputs or ():
@@ -233,14 +281,16 @@ async def stream(
     inputs: AsyncIterable[Any] | Iterable[Any] | None,
     *,
     channel_capacity: int = DEFAULT_CHANNEL_CAPACITY,
+    channel_bytes: int = DEFAULT_CHANNEL_BYTES,
 ) -> AsyncIterator[Any]:
     """Runs the graph over an input stream and yields each output as soon as a sink emits it.
 
     Arguments are those of `execute`, except that `inputs` may be an async or a plain
-    iterable, read as the roots take items. Outputs wait in a queue of `RUN_QUEUE_CAPACITY`
-    items for the consumer: a consumer that stops reading holds the pipeline back. Closing the
-    iterator early cancels the run and cleans up its nodes. An exception raised by `inputs`
-    stops the run and is raised here as it is.
+    iterable, read as the roots take items (an item that cannot pass between nodes stops the
+    run with a `UsageError`). Outputs wait in a queue of `RUN_QUEUE_CAPACITY` items and
+    `channel_bytes` bytes for the consumer: a consumer that stops reading holds the pipeline
+    back. Closing the iterator early cancels the run and cleans up its nodes. An exception
+    raised by `inputs` stops the run and is raised here as it is.
 
     Yields:
         The items reaching the sinks, in arrival order.
@@ -248,31 +298,34 @@ async def stream(
     Raises:
         As `execute`, once the outputs made before the failure were yielded.
     """
-    queue: asyncio.Queue[Any] = asyncio.Queue(RUN_QUEUE_CAPACITY)
+    queue = Inbox([RUN_QUEUE_CAPACITY], channel_bytes)
 
-    async def deliver(node_id: str, item: Any) -> None:
-        await queue.put(item)
+    async def deliver(node_id: str, item: Any, size: int) -> None:
+        await queue.put(0, item, size)
 
     run = _Run(
         nodes,
         edges,
         with_inputs=inputs is not None,
         channel_capacity=channel_capacity,
+        channel_bytes=channel_bytes,
         output=deliver,
     )
 
     async def feeder() -> None:
         if isinstance(inputs, AsyncIterable):
             async for item in inputs:
+                check_input(item)
                 await run.feed(item)
         else:
             for item in inputs or ():
+                check_input(item)
                 await run.feed(item)
         run.close_inputs()
 
     running = asyncio.ensure_future(run.run(feeder))
     try:
-        while not (running.done() and queue.empty()):
+        while not (running.done() and not queue):
             taking = asyncio.ensure_future(queue.get())
             await asyncio.wait({taking, running}, return_when=asyncio.FIRST_COMPLETED)
             if taking.done():

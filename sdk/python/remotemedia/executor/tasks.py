@@ -1,6 +1,6 @@
 """The reference executor's parts below the run: the bounded inbox in front of a node, and
 the task that drives one node of any shape (DESIGN §5) from its inbox to its downstream
-inboxes."""
+inboxes. Queues are bounded in items and in media payload bytes (DESIGN §7)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from remotemedia._calls import NODE_FAILURES, SYNC_NODE_FAILURES, NodeRaised, call_lifecycle, kind
+from remotemedia.media import check_item, payload_bytes
 from remotemedia.node import Node
 
 END: Any = object()
 """What `Inbox.get` returns once every slot is closed and drained (items may be `None`)."""
 
-Output = Callable[[str, Any], Awaitable[None]]
-"""Receives the items of a sink: `(node id, item)`."""
+Output = Callable[[str, Any, int], Awaitable[None]]
+"""Receives the items of a sink: `(node id, item, its payload bytes)`."""
 
 
 def _wake(future: asyncio.Future[None] | None) -> None:
@@ -27,31 +28,54 @@ def _wake(future: asyncio.Future[None] | None) -> None:
 
 class Inbox:
     """The queue in front of one node: a slot per incoming edge, each bounded by its own
-    capacity in items, so a full slot blocks its sender and only its sender. The node takes
-    items across slots in arrival order, which is the fan-in order.
+    capacity in items and by `max_bytes` of media payload (`remotemedia.media.payload_bytes`),
+    so a full slot blocks its sender and only its sender. A slot is full when either bound
+    would be passed; an empty slot takes any one item, however large. The node takes items
+    across slots in arrival order, which is the fan-in order.
 
     One task sends into each slot and one task takes, which is all the executor needs: each
     side waits on a single future instead of a condition variable.
     """
 
-    def __init__(self, capacities: list[int]) -> None:
+    def __init__(self, capacities: list[int], max_bytes: int) -> None:
         self._capacities = capacities
+        self._max_bytes = max_bytes
         self._counts = [0] * len(capacities)
+        self._bytes = [0] * len(capacities)
         self._open = len(capacities)
-        self._items: collections.deque[tuple[int, Any]] = collections.deque()
+        self._items: collections.deque[tuple[int, Any, int]] = collections.deque()
         self._taker: asyncio.Future[None] | None = None
         self._senders: list[asyncio.Future[None] | None] = [None] * len(capacities)
         self._abandoned = False
 
-    async def put(self, slot: int, item: Any) -> None:
-        """Adds an item to `slot`, waiting while the slot is full (backpressure)."""
-        while self._counts[slot] >= self._capacities[slot] and not self._abandoned:
+    def __len__(self) -> int:
+        """Items waiting, across slots."""
+        return len(self._items)
+
+    def _full(self, slot: int, size: int) -> bool:
+        count = self._counts[slot]
+        return count >= self._capacities[slot] or (
+            count > 0 and self._bytes[slot] + size > self._max_bytes
+        )
+
+    async def put(self, slot: int, item: Any, size: int | None = None) -> None:
+        """Adds an item to `slot`, waiting while the slot is full (backpressure).
+
+        Args:
+            slot: The slot (edge) it comes through.
+            item: The item.
+            size: Its `payload_bytes`, if the caller knows it.
+        """
+        if size is None:
+            size = payload_bytes(item)
+        while self._full(slot, size) and not self._abandoned:
             waiter = self._senders[slot] = asyncio.get_running_loop().create_future()
             await waiter
         if self._abandoned:
             return  # the node stopped reading its input: what reaches it now is dropped
-        self._items.append((slot, item))
+        self._items.append((slot, item, size))
         self._counts[slot] += 1
+        self._bytes[slot] += size
         _wake(self._taker)
 
     def close(self, slot: int) -> None:
@@ -74,8 +98,9 @@ class Inbox:
                 return END
             waiter = self._taker = asyncio.get_running_loop().create_future()
             await waiter
-        slot, item = self._items.popleft()
+        slot, item, size = self._items.popleft()
         self._counts[slot] -= 1
+        self._bytes[slot] -= size
         _wake(self._senders[slot])
         return item
 
@@ -83,7 +108,8 @@ class Inbox:
 class NodeTask:
     """Drives one node: `initialize()`, then every input item through `process` by the node's
     shape, each output to every downstream slot (the same object, never a copy) and, for a
-    sink, to the run's output. Node code's exceptions leave as `NodeRaised` with the node id.
+    sink, to the run's output. Node code's exceptions leave as `NodeRaised` with the node id,
+    and so does an output that cannot pass between nodes (a `TypeError`, as on the host).
 
     Attributes:
         initialized: Whether `initialize()` returned; only such nodes are cleaned up.
@@ -128,10 +154,16 @@ class NodeTask:
             inbox.close(slot)
 
     async def _emit(self, item: Any) -> None:
+        try:
+            check_item(item)
+        except TypeError as e:
+            # The host's report: a TypeError of this node, with no traceback into node code.
+            raise NodeRaised(self.node.name, TypeError(str(e))) from None
+        size = payload_bytes(item)
         for inbox, slot in self.downstream:
-            await inbox.put(slot, item)
+            await inbox.put(slot, item, size)
         if self.output is not None:
-            await self.output(self.node.name, item)
+            await self.output(self.node.name, item, size)
 
     async def _each(self) -> None:
         """A node whose `process` takes one item: sync function, generator or `async def`."""
