@@ -186,5 +186,5 @@ def test_brief_renders_media_values_in_their_json_form_as_the_host(value: Any) -
     ],
 )
 def test_media_values_are_not_numbers(op: str, item: Any, kind: str) -> None:
-    with pytest.raises(TypeError, match=f"^{op} expects a number, got {kind} {{\"\\$"):
+    with pytest.raises(TypeError, match=f'^{op} expects a number, got {kind} {{"\\$'):
         OPS[op](2).process(item)

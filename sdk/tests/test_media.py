@@ -327,7 +327,7 @@ def test_decoded_arrays_are_read_only_views_of_the_decoded_bytes() -> None:
 
 
 def test_to_json_form_refuses_an_unsupported_dtype() -> None:
-    with pytest.raises(TypeError, match="^cannot pass an array of dtype float16 between"):
+    with pytest.raises(TypeError, match=r"^cannot pass an array of dtype float16 between"):
         to_json_form({"k": np.zeros(1, np.float16)})
 
 
@@ -408,8 +408,7 @@ AUDIO = {"sample_rate": 8000, "channels": 1, "timestamp": 0.0, "dtype": "int16",
         ),
         (
             {"$audio": {**AUDIO, "channels": 2, "data": "AQACAAMA"}},
-            "$audio.data: 6 bytes are not a whole number of 2-channel int16 samples "
-            "(4 bytes each)",
+            "$audio.data: 6 bytes are not a whole number of 2-channel int16 samples (4 bytes each)",
         ),
         (
             [1, {"k": {"$audio": {**AUDIO, "data": "!"}}}],
@@ -419,7 +418,7 @@ AUDIO = {"sample_rate": 8000, "channels": 1, "timestamp": 0.0, "dtype": "int16",
     ids=lambda case: case if isinstance(case, str) else None,
 )
 def test_a_malformed_form_says_where_and_what(form: Any, message: str) -> None:
-    with pytest.raises(ValueError) as caught:
+    with pytest.raises(ValueError, match=r"^(\[\d+\]\.k\.)?\$(bytes|array|audio)") as caught:
         from_json_form(form)
     assert str(caught.value) == message
 
