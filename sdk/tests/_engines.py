@@ -41,10 +41,8 @@ def rust_outputs(manifest: dict[str, Any], inputs: list[Any] | None) -> list[Any
 def python_pairs(manifest: dict[str, Any], inputs: list[Any] | None) -> list[tuple[str, Any]]:
     """The Python executor's `(sink id, item)` outputs for a manifest."""
     pipeline = Pipeline.from_manifest(manifest)
-    capacity = pipeline.runtime.get("channel_capacity", executor.DEFAULT_CHANNEL_CAPACITY)
-    return run_async(
-        executor.execute(pipeline.nodes, pipeline.edges, inputs, channel_capacity=capacity)
-    )
+    bounds = executor.queue_bounds(pipeline.runtime)
+    return run_async(executor.execute(pipeline.nodes, pipeline.edges, inputs, **bounds))
 
 
 def run_python_script(source: str, timeout: float = HANG_GUARD) -> subprocess.CompletedProcess[str]:
