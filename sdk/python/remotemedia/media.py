@@ -192,6 +192,9 @@ class AudioFrame:
 
 _CONTAINERS = (list, tuple, dict)
 
+_NO_PAYLOAD = frozenset({type(None), bool, int, float, str})
+"""Types of the common scalar items, answered by one set lookup of their exact type."""
+
 
 def _children(value: Any) -> Any:
     return value.values() if isinstance(value, dict) else value
@@ -206,6 +209,8 @@ def check_item(value: Any) -> None:
         TypeError: An array of a dtype other than `SUPPORTED_DTYPES` (or of a non-native
             byte order), in the host's words.
     """
+    if type(value) in _NO_PAYLOAD:
+        return
     if isinstance(value, np.ndarray):
         if value.dtype not in _DTYPES:
             raise _unsupported_dtype(value.dtype)
@@ -228,10 +233,10 @@ def check_item(value: Any) -> None:
 
 
 def _own_bytes(value: Any) -> int:
-    if isinstance(value, bytes):
-        return len(value)
     if isinstance(value, np.ndarray):
         return int(value.nbytes)
+    if isinstance(value, bytes):
+        return len(value)
     if isinstance(value, AudioFrame):
         return int(value._samples.nbytes)
     return 0
@@ -241,6 +246,8 @@ def payload_bytes(value: Any) -> int:
     """The media payload bytes of an item: the bytes, arrays and frames' samples it holds,
     summed through lists, tuples and maps (each container counted once); 0 for JSON-like
     scalars."""
+    if type(value) in _NO_PAYLOAD:
+        return 0
     if not isinstance(value, _CONTAINERS):
         return _own_bytes(value)
     total = 0
