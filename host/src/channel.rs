@@ -7,6 +7,10 @@
 //! takes morsels in arrival order across slots, which is the fan-in order DESIGN §7 asks for.
 //! A morsel larger than its slot's capacity is split, so a sender never waits for more items.
 //!
+//! Each slot is also bounded in media payload bytes ([`Weighed`], DESIGN §7): it is full when
+//! either bound is reached, and an item larger than the byte bound still travels, alone, into
+//! an empty slot. So a stream of large frames runs in memory bounded by the queues.
+//!
 //! Every wait also watches the run's [`CancellationToken`]: a cancelled run unblocks every
 //! sender and receiver at once.
 
@@ -16,6 +20,18 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
+
+/// What an item weighs against a queue's byte bound: its media payload.
+pub trait Weighed {
+    /// Payload bytes.
+    fn weight(&self) -> usize;
+}
+
+impl Weighed for crate::value::Value {
+    fn weight(&self) -> usize {
+        self.payload_bytes()
+    }
+}
 
 /// Why a send did not go through.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,10 +68,15 @@ struct Slot {
     capacity: usize,
     queued: usize,
     max_depth: usize,
+    /// Payload bytes of the queued items.
+    bytes: usize,
 }
 
 struct State<T> {
-    queue: VecDeque<Morsel<T>>,
+    /// Morsels with their payload bytes.
+    queue: VecDeque<(Morsel<T>, usize)>,
+    /// The byte bound of every slot.
+    byte_limit: usize,
     slots: Vec<Slot>,
     open_senders: usize,
     receiver_alive: bool,
@@ -78,21 +99,25 @@ impl<T> Shared<T> {
     }
 }
 
-/// Makes a queue with one slot per entry of `capacities`. A queue with no slots is already at
-/// its end: its receiver sees the end of stream at once.
+/// Makes a queue with one slot per entry of `capacities` (in items), each also bounded by
+/// `byte_limit` payload bytes. A queue with no slots is already at its end: its receiver sees
+/// the end of stream at once.
 pub fn channel<T>(
     capacities: &[usize],
+    byte_limit: usize,
     cancel: CancellationToken,
 ) -> (Vec<Sender<T>>, Receiver<T>) {
     let shared = Arc::new(Shared {
         state: Mutex::new(State {
             queue: VecDeque::new(),
+            byte_limit,
             slots: capacities
                 .iter()
                 .map(|&capacity| Slot {
                     capacity: capacity.max(1),
                     queued: 0,
                     max_depth: 0,
+                    bytes: 0,
                 })
                 .collect(),
             open_senders: capacities.len(),
@@ -117,7 +142,7 @@ pub struct Sender<T> {
     slot: usize,
 }
 
-impl<T> Sender<T> {
+impl<T: Weighed> Sender<T> {
     /// Queues `items` in order, waiting while the slot is full. Returns the time spent
     /// waiting for room.
     ///
@@ -129,9 +154,8 @@ impl<T> Sender<T> {
         // Chunks are taken from the front as room appears; an iterator hands each one over
         // without moving the rest (splitting the vector copied the rest for every chunk, which
         // made a large morsel quadratic).
-        let mut left = items.len();
-        let mut rest = items.into_iter();
-        while left > 0 {
+        let mut rest = items.into_iter().peekable();
+        while rest.peek().is_some() {
             if self.shared.cancel.is_cancelled() {
                 return Err(SendError::Cancelled);
             }
@@ -140,20 +164,35 @@ impl<T> Sender<T> {
                 if !state.receiver_alive {
                     return Err(SendError::Closed);
                 }
+                let byte_limit = state.byte_limit;
                 let slot = &mut state.slots[self.slot];
-                let room = slot.capacity - slot.queued;
-                if room > 0 {
-                    let chunk: Vec<T> = rest.by_ref().take(room.min(left)).collect();
-                    left -= chunk.len();
-                    slot.queued += chunk.len();
-                    slot.max_depth = slot.max_depth.max(slot.queued);
-                    state.queue.push_back(Morsel {
-                        slot: self.slot,
-                        items: chunk,
-                    });
-                    true
-                } else {
+                let (mut chunk, mut bytes) = (Vec::new(), 0);
+                while slot.queued + chunk.len() < slot.capacity {
+                    let Some(weight) = rest.peek().map(Weighed::weight) else {
+                        break;
+                    };
+                    // An item over the byte bound still goes, alone, into an empty slot.
+                    let alone = slot.queued == 0 && chunk.is_empty();
+                    if !alone && slot.bytes + bytes + weight > byte_limit {
+                        break;
+                    }
+                    chunk.extend(rest.next());
+                    bytes += weight;
+                }
+                if chunk.is_empty() {
                     false
+                } else {
+                    slot.queued += chunk.len();
+                    slot.bytes += bytes;
+                    slot.max_depth = slot.max_depth.max(slot.queued);
+                    state.queue.push_back((
+                        Morsel {
+                            slot: self.slot,
+                            items: chunk,
+                        },
+                        bytes,
+                    ));
+                    true
                 }
             };
             if sent_some {
@@ -204,8 +243,10 @@ impl<T> Receiver<T> {
             let popped = {
                 let mut state = self.shared.lock();
                 match state.queue.pop_front() {
-                    Some(morsel) => {
-                        state.slots[morsel.slot].queued -= morsel.items.len();
+                    Some((morsel, bytes)) => {
+                        let slot = &mut state.slots[morsel.slot];
+                        slot.queued -= morsel.items.len();
+                        slot.bytes -= bytes;
                         Some(morsel)
                     }
                     None if state.open_senders == 0 => return Ok(None),
@@ -229,8 +270,10 @@ impl<T> Receiver<T> {
     pub fn try_recv(&mut self) -> Option<Morsel<T>> {
         let morsel = {
             let mut state = self.shared.lock();
-            let morsel = state.queue.pop_front()?;
-            state.slots[morsel.slot].queued -= morsel.items.len();
+            let (morsel, bytes) = state.queue.pop_front()?;
+            let slot = &mut state.slots[morsel.slot];
+            slot.queued -= morsel.items.len();
+            slot.bytes -= bytes;
             morsel
         };
         self.shared.space[morsel.slot].notify_one();
@@ -291,9 +334,55 @@ impl Probe {
 mod tests {
     use super::*;
 
+    impl Weighed for u32 {
+        fn weight(&self) -> usize {
+            *self as usize
+        }
+    }
+
+    impl Weighed for &str {
+        fn weight(&self) -> usize {
+            0
+        }
+    }
+
+    impl Weighed for u8 {
+        fn weight(&self) -> usize {
+            0
+        }
+    }
+
+    const NO_BYTE_LIMIT: usize = usize::MAX;
+
+    #[tokio::test]
+    async fn a_slot_is_full_at_its_byte_bound_and_a_big_item_travels_alone() {
+        let (senders, mut rx) = channel::<u32>(&[100], 10, CancellationToken::new());
+        let tx = senders.into_iter().next().unwrap();
+        // Weights are the values: 4 + 4 fit in 10 bytes, 4 more would not; 25 goes alone.
+        let sender = async move { tx.send(vec![4, 4, 4, 25, 1, 1]).await.unwrap() };
+        let receiver = async move {
+            let mut morsels = Vec::new();
+            while let Some(m) = rx.recv().await.unwrap() {
+                morsels.push(m.items);
+                // Let the sender fill the slot again before the next take.
+                tokio::task::yield_now().await;
+            }
+            morsels
+        };
+        let (_, morsels) = tokio::join!(sender, receiver);
+        assert!(
+            morsels
+                .iter()
+                .all(|m| m.iter().sum::<u32>() <= 10 || m.len() == 1),
+            "{morsels:?}"
+        );
+        assert_eq!(morsels.concat(), vec![4, 4, 4, 25, 1, 1]);
+        assert!(morsels.contains(&vec![25]), "{morsels:?}");
+    }
+
     #[tokio::test]
     async fn morsels_larger_than_capacity_are_split_and_kept_in_order() {
-        let (senders, mut rx) = channel::<u32>(&[3], CancellationToken::new());
+        let (senders, mut rx) = channel::<u32>(&[3], NO_BYTE_LIMIT, CancellationToken::new());
         let tx = senders.into_iter().next().unwrap();
         let sender = async move {
             tx.send((0..10).collect()).await.unwrap();
@@ -319,7 +408,7 @@ mod tests {
 
     #[tokio::test]
     async fn fan_in_keeps_arrival_order_and_ends_when_every_sender_is_gone() {
-        let (senders, mut rx) = channel::<&str>(&[4, 4], CancellationToken::new());
+        let (senders, mut rx) = channel::<&str>(&[4, 4], NO_BYTE_LIMIT, CancellationToken::new());
         senders[1].send(vec!["b1"]).await.unwrap();
         senders[0].send(vec!["a1", "a2"]).await.unwrap();
         senders[1].send(vec!["b2"]).await.unwrap();
@@ -336,13 +425,13 @@ mod tests {
 
     #[tokio::test]
     async fn no_slots_means_already_ended() {
-        let (_senders, mut rx) = channel::<u8>(&[], CancellationToken::new());
+        let (_senders, mut rx) = channel::<u8>(&[], NO_BYTE_LIMIT, CancellationToken::new());
         assert!(rx.recv().await.unwrap().is_none());
     }
 
     #[tokio::test]
     async fn dropped_receiver_closes_senders() {
-        let (senders, rx) = channel::<u8>(&[1], CancellationToken::new());
+        let (senders, rx) = channel::<u8>(&[1], NO_BYTE_LIMIT, CancellationToken::new());
         drop(rx);
         assert_eq!(senders[0].send(vec![1, 2]).await, Err(SendError::Closed));
     }
@@ -350,7 +439,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn cancellation_unblocks_a_full_sender() {
         let cancel = CancellationToken::new();
-        let (senders, _rx) = channel::<u8>(&[1], cancel.clone());
+        let (senders, _rx) = channel::<u8>(&[1], NO_BYTE_LIMIT, cancel.clone());
         let canceller = async {
             tokio::time::sleep(Duration::from_millis(50)).await;
             cancel.cancel();

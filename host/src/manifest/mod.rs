@@ -75,6 +75,8 @@ pub struct RuntimeConfig {
     pub isolation: Isolation,
     /// Default queue length of every edge.
     pub channel_capacity: usize,
+    /// Bound of every queue in media payload bytes (DESIGN §7).
+    pub channel_bytes: usize,
 }
 
 impl Default for RuntimeConfig {
@@ -83,6 +85,7 @@ impl Default for RuntimeConfig {
             python: PythonRuntime::Cpython,
             isolation: Isolation::InProcess,
             channel_capacity: DEFAULT_CHANNEL_CAPACITY,
+            channel_bytes: DEFAULT_CHANNEL_BYTES,
         }
     }
 }
@@ -92,6 +95,10 @@ impl Default for RuntimeConfig {
 /// large enough that a morsel amortises the wake-up that crossing a queue costs (about 2 us
 /// here: a 5M-item fan-out takes 1.6 s at 16, 0.5 s at 64, 0.2 s at 256).
 pub const DEFAULT_CHANNEL_CAPACITY: usize = 64;
+
+/// Media payload bytes a queue holds when `runtime.channel_bytes` sets no bound: eight 1 MiB
+/// frames, 2700 frames of 20 ms of 48 kHz float32 audio.
+pub const DEFAULT_CHANNEL_BYTES: usize = 8 << 20;
 
 /// `runtime.python`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
