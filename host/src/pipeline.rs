@@ -25,6 +25,28 @@ pub enum Constructed {
     Python(PythonNode),
 }
 
+/// One node of a pipeline its caller drives (see [`Pipeline::into_caller_chain`]).
+pub enum CallerStep {
+    /// A synchronous Rust node.
+    Rust {
+        /// Node id.
+        id: String,
+        /// Node type, for errors.
+        node_type: String,
+        /// The node.
+        node: Box<dyn crate::node::Node>,
+    },
+    /// A Python node, for the caller to construct (or use as it is, when live).
+    Python {
+        /// Node id.
+        id: String,
+        /// Node type, for errors.
+        node_type: String,
+        /// Its class and parameters.
+        node: PythonNode,
+    },
+}
+
 /// A resolved manifest with its nodes built.
 pub struct Pipeline {
     resolved: ResolvedPipeline,
@@ -140,6 +162,73 @@ impl Pipeline {
                 .nodes
                 .iter()
                 .all(|n| matches!(n, Constructed::Rust(NodeImpl::Sync(_))))
+    }
+
+    /// The nodes in chain order, when the pipeline is one chain (a single root, each node at
+    /// most one edge in and one out) of synchronous Rust nodes and Python nodes: the shape a
+    /// caller can drive item by item on its own thread, with no queue and no thread between
+    /// nodes (the SDK's live path, DESIGN §7). Anything else (a source, an asynchronous Rust
+    /// node, a fan-out or fan-in) gives the pipeline back.
+    ///
+    /// # Errors
+    /// The pipeline itself, unchanged, when it is not such a chain.
+    #[allow(clippy::result_large_err)] // the error is the pipeline, handed back to run it
+    pub fn into_caller_chain(self) -> std::result::Result<Vec<CallerStep>, Pipeline> {
+        let Some(order) = self.chain_order() else {
+            return Err(self);
+        };
+        let fits = |n: &Constructed| {
+            matches!(
+                n,
+                Constructed::Rust(NodeImpl::Sync(_)) | Constructed::Python(_)
+            )
+        };
+        if !self.nodes.iter().all(fits) {
+            return Err(self);
+        }
+        let mut nodes: Vec<Option<Constructed>> = self.nodes.into_iter().map(Some).collect();
+        let steps = order
+            .into_iter()
+            .filter_map(|v| {
+                let spec = &self.resolved.nodes[v];
+                let (id, node_type) = (spec.id.to_string(), spec.node_type.clone());
+                match nodes[v].take()? {
+                    Constructed::Rust(NodeImpl::Sync(node)) => Some(CallerStep::Rust {
+                        id,
+                        node_type,
+                        node,
+                    }),
+                    Constructed::Python(node) => Some(CallerStep::Python {
+                        id,
+                        node_type,
+                        node,
+                    }),
+                    Constructed::Rust(_) => None,
+                }
+            })
+            .collect();
+        Ok(steps)
+    }
+
+    /// The node indices from the one root to the one sink, if the graph is a single chain.
+    fn chain_order(&self) -> Option<Vec<usize>> {
+        let g = &self.graph;
+        let mut roots = (0..g.len()).filter(|&v| g.upstream_edges(v).is_empty());
+        let (Some(mut v), None) = (roots.next(), roots.next()) else {
+            return None;
+        };
+        let mut order = vec![v];
+        while let Some(&e) = g.downstream_edges(v).first() {
+            if g.downstream_edges(v).len() > 1 {
+                return None;
+            }
+            v = g.edge(e).1;
+            if g.upstream_edges(v).len() > 1 {
+                return None;
+            }
+            order.push(v);
+        }
+        (order.len() == g.len()).then_some(order)
     }
 
     /// Sets the interpreter the pipeline's Python nodes run in.

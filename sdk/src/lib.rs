@@ -5,9 +5,11 @@
 //!
 //! # Layout
 //! - `run`: the functions that run pipelines.
-//! - `session`: `Session`, a streaming run (`Pipeline.process`).
+//! - `session`: `Session`, a streaming run (`Pipeline.process`) on the host's threads.
+//! - `caller`: the live path of `Pipeline.process`, a chain its caller drives.
 //! - `errors`: the one mapping from host errors to `remotemedia.errors` exceptions.
 
+mod caller;
 mod errors;
 mod run;
 mod session;
@@ -18,6 +20,8 @@ use pyo3::prelude::*;
 /// re-exports it.
 #[pymodule]
 mod _native {
+    #[pymodule_export]
+    use super::caller::{_caller_chain, RustNodes};
     #[pymodule_export]
     use super::run::{
         _execute, CancelHandle, execute_pipeline, execute_pipeline_with_input, node_types,

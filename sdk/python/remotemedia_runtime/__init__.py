@@ -10,8 +10,10 @@ copy of them) and `validate(manifest)` checks a manifest as the host would run i
 
 from remotemedia_runtime._native import (
     CancelHandle,
+    RustNodes,
     Session,
     __version__,
+    _caller_chain,
     _execute,
     execute_pipeline,
     execute_pipeline_with_input,
@@ -22,8 +24,10 @@ from remotemedia_runtime._native import (
 
 __all__ = [
     "CancelHandle",
+    "RustNodes",
     "Session",
     "__version__",
+    "_caller_chain",
     "_execute",
     "execute_pipeline",
     "execute_pipeline_with_input",

@@ -47,6 +47,26 @@ class Session:
     def wait(self) -> None:
         """Waits for the run to end and raises its error."""
 
+@final
+class RustNodes:
+    """Consecutive synchronous Rust nodes of a chain its caller drives."""
+
+    def ids(self) -> list[str]:
+        """The nodes' ids, in chain order."""
+    def initialize(self) -> None:
+        """Runs every node's initialize(), in order."""
+    def process(self, items: list[Any]) -> list[Any]:
+        """The outputs of `items` through every node; TypeError for what cannot be an item."""
+    def finish(self) -> list[Any]:
+        """The end of the input: each node's trailing outputs, through the nodes after it."""
+    def cleanup(self) -> None:
+        """Runs cleanup() of every initialized node; safe to call again."""
+
+def _caller_chain(
+    manifest: str | dict[str, Any], live_nodes: dict[str, Any] | None = None
+) -> list[tuple[Any, ...]] | None:
+    """The steps of a chain its caller can drive, or None when the pipeline needs threads."""
+
 def execute_pipeline(manifest: str | dict[str, Any]) -> list[Any]:
     """Runs a manifest (JSON text or dict) without input items; returns the outputs."""
 

@@ -33,6 +33,13 @@ pub fn live_node(object: Py<PyAny>) -> crate::LiveNode {
     crate::LiveNode(Arc::new(object))
 }
 
+/// The Python object behind a [`crate::LiveNode`] made by [`live_node`].
+pub fn live_object<'py>(py: Python<'py>, node: &crate::LiveNode) -> Option<Bound<'py, PyAny>> {
+    node.0
+        .downcast_ref::<Py<PyAny>>()
+        .map(|object| object.bind(py).clone())
+}
+
 /// How long a request may wait untaken before the interpreter thread counts as busy.
 const BUSY_AFTER: std::time::Duration = std::time::Duration::from_millis(40);
 

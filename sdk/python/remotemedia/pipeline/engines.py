@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from remotemedia import _native, executor
 from remotemedia.errors import RemoteMediaError
+from remotemedia.pipeline.caller import CallerChain
 
 if TYPE_CHECKING:
     from remotemedia.node import Node
@@ -103,15 +104,25 @@ def _live_nodes(pipeline: Pipeline, manifest: dict[str, Any]) -> dict[str, Node]
 async def _process_native(
     native: Any, pipeline: Pipeline, stream: AsyncIterable[Any] | Iterable[Any] | None
 ) -> AsyncIterator[Any]:
-    """`process` on the Rust engine: items are pushed as the stream yields them and outputs
-    pulled as the sinks emit them, each blocking call on one of the stream's own two threads
-    (pushes on one, pulls on the other), never on the loop's shared pool."""
+    """`process` on the Rust engine. A chain the caller can drive runs here, item by item
+    (`remotemedia.pipeline.caller`); any other shape runs on the host's threads: items are
+    pushed as the stream yields them and outputs pulled as the sinks emit them, each blocking
+    call on one of the stream's own two threads (pushes on one, pulls on the other), never on
+    the loop's shared pool."""
     manifest = pipeline.to_manifest()
+    live = _live_nodes(pipeline, manifest)
     loop = asyncio.get_running_loop()
     pulls, pushes = _lane(), _lane()
     try:
+        if stream is not None:
+            plan = await loop.run_in_executor(pulls, native._caller_chain, manifest, live)
+            chain = CallerChain.make(plan) if plan is not None else None
+            if chain is not None:
+                async for item in chain.run(stream):
+                    yield item
+                return
         session = await loop.run_in_executor(
-            pulls, native.Session, manifest, _live_nodes(pipeline, manifest), stream is not None
+            pulls, native.Session, manifest, live, stream is not None
         )
 
         async def feed() -> None:
