@@ -150,7 +150,7 @@ class Counting(Node):
     ("item", "dtype"),
     [
         (np.zeros(2, np.float16), "float16"),
-        ({"k": [np.array(["text"])]}, "<U4"),
+        ({"k": [np.array(["text"])]}, "str128"),
         ((np.zeros(2, np.complex64),), "complex64"),
     ],
     ids=["float16", "nested-string-array", "in-a-tuple"],

@@ -9,8 +9,8 @@
 - `to_json_form` / `from_json_form`: the JSON-lines form of these values (`{"$bytes": ...}`,
   `{"$array": ...}`, `{"$audio": ...}`), for the CLI and manifest parameters.
 
-Arrays of the supported dtypes pass in native byte order only (what the host can borrow
-without a copy); their JSON form is little-endian, C order.
+Arrays of the supported dtypes pass in either byte order (the host borrows a little-endian
+array's memory and copies a big-endian one once); their JSON form is little-endian, C order.
 """
 
 from __future__ import annotations
@@ -50,10 +50,19 @@ MAX_DEPTH = 1000
 """How deep `check_item` and `payload_bytes` look into nested lists and maps."""
 
 
+def _dtype_name(dtype: np.dtype[Any], names: dict[np.dtype[Any], str]) -> str | None:
+    """`dtype`'s name if `names` has it, in either byte order."""
+    name = names.get(dtype)
+    if name is None and dtype.byteorder in "<>":  # only a non-native order needs the lookup
+        name = names.get(dtype.newbyteorder("="))
+    return name
+
+
 def _unsupported_dtype(dtype: np.dtype[Any] | str) -> TypeError:
-    # The host's message, word for word.
+    # The host's message, word for word, with numpy's name of the dtype (`str128` for "<U4").
+    name = dtype if isinstance(dtype, str) else dtype.name
     return TypeError(
-        f"cannot pass an array of dtype {dtype} between nodes "
+        f"cannot pass an array of dtype {name} between nodes "
         f"(dtypes: {', '.join(SUPPORTED_DTYPES)})"
     )
 
@@ -63,7 +72,8 @@ class AudioFrame:
 
     The samples are held by reference (never copied): a numpy array of float32 or int16, of
     shape `(n,)` for mono or `(n, channels)` for interleaved channels. The attributes are
-    read-only; equal frames have the same rate, timestamp, dtype, shape and samples.
+    read-only; equal frames have the same rate, timestamp, dtype (in either byte order),
+    shape and samples.
     """
 
     __slots__ = ("__weakref__", "_sample_rate", "_samples", "_timestamp")
@@ -83,8 +93,8 @@ class AudioFrame:
             timestamp: The frame's start in seconds: a finite number.
 
         Raises:
-            TypeError: `samples` is not a numpy array of float32 or int16 (in native byte
-                order), `sample_rate` not an integer or `timestamp` not a number.
+            TypeError: `samples` is not a numpy array of float32 or int16, `sample_rate` not
+                an integer or `timestamp` not a number.
             ValueError: A shape other than `(n,)` or `(n, channels >= 1)`, a sample rate out
                 of range, or a timestamp that is not finite.
         """
@@ -92,8 +102,10 @@ class AudioFrame:
             raise TypeError(
                 f"AudioFrame samples must be a numpy array, got {type(samples).__name__}"
             )
-        if samples.dtype not in _SAMPLE_DTYPES:
-            raise TypeError(f"AudioFrame samples must be float32 or int16, got {samples.dtype}")
+        if _dtype_name(samples.dtype, _SAMPLE_DTYPES) is None:
+            raise TypeError(
+                f"AudioFrame samples must be float32 or int16, got {samples.dtype.name}"
+            )
         shape = samples.shape
         if len(shape) not in (1, 2):
             raise ValueError(
@@ -162,14 +174,14 @@ class AudioFrame:
         return int(self._samples.shape[0]) / self._sample_rate
 
     def __eq__(self, other: object) -> bool:
-        """Same rate, timestamp, dtype, shape and samples."""
+        """Same rate, timestamp, dtype (in either byte order), shape and samples."""
         if not isinstance(other, AudioFrame):
             return NotImplemented
         a, b = self._samples, other._samples
         return (
             self._sample_rate == other._sample_rate
             and self._timestamp == other._timestamp
-            and a.dtype == b.dtype
+            and a.dtype.name == b.dtype.name  # byte order is layout, as C or Fortran order
             and a.shape == b.shape
             and bool(np.array_equal(a, b))
         )
@@ -206,13 +218,12 @@ def check_item(value: Any) -> None:
     Lists, tuples and maps are looked into (to `MAX_DEPTH` levels, each one once).
 
     Raises:
-        TypeError: An array of a dtype other than `SUPPORTED_DTYPES` (or of a non-native
-            byte order), in the host's words.
+        TypeError: An array of a dtype other than `SUPPORTED_DTYPES`, in the host's words.
     """
     if type(value) in _NO_PAYLOAD:
         return
     if isinstance(value, np.ndarray):
-        if value.dtype not in _DTYPES:
+        if _dtype_name(value.dtype, _DTYPES) is None:
             raise _unsupported_dtype(value.dtype)
         return
     if not isinstance(value, _CONTAINERS):
@@ -226,7 +237,7 @@ def check_item(value: Any) -> None:
         seen.add(id(container))
         for child in _children(container):
             if isinstance(child, np.ndarray):
-                if child.dtype not in _DTYPES:
+                if _dtype_name(child.dtype, _DTYPES) is None:
                     raise _unsupported_dtype(child.dtype)
             elif isinstance(child, _CONTAINERS):
                 todo.append((child, depth + 1))
@@ -296,7 +307,7 @@ def to_json_form(value: Any, *, max_data_bytes: int | None = None) -> Any:
     if isinstance(value, bytes):
         return {"$bytes": _b64(value, max_data_bytes)}
     if isinstance(value, np.ndarray):
-        name = _DTYPES.get(value.dtype)
+        name = _dtype_name(value.dtype, _DTYPES)
         if name is None:
             raise _unsupported_dtype(value.dtype)
         return {
@@ -313,7 +324,7 @@ def to_json_form(value: Any, *, max_data_bytes: int | None = None) -> Any:
                 "sample_rate": value.sample_rate,
                 "channels": value.channels,
                 "timestamp": value.timestamp,
-                "dtype": _SAMPLE_DTYPES[samples.dtype],
+                "dtype": samples.dtype.name,
                 "data": _b64(_little_endian(samples, max_data_bytes), max_data_bytes),
             }
         }
