@@ -654,3 +654,89 @@ fn a_reader_that_closed_before_reading_anything_is_an_output_error() {
         "error: cannot write output: the reader closed it before reading any\n"
     );
 }
+
+#[test]
+fn media_values_travel_in_their_json_lines_form() {
+    // Bytes, an array, an audio frame and a map holding one, each written back as it came
+    // (DESIGN §4); a frame without a timestamp gets its default, 0.0.
+    let lines = [
+        r#"{"$bytes":"AAEC/w=="}"#,
+        r#"{"$array":{"dtype":"int16","shape":[2,2],"data":"AQACAAMABAA="}}"#,
+        r#"{"$array":{"dtype":"float64","shape":[],"data":"AAAAAAAA8D8="}}"#,
+        r#"{"$audio":{"sample_rate":16000,"channels":2,"timestamp":1.5,"dtype":"float32","data":"AACAPwAAAMA="}}"#,
+        r#"{"clip":{"$bytes":""},"n":[1,{"$bytes":"eA=="}]}"#,
+    ];
+    let input = lines.join("\n") + "\n";
+    let out = host(
+        &[
+            "run",
+            &fixture("valid-passthrough-pair.json"),
+            "--input",
+            "-",
+        ],
+        Some(&input),
+    );
+    assert_success(&out, &input);
+    let out = host(
+        &[
+            "run",
+            &fixture("valid-passthrough-pair.json"),
+            "--input",
+            "-",
+        ],
+        Some(r#"{"$audio":{"sample_rate":8000,"channels":1,"dtype":"int16","data":"AQA="}}"#),
+    );
+    assert_success(
+        &out,
+        "{\"$audio\":{\"sample_rate\":8000,\"channels\":1,\"timestamp\":0.0,\"dtype\":\"int16\",\"data\":\"AQA=\"}}\n",
+    );
+}
+
+#[test]
+fn a_malformed_media_line_is_an_input_error_naming_line_and_key() {
+    for (line, expected) in [
+        (r#"{"$bytes":"not base64!"}"#, "input line 2: "),
+        (
+            r#"{"$array":{"dtype":"complex64","shape":[1],"data":"AAAAAAAAAAA="}}"#,
+            "cannot pass an array of dtype complex64 between nodes",
+        ),
+        (
+            r#"{"$array":{"dtype":"float32","shape":[3],"data":"AAAAAA=="}}"#,
+            "needs 12 bytes of data, got 4",
+        ),
+        (
+            r#"{"$audio":{"sample_rate":8000,"channels":0,"dtype":"int16","data":""}}"#,
+            "\"$audio\": channels must be at least 1",
+        ),
+        (
+            r#"{"$bytes":"","more":1}"#,
+            "must be the only key of its object",
+        ),
+    ] {
+        let input = format!("1\n{line}\n");
+        let out = host(
+            &[
+                "run",
+                &fixture("valid-passthrough-pair.json"),
+                "--input",
+                "-",
+            ],
+            Some(&input),
+        );
+        assert_eq!(out.status.code(), Some(2), "{line}: {out:?}");
+        let err = stderr(&out);
+        assert!(err.starts_with("error: input line 2: "), "{line}: {err}");
+        assert!(err.contains(expected), "{line}: {err}");
+    }
+}
+
+#[test]
+fn arithmetic_on_an_array_is_a_node_error_naming_its_kind() {
+    let out = host(
+        &["run", &fixture("valid-linear-chain.json"), "--input", "-"],
+        Some("{\"$bytes\":\"eA==\"}\n"),
+    );
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = stderr(&out);
+    assert!(err.contains("TypeError") && err.contains("bytes"), "{err}");
+}
