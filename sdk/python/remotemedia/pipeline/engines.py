@@ -33,8 +33,8 @@ def process(
     logger.info("pipeline %r runs on the %s engine", pipeline.name, "rust" if native else "python")
     if native is not None:
         return _process_native(native, pipeline, stream)
-    capacity = pipeline.runtime.get("channel_capacity", executor.DEFAULT_CHANNEL_CAPACITY)
-    return executor.stream(pipeline.nodes, pipeline.edges, stream, channel_capacity=capacity)
+    bounds = executor.queue_bounds(pipeline.runtime)
+    return executor.stream(pipeline.nodes, pipeline.edges, stream, **bounds)
 
 
 async def run(pipeline: Pipeline, inputs: list[Any] | None, *, use_rust: bool) -> list[Any]:
@@ -159,8 +159,6 @@ async def _aiter(items: Iterable[Any]) -> AsyncIterator[Any]:
 
 async def _run_python(pipeline: Pipeline, inputs: list[Any] | None) -> list[Any]:
     """Runs the pipeline on the pure-Python executor; returns the outputs' items."""
-    capacity = pipeline.runtime.get("channel_capacity", executor.DEFAULT_CHANNEL_CAPACITY)
-    pairs = await executor.execute(
-        pipeline.nodes, pipeline.edges, inputs, channel_capacity=capacity
-    )
+    bounds = executor.queue_bounds(pipeline.runtime)
+    pairs = await executor.execute(pipeline.nodes, pipeline.edges, inputs, **bounds)
     return [item for _, item in pairs]
