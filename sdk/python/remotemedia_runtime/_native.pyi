@@ -5,8 +5,10 @@ from typing import Any, final
 
 __all__ = [
     "CancelHandle",
+    "RustNodes",
     "Session",
     "__version__",
+    "_caller_chain",
     "_execute",
     "execute_pipeline",
     "execute_pipeline_with_input",
