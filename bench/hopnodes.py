@@ -1,6 +1,8 @@
-"""The node the Python benchmarks chain: it changes every item, so no hop can be skipped."""
+"""The nodes the Python benchmarks chain: `Inc` changes every item, so no hop can be skipped."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from remotemedia import Node
 
@@ -17,3 +19,11 @@ class AsyncInc(Node):
 
     async def process(self, data: int) -> int:
         return data + 1
+
+
+class Forward(Node):
+    """Returns the item as it came: a custom Python node (so the host must call this code; a
+    `PassThroughNode` would run as the built-in Rust `PassThrough`)."""
+
+    def process(self, data: Any) -> Any:
+        return data
