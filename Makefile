@@ -71,10 +71,12 @@ test: setup lint ## lint, then every test
 	@for f in examples/*.json examples/*.toml; do $(VENV_HOST) validate $$f; done
 
 .PHONY: bench
-bench: setup ## per-hop cost and memory against the pure-Python reference
+bench: setup ## per-hop cost, frame latency and memory against the pure-Python reference
 	$(VENV)/bin/python bench/host_hops.py --host $(VENV_HOST)
 	$(VENV)/bin/python bench/python_hops.py --host $(VENV_HOST) --venv $(VENV)
 	$(VENV)/bin/python bench/sdk_run.py
+	$(VENV)/bin/python bench/live_frames.py --host $(VENV_HOST) --venv $(VENV)
+	$(VENV)/bin/python bench/media_size.py
 
 .PHONY: fmt
 fmt: ## format the code
