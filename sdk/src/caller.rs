@@ -206,6 +206,20 @@ pub fn _caller_chain<'py>(
                 node_type,
                 node,
             } => {
+                if steps.is_empty() && rust.is_empty() {
+                    // A chain that starts in Python still takes its inputs through the host's
+                    // conversion: the same items are accepted as on every other path, and
+                    // arrays reach the node read-only, over the caller's memory.
+                    steps.append((
+                        "rust",
+                        Bound::new(
+                            py,
+                            RustNodes {
+                                nodes: Mutex::new(Vec::new()),
+                            },
+                        )?,
+                    ))?;
+                }
                 flush(&mut rust, &steps)?;
                 let live = node.live.as_ref().and_then(|l| live_object(py, l));
                 let made = if let Some(object) = live {

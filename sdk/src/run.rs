@@ -237,7 +237,8 @@ pub fn document(py: Python<'_>, manifest: &Bound<'_, PyAny>) -> PyResult<serde_j
         )
         .map_err(|p| invalid(p.message));
     }
-    let value = from_py(manifest).map_err(|e| invalid(format!("manifest: {e}")))?;
+    let value =
+        from_py(manifest).map_err(|e| invalid(e.replace("between nodes", "in a manifest")))?;
     serde_json::to_value(&value).map_err(|e| invalid(e.to_string()))
 }
 

@@ -67,6 +67,9 @@ pub fn read_json_lines(input: Box<dyn Read + Send>, mut feeder: InputSender) {
                 // Line 0: valid JSON that no item can hold (an integer beyond 64 bits).
                 let message = if at_line == 0 {
                     message
+                } else if e.is_data() {
+                    // Valid JSON that is no item: a malformed `{"$array": ...}`, say.
+                    format!("not a valid item: {message} (column {column})")
                 } else {
                     format!("not valid JSON: {message} (column {column})")
                 };

@@ -179,6 +179,10 @@ pub fn check_params(
                     i64::MAX
                 ),
             ));
+        } else if let Err(e) = crate::value::Value::from_json_value(value) {
+            // A malformed media form (`{"$array": ...}` whose data does not fit its shape):
+            // found here, not when the node is built.
+            problems.push(Problem::new(at.key(key), e.to_string()));
         }
     }
     let refused: Vec<Location> = problems.iter().map(|p| p.location.clone()).collect();
@@ -342,6 +346,33 @@ mod tests {
         let problems = check_params(&[], true, &map, &at);
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].location, at.key("any"));
+    }
+
+    #[test]
+    fn a_malformed_media_form_is_found_in_any_parameter() {
+        let at = Location::root().key("params");
+        let Json::Object(map) = json!({
+            "weights": {"$array": {"dtype": "float32", "shape": [3], "data": "AAAAAAAAAAA="}},
+            "clip": {"$bytes": "AAE="},
+            "nested": [{"$bytes": "!"}],
+        }) else {
+            unreachable!()
+        };
+        let found: Vec<String> = check_params(&[], true, &map, &at)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(
+            found[0].starts_with(
+                "params.weights: \"$array\": array of dtype float32 and shape [3] needs 12 bytes"
+            ),
+            "{found:?}"
+        );
+        assert!(
+            found[1].starts_with("params.nested: \"$bytes\": data is not standard base64"),
+            "{found:?}"
+        );
     }
 
     #[test]

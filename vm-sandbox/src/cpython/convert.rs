@@ -193,7 +193,17 @@ fn from_py_at(obj: &Bound<'_, PyAny>, depth: usize) -> Result<Value, String> {
 fn array_from_py(obj: &Bound<'_, PyAny>) -> Result<Array, String> {
     let py = obj.py();
     let failed = |e: PyErr| e.to_string();
-    let lent = lend(obj).map_err(failed)?;
+    let lent = match lend(obj) {
+        Ok(lent) => lent,
+        // A 0-d array exports no shape; its one element is lent as a 1-d view of it.
+        Err(e) if obj.getattr("ndim").and_then(|n| n.extract::<usize>()).ok() == Some(0) => {
+            let flat = obj.call_method1("reshape", (1,)).map_err(failed)?;
+            return array_from_py(&flat)
+                .and_then(|a| Array::new(a.dtype(), Vec::new(), a.data().clone()))
+                .map_err(|inner| format!("{inner} ({e})"));
+        }
+        Err(e) => return Err(failed(e)),
+    };
     let (buffer, layout) = if let Some(lent) = lent {
         lent
     } else {
