@@ -157,6 +157,9 @@ impl fmt::Display for DType {
     }
 }
 
+/// The most dimensions an array may have (numpy 1's limit; numpy 2 allows 64).
+pub const MAX_DIMS: usize = 32;
+
 /// An n-d array: elements of one dtype, little-endian, in C order.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Array {
@@ -176,6 +179,21 @@ impl Array {
         data: Buffer,
     ) -> Result<Array, String> {
         let shape = shape.into();
+        if shape.len() > MAX_DIMS {
+            return Err(format!(
+                "an array may have at most {MAX_DIMS} dimensions, got {}",
+                shape.len()
+            ));
+        }
+        // Even an empty array (a dimension of 0) must have a shape numpy can address.
+        let addressable = shape
+            .iter()
+            .filter(|&&d| d != 0)
+            .try_fold(dtype.size(), |n, &d| n.checked_mul(d))
+            .is_some_and(|n| isize::try_from(n).is_ok());
+        if !addressable {
+            return Err(format!("array shape {shape:?} is too large"));
+        }
         let elements = shape
             .iter()
             .try_fold(1usize, |n, &d| n.checked_mul(d))
@@ -307,6 +325,12 @@ mod tests {
         assert!(err.contains("needs 48 bytes of data, got 24"), "{err}");
         let err = Array::new(DType::U8, vec![usize::MAX, 2], Buffer::from(vec![])).unwrap_err();
         assert!(err.contains("too large"), "{err}");
+        let empty = || Buffer::from(vec![]);
+        let err = Array::new(DType::F32, vec![0, 1 << 62], empty()).unwrap_err();
+        assert!(err.contains("too large"), "{err}");
+        assert!(Array::new(DType::F32, vec![0, 1 << 20], empty()).is_ok());
+        let err = Array::new(DType::U8, vec![1; 33], Buffer::from(vec![0])).unwrap_err();
+        assert!(err.contains("at most 32 dimensions"), "{err}");
     }
 
     #[test]

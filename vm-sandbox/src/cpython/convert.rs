@@ -172,6 +172,10 @@ fn from_py_at(obj: &Bound<'_, PyAny>, depth: usize) -> Result<Value, String> {
     }
     if let Some(np) = numpy_if_imported(py) {
         if obj.is_instance(np.ndarray.bind(py)).unwrap_or(false) {
+            if is_masked(obj) {
+                // Its mask would be lost: the data alone is not the item the node meant.
+                return Err("cannot pass a numpy masked array between nodes (pass .filled(...), or the data and the mask apart)".into());
+            }
             return array_from_py(obj).map(|a| Value::Array(Arc::new(a)));
         }
         // A numpy scalar (`np.float32(1.5)`, what `arr.sum()` returns) is the number it holds.
@@ -202,7 +206,8 @@ fn array_from_py(obj: &Bound<'_, PyAny>) -> Result<Array, String> {
                 .and_then(|a| Array::new(a.dtype(), Vec::new(), a.data().clone()))
                 .map_err(|inner| format!("{inner} ({e})"));
         }
-        Err(e) => return Err(failed(e)),
+        // An array numpy cannot export (datetime64, say): its dtype is the reason.
+        Err(e) => return Err(unsupported_dtype(obj).unwrap_or_else(|| failed(e))),
     };
     let (buffer, layout) = if let Some(lent) = lent {
         lent
@@ -219,6 +224,9 @@ fn array_from_py(obj: &Bound<'_, PyAny>) -> Result<Array, String> {
             .ok_or("array is not contiguous")?
     };
     let format = layout.format.trim_start_matches(['@', '=', '<']);
+    if format.starts_with('T') || format.contains(':') {
+        return Err(unsupported_dtype(obj).unwrap_or_else(|| DType::unsupported("(structured)")));
+    }
     if format.starts_with(['>', '!']) {
         // Big-endian: one copy in little-endian order.
         let little = obj
@@ -237,17 +245,21 @@ fn array_from_py(obj: &Bound<'_, PyAny>) -> Result<Array, String> {
         ("f", 4) => DType::F32,
         ("d", 8) => DType::F64,
         _ => {
-            let name = obj
-                .getattr("dtype")
-                .and_then(|d| d.getattr("name"))
-                .map_or_else(
-                    |_| format!("with format {:?}", layout.format),
-                    |n| n.to_string(),
-                );
-            return Err(DType::unsupported(&name));
+            return Err(unsupported_dtype(obj).unwrap_or_else(|| {
+                DType::unsupported(&format!("with format {:?}", layout.format))
+            }));
         }
     };
     Array::new(dtype, layout.shape, buffer)
+}
+
+/// The error for an array whose dtype no item may hold, naming it as numpy does.
+fn unsupported_dtype(obj: &Bound<'_, PyAny>) -> Option<String> {
+    let name = obj.getattr("dtype").and_then(|d| d.getattr("name")).ok()?;
+    let name = name.to_string();
+    DType::from_name(&name)
+        .is_none()
+        .then(|| DType::unsupported(&name))
 }
 
 fn audio_from_py(obj: &Bound<'_, PyAny>) -> Result<AudioFrame, String> {
@@ -265,6 +277,21 @@ fn audio_from_py(obj: &Bound<'_, PyAny>) -> Result<AudioFrame, String> {
         .map_err(failed)?;
     let samples = array_from_py(&samples)?;
     AudioFrame::new(samples, sample_rate, timestamp)
+}
+
+/// Whether `obj` is a `numpy.ma.MaskedArray` (asked only when `numpy.ma` is loaded, as it
+/// must be for one to exist).
+fn is_masked(obj: &Bound<'_, PyAny>) -> bool {
+    if obj.get_type().name().is_ok_and(|n| n == "ndarray") {
+        return false;
+    }
+    obj.py()
+        .import("sys")
+        .and_then(|sys| sys.getattr("modules"))
+        .and_then(|m| m.get_item("numpy.ma"))
+        .and_then(|ma| ma.getattr("MaskedArray"))
+        .and_then(|class| obj.is_instance(&class))
+        .unwrap_or(false)
 }
 
 /// `remotemedia.AudioFrame`, looked up once.

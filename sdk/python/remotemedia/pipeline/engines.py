@@ -118,8 +118,11 @@ async def _process_native(
             plan = await loop.run_in_executor(pulls, native._caller_chain, manifest, live)
             chain = CallerChain.make(plan) if plan is not None else None
             if chain is not None:
-                async for item in chain.run(stream):
-                    yield item
+                # Closed here, not left to the collector: when the consumer stops (`aclose`,
+                # `break`), every node is cleaned up before that call returns.
+                async with contextlib.aclosing(chain.run(stream)) as outputs:
+                    async for item in outputs:
+                        yield item
                 return
         session = await loop.run_in_executor(
             pulls, native.Session, manifest, live, stream is not None
