@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 ENGINES = [True, False]
 ENGINE_IDS = ["rust", "python"]
 MIB = 1 << 20
+CLEANUP_GUARD = 10.0
+"""Seconds after which a cleanup that has not happened counts as never: a guard, not a speed
+check."""
 UNSUPPORTED = "between nodes (dtypes: bool, uint8, int16, int32, int64, float32, float64)"
 NOT_AN_ITEM = (
     "cannot pass a set between nodes (items are None, bool, int, float, str, list, tuple, "
@@ -56,6 +59,7 @@ class Probe(Node):
         super().__init__(name=name)
         self.add, self.fail_on, self.fail_in_initialize = add, fail_on, fail_in_initialize
         self.calls: list[tuple[str, int]] = []
+        self.cleaned = threading.Event()
 
     def initialize(self) -> None:
         self.calls.append(("initialize", threading.get_ident()))
@@ -73,6 +77,7 @@ class Probe(Node):
 
     def cleanup(self) -> None:
         self.calls.append(("cleanup", threading.get_ident()))
+        self.cleaned.set()
 
     def count(self, call: str) -> int:
         return sum(1 for name, _ in self.calls if name == call)
@@ -553,6 +558,10 @@ def test_closing_the_outputs_early_cleans_up_every_node(
     if how == "aclose":
         assert cleanups_at_close == [1, 1], "cleanups when aclose() returned"
     for node in (left, right):
+        # Dropped, the outputs are closed by the loop's finalizer, which the loop's shutdown
+        # may cancel: on the threaded path the host may then finish the cleanup on its own
+        # thread just after. It must happen, once.
+        assert node.cleaned.wait(CLEANUP_GUARD), f"{node.name} was never cleaned up"
         assert node.count("initialize") == 1, node.name
         assert node.count("cleanup") == 1, node.name
 
