@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 import pytest
@@ -46,10 +46,10 @@ class Mailbox:
 class Served:
     """A driver and its mailbox; `ask` sends one request and returns its reply."""
 
-    def __init__(self, driver: type[Serving], owns_process: bool) -> None:
+    def __init__(self, make: Callable[[Mailbox, int], Serving]) -> None:
         self.mailbox = Mailbox()
         self._host_end, loop_end = socket.socketpair()
-        self.driver: Any = driver(self.mailbox, loop_end.fileno(), owns_process)
+        self.driver: Any = make(self.mailbox, loop_end.fileno())
         loop_end.close()  # the driver keeps its own duplicate
         self._token = 0
 
@@ -68,7 +68,7 @@ class Served:
 @pytest.fixture
 def served() -> Iterator[Served]:
     """A stage's thread inside a caller's program."""
-    driver = Served(StageDriver, owns_process=False)
+    driver = Served(lambda host, fd: StageDriver(host, fd, owns_process=False))
     yield driver
     driver.close()
 
@@ -76,7 +76,7 @@ def served() -> Iterator[Served]:
 @pytest.fixture
 def service() -> Iterator[Served]:
     """The service thread."""
-    driver = Served(Driver, owns_process=False)
+    driver = Served(Driver)
     yield driver
     driver.close()
 
@@ -180,7 +180,7 @@ def test_inside_a_callers_program_logging_is_left_alone(
 def test_when_the_host_owns_the_process_logging_goes_to_the_hosts_log(
     root_logger: logging.Logger,
 ) -> None:
-    owner = Served(StageDriver, owns_process=True)
+    owner = Served(lambda host, fd: StageDriver(host, fd, owns_process=True))
     try:
         _run_one_item(owner)
     finally:

@@ -62,7 +62,7 @@ pub fn start_service(env: PythonEnv) -> Result<(Arc<Shared>, JoinHandle<()>), Sa
                 }
                 let driver = py.import("remotemedia.driver")?.getattr("Driver")?;
                 let mailbox = Bound::new(py, Mailbox::new(Arc::clone(&thread_shared)))?;
-                let driver = driver.call1((mailbox, thread_end.as_raw_fd(), env.owns_process))?;
+                let driver = driver.call1((mailbox, thread_end.as_raw_fd()))?;
                 let _ = ready_tx.send(Ok(()));
                 driver.call_method0("run")?;
                 Ok(())

@@ -2,8 +2,8 @@
 
 The host never touches the interpreter from its own threads: it queues requests in the Rust
 mailbox of one of its Python threads and writes a byte to a socket that thread watches. The
-service thread (`Driver(mailbox, wake_fd, owns_process)`) answers discovery and descriptions;
-each stage has a thread of its own (`StageDriver`, same arguments) from its creation to its
+service thread (`Driver(mailbox, wake_fd)`) answers discovery and descriptions; each stage has a
+thread of its own (`StageDriver(mailbox, wake_fd, owns_process)`) from its creation to its
 cleanup.
 
 A *stage* is a run of consecutive Python nodes driven as one, so items pass from node to node

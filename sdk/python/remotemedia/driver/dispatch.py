@@ -39,17 +39,6 @@ if TYPE_CHECKING:
 class Driver(Serving):
     """The service thread: plugin discovery and descriptions of node classes."""
 
-    def __init__(self, host: Mailbox, wake_fd: int, owns_process: bool = False) -> None:
-        """Prepares the service; `run` serves.
-
-        Args:
-            host: The thread's mailbox.
-            wake_fd: The socket the host writes a byte to when it has queued requests.
-            owns_process: Whether the host owns the process (the `remotemedia-host` binary).
-        """
-        super().__init__(host, wake_fd)
-        self.owns_process = owns_process
-
     def dispatch(self, token: int, op: str, payload: Any) -> None:
         """Runs one request and answers it."""
         if op == "describe":
@@ -85,6 +74,14 @@ class StageDriver(Serving):
         super().__init__(host, wake_fd)
         self.owns_process = owns_process
         self.stage: SyncStage | AsyncStage | None = None
+
+    def run(self) -> None:
+        """Serves the stage until its cleanup, then lets go of it here, on its own thread: the
+        nodes are freed now, not whenever the collector finds the stage's reference cycle."""
+        try:
+            super().run()
+        finally:
+            self.stage = None
 
     def dispatch(self, token: int, op: str, payload: Any) -> None:
         """Runs one request of the stage and answers it, now or once the stage can."""
