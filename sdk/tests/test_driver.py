@@ -1,18 +1,20 @@
-"""The host's interpreter-thread driver (`remotemedia.driver`), through a mailbox of the test's
-own: what it constructs, what it describes, what it leaves alone, and what it imports."""
+"""The host's Python-thread drivers (`remotemedia.driver`), through a mailbox of the test's own:
+what a stage's thread constructs, what the service thread describes, what they leave alone,
+and what they import."""
 
 from __future__ import annotations
 
 import json
 import logging
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 import pytest
 
 from _engines import run_python_script
-from remotemedia.driver import Driver
+from remotemedia.driver import Driver, StageDriver
+from remotemedia.driver.serve import Serving
 from remotemedia.node import Node
 
 
@@ -20,11 +22,11 @@ class Mailbox:
     """The host's end: requests queued by the test, replies and log records kept."""
 
     def __init__(self) -> None:
-        self.requests: list[tuple[int, str, int, Any]] = []
+        self.requests: list[tuple[int, str, Any]] = []
         self.replies: dict[int, tuple[str, Any]] = {}
         self.logs: list[tuple[int, str, str | None, str]] = []
 
-    def take(self) -> list[tuple[int, str, int, Any]]:
+    def take(self) -> list[tuple[int, str, Any]]:
         requests, self.requests = self.requests, []
         return requests
 
@@ -34,8 +36,8 @@ class Mailbox:
     def started(self, thread_ident: int) -> None:
         self.thread = thread_ident
 
-    def running(self, stage_id: int) -> None:
-        self.running_stage = stage_id
+    def running(self, busy: bool) -> None:
+        self.busy = busy
 
     def log(self, level: int, logger: str, node_id: str | None, message: str) -> None:
         self.logs.append((level, logger, node_id, message))
@@ -44,18 +46,17 @@ class Mailbox:
 class Served:
     """A driver and its mailbox; `ask` sends one request and returns its reply."""
 
-    def __init__(self, owns_process: bool) -> None:
+    def __init__(self, make: Callable[[Mailbox, int], Serving]) -> None:
         self.mailbox = Mailbox()
         self._host_end, loop_end = socket.socketpair()
-        self.driver = Driver(self.mailbox, loop_end.fileno(), owns_process)
+        self.driver: Any = make(self.mailbox, loop_end.fileno())
         loop_end.close()  # the driver keeps its own duplicate
         self._token = 0
 
-    def ask(self, op: str, stage: int = 0, payload: Any = None) -> tuple[str, Any]:
+    def ask(self, op: str, payload: Any = None) -> tuple[str, Any]:
         self._token += 1
-        self.mailbox.requests.append((self._token, op, stage, payload))
-        self._host_end.send(b"\0")
-        self.driver._on_wake()
+        self.mailbox.requests.append((self._token, op, payload))
+        self.driver._take()  # what the driver does when the host's wake-up byte comes
         return self.mailbox.replies.pop(self._token)
 
     def close(self) -> None:
@@ -66,7 +67,16 @@ class Served:
 
 @pytest.fixture
 def served() -> Iterator[Served]:
-    driver = Served(owns_process=False)
+    """A stage's thread inside a caller's program."""
+    driver = Served(lambda host, fd: StageDriver(host, fd, owns_process=False))
+    yield driver
+    driver.close()
+
+
+@pytest.fixture
+def service() -> Iterator[Served]:
+    """The service thread."""
+    driver = Served(Driver)
     yield driver
     driver.close()
 
@@ -103,21 +113,21 @@ def _create(module: str, qualname: str, params: dict[str, Any] | None = None) ->
 def test_create_refuses_what_is_not_a_node_class_before_calling_it(
     served: Served, module: str, qualname: str
 ) -> None:
-    kind, (node_id, error_type, message, _) = served.ask("create", 1, _create(module, qualname))
+    kind, (node_id, error_type, message, _) = served.ask("create", _create(module, qualname))
     assert (kind, node_id, error_type) == ("error", "n", "TypeError")
     assert message == f'"{module}:{qualname}" is not a remotemedia.Node subclass'
     assert Constructed.calls == []
 
 
 def test_create_constructs_a_node_class_with_its_id_and_params(served: Served) -> None:
-    assert served.ask("create", 1, _create("test_driver", "Logs", {"level": 3})) == ("ack", None)
-    (node,) = served.driver.stages[1].nodes
+    assert served.ask("create", _create("test_driver", "Logs", {"level": 3})) == ("ack", None)
+    (node,) = served.driver.stage.nodes
     assert isinstance(node, Logs)
     assert (node.name, node.level) == ("n", 3)
 
 
-def test_describe_answers_what_a_manifest_may_give_the_class(served: Served) -> None:
-    kind, text = served.ask("describe", 0, ("test_driver", "Logs"))
+def test_describe_answers_what_a_manifest_may_give_the_class(service: Served) -> None:
+    kind, text = service.ask("describe", ("test_driver", "Logs"))
     assert kind == "json"
     info = json.loads(text)
     assert (info["node_type"], info["module"], info["qualname"]) == ("Logs", "test_driver", "Logs")
@@ -134,9 +144,9 @@ def test_describe_answers_what_a_manifest_may_give_the_class(served: Served) -> 
     ],
 )
 def test_describe_reports_what_cannot_be_described_as_an_error(
-    served: Served, module: str, qualname: str, error_type: str
+    service: Served, module: str, qualname: str, error_type: str
 ) -> None:
-    kind, (_, found_type, _, _) = served.ask("describe", 0, (module, qualname))
+    kind, (_, found_type, _, _) = service.ask("describe", (module, qualname))
     assert (kind, found_type) == ("error", error_type)
     assert Constructed.calls == []
 
@@ -152,10 +162,10 @@ def root_logger() -> Iterator[logging.Logger]:
 
 
 def _run_one_item(driver: Served) -> None:
-    assert driver.ask("create", 1, _create("test_driver", "Logs")) == ("ack", None)
-    assert driver.ask("init", 1) == ("ack", None)
-    assert driver.ask("push", 1, [7]) == ("ack", None)
-    assert driver.ask("pull", 1) == ("items", [7])
+    assert driver.ask("create", _create("test_driver", "Logs")) == ("ack", None)
+    assert driver.ask("init") == ("ack", None)
+    assert driver.ask("push", [7]) == ("ack", None)
+    assert driver.ask("pull") == ("items", [7])
 
 
 def test_inside_a_callers_program_logging_is_left_alone(
@@ -170,7 +180,7 @@ def test_inside_a_callers_program_logging_is_left_alone(
 def test_when_the_host_owns_the_process_logging_goes_to_the_hosts_log(
     root_logger: logging.Logger,
 ) -> None:
-    owner = Served(owns_process=True)
+    owner = Served(lambda host, fd: StageDriver(host, fd, owns_process=True))
     try:
         _run_one_item(owner)
     finally:

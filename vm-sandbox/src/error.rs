@@ -14,7 +14,8 @@ pub enum SandboxError {
     /// Python code raised.
     #[error("{}: {}", .0.error_type, .0.message)]
     Raised(PyFailure),
-    /// The interpreter thread has stopped; nothing more can run there.
+    /// The interpreter, or the thread of the stage asked (after its cleanup), has stopped;
+    /// nothing more can run there.
     #[error("the Python interpreter has stopped")]
     Stopped,
     /// The backend cannot do what was asked (say, run a caller's live node in another VM).

@@ -11,8 +11,8 @@ use crate::error::SandboxError;
 /// A kind of interpreter for Python nodes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InterpreterKind {
-    /// Embedded CPython: one interpreter per process, on its own thread; pipelines share its
-    /// modules and get their own node instances.
+    /// Embedded CPython: one interpreter per process, a thread of its own per stage;
+    /// pipelines share its modules and get their own node instances.
     Cpython,
 }
 
@@ -89,8 +89,8 @@ impl Interpreter {
         Arc::clone(&self.backend)
     }
 
-    /// Stops the interpreter once every stage has been cleaned up. CPython's thread serves the
-    /// whole process: it stops, and a later [`Interpreter::start`] makes a new one.
+    /// Stops the interpreter once every stage has been cleaned up. CPython's threads serve the
+    /// whole process: they stop, and a later [`Interpreter::start`] makes new ones.
     pub fn shutdown(&self) {
         match self.kind {
             InterpreterKind::Cpython => Self::stop_all(),

@@ -407,3 +407,113 @@ async fn a_pull_answer_never_holds_more_than_the_limit() {
         stage.cleanup().await.unwrap();
     }
 }
+
+/// When a `Nap` node slept, as `(start, end)` in its own clock, from its one output.
+fn slept(outputs: &[Value]) -> (f64, f64) {
+    let [output] = outputs else {
+        panic!("one output expected, got {outputs:?}");
+    };
+    let output = serde_json::to_value(output).expect("an item is JSON");
+    let at = |key: &str| output[key].as_f64().unwrap_or_else(|| panic!("{output}"));
+    (at("start"), at("end"))
+}
+
+/// Python work is not serialized on one thread (DESIGN §7): stages whose nodes release the
+/// interpreter lock (`time.sleep`) run at the same time. The evidence is the nodes' own
+/// record of when they slept, never the test's clock.
+#[tokio::test]
+async fn stages_whose_nodes_sleep_overlap_in_time() {
+    for (name, backend) in backends() {
+        let mut stages = Vec::new();
+        for id in ["a", "b"] {
+            let nodes = vec![spec(id, "Nap", &json!({"seconds": 0.5}))];
+            let stage = Stage::create(Arc::clone(&backend), nodes, 4).await.unwrap();
+            stage.initialize().await.unwrap();
+            stages.push(stage);
+        }
+        let (a, b) = tokio::join!(
+            run_stage(&stages[0], ints(&[1])),
+            run_stage(&stages[1], ints(&[2]))
+        );
+        for stage in &stages {
+            stage.cleanup().await.unwrap();
+        }
+        let (a, b) = (slept(&a.unwrap()), slept(&b.unwrap()));
+        // Each started before the other ended.
+        assert!(
+            b.0 < a.1 && a.0 < b.1,
+            "{name}: a slept over {a:?}, b over {b:?}"
+        );
+    }
+}
+
+/// Waits until `path` exists; a guard against a hang, never a speed bound.
+async fn wait_for_file(path: &Path) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !path.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} never appeared",
+            path.display()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// `interrupt` stops the busy code of its stage only: another stage, busy on its own at the
+/// same moment, runs on to its normal end.
+#[tokio::test]
+async fn interrupting_a_busy_stage_leaves_another_busy_stage_alone() {
+    for (name, backend) in backends() {
+        let dir = std::env::temp_dir().join(format!(
+            "remotemedia-contract-{}-spin-{name}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = |f: &str| dir.join(f).display().to_string();
+        let spin = |id: &str, until: &str| {
+            let params = json!({"started": file(&format!("{id}-started")), "until": file(until)});
+            vec![spec(id, "Spin", &params)]
+        };
+        let a = Stage::create(Arc::clone(&backend), spin("a", "never"), 4)
+            .await
+            .unwrap();
+        let b = Stage::create(Arc::clone(&backend), spin("b", "b-release"), 4)
+            .await
+            .unwrap();
+        a.initialize().await.unwrap();
+        b.initialize().await.unwrap();
+        let a_pushed = a.push_now(ints(&[1]));
+        let b_pushed = b.push_now(ints(&[2]));
+        // Both are busy at once.
+        wait_for_file(&dir.join("a-started")).await;
+        wait_for_file(&dir.join("b-started")).await;
+        // As the executor does for a cancelled stage: interrupt until the cleanup answers.
+        let cleanup = a.cleanup();
+        tokio::pin!(cleanup);
+        let counts = loop {
+            a.interrupt();
+            tokio::select! {
+                counts = &mut cleanup => break counts.unwrap(),
+                () = tokio::time::sleep(Duration::from_millis(50)) => {}
+            }
+        };
+        assert_eq!((counts[0].seen, counts[0].made), (1, 0), "{name}");
+        assert!(
+            !matches!(a_pushed.await, Ok(true)),
+            "{name}: the interrupted stage took more input"
+        );
+        // `b` is still busy; released now, it ends normally: it was never interrupted.
+        std::fs::write(dir.join("b-release"), "").unwrap();
+        assert!(b_pushed.await.unwrap(), "{name}");
+        b.close().await.unwrap();
+        let mut out = Vec::new();
+        while let Some(items) = b.pull().await.unwrap() {
+            out.extend(items);
+        }
+        assert_eq!(out, ints(&[2]), "{name}");
+        b.cleanup().await.unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -96,9 +96,9 @@ impl StageTask {
         let cleanup = stage.cleanup();
         tokio::pin!(cleanup);
         let counts = if self.cancel.is_cancelled() {
-            // Busy node code of this stage would hold the interpreter and the cleanup behind
-            // it: interrupt it, again until the cleanup answers (code that was blocked in a
-            // C call, or that swallowed the first, is caught by a later one).
+            // Busy node code of this stage would hold the stage's thread and the cleanup
+            // behind it: interrupt it, again until the cleanup answers (code that was blocked
+            // in a C call, or that swallowed the first, is caught by a later one).
             loop {
                 stage.interrupt();
                 tokio::select! {
@@ -135,7 +135,7 @@ impl StageTask {
         let mut input = self.input.take();
         let feed = async {
             // Up to PUSHES_IN_FLIGHT pushes travel at once: each crossing costs a wake-up of the
-            // interpreter thread, and waiting for every answer before the next push made that
+            // stage's thread, and waiting for every answer before the next push made that
             // wake-up the per-morsel cost.
             let mut in_flight = VecDeque::new();
             if let Some(input) = &mut input {

@@ -13,5 +13,6 @@ mod failures;
 mod fuzz;
 mod hostile;
 mod manifest;
+mod python_nodes;
 mod support;
 mod topology;

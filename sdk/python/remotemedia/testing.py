@@ -8,6 +8,8 @@ or one way of failing; none is registered as a plugin type: name them as
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,9 +24,11 @@ __all__ = [
     "Endless",
     "FailOn",
     "Journal",
+    "Nap",
     "Naturals",
     "Repeat",
     "RunningSum",
+    "Spin",
 ]
 
 
@@ -152,3 +156,34 @@ class Journal(Node):
 
     def cleanup(self) -> None:
         self._note("cleanup")
+
+
+class Nap(Node):
+    """Sleeps `seconds` on each item (`time.sleep`, which releases the interpreter lock) and
+    emits when it slept, `{"node": name, "item": item, "start": t0, "end": t1}` in
+    `time.monotonic()` seconds: evidence for tests that nodes overlap in time."""
+
+    def __init__(self, seconds: float = 0.2, name: str | None = None) -> None:
+        super().__init__(name=name)
+        self.seconds = seconds
+
+    def process(self, data: Any) -> dict[str, Any]:
+        start = time.monotonic()
+        time.sleep(self.seconds)
+        return {"node": self.name, "item": data, "start": start, "end": time.monotonic()}
+
+
+class Spin(Node):
+    """Busy in pure Python on each item: makes the file `started`, then loops until the file
+    `until` exists (for ever, if nobody makes it), then passes the item on. For tests that
+    interrupt busy node code."""
+
+    def __init__(self, started: str, until: str, name: str | None = None) -> None:
+        super().__init__(name=name)
+        self.started, self.until = started, until
+
+    def process(self, data: Any) -> Any:
+        Path(self.started).touch()
+        while not os.path.exists(self.until):
+            pass
+        return data

@@ -1,9 +1,10 @@
-//! The mailbox between host threads and the interpreter thread.
+//! The mailbox between host threads and one Python thread of the backend.
 //!
-//! Host threads never take the interpreter lock: they queue a request here and write one byte
-//! to a socket that the interpreter thread's driver watches (a selector, or its asyncio loop). On the interpreter thread, the
-//! Python driver calls [`Mailbox::take`] and answers each request with [`Mailbox::reply`]; the
-//! conversions between items and Python objects happen there, under the lock it already holds.
+//! Host threads never take the interpreter lock: they queue a request in the mailbox of the
+//! thread that serves it (the service thread, or a stage's own thread) and write one byte to a
+//! socket that thread's driver watches (a blocking read, or its asyncio loop). On that thread,
+//! the Python driver calls [`Mailbox::take`] and answers each request with [`Mailbox::reply`];
+//! the conversions between items and Python objects happen there, under the lock it holds.
 
 use std::collections::{HashMap, VecDeque};
 use std::io::Write;
@@ -19,8 +20,9 @@ use super::convert::{from_py, list_to_py, to_py};
 use crate::backend::{NodeSpec, PyFailure};
 use crate::value::Value;
 
-/// What the host asks of the interpreter thread: the wire form of [`crate::Backend`]'s
-/// operations, addressed to a stage (0 for requests that concern none).
+/// What the host asks of a Python thread: the wire form of [`crate::Backend`]'s operations.
+/// The service thread takes `Discover`, `Describe` and `Shutdown`; a stage's thread takes the
+/// others and `Shutdown`.
 #[derive(Debug)]
 pub enum Request {
     /// The node types the environment's plugins provide (a discovery document).
@@ -50,11 +52,11 @@ pub enum Request {
     Pull,
     /// Stop the stage and call every initialized node's `cleanup()`; answered with `Counts`.
     Cleanup,
-    /// Stop the interpreter thread.
+    /// Stop the thread.
     Shutdown,
 }
 
-/// The interpreter thread's answer.
+/// A Python thread's answer.
 #[derive(Debug)]
 pub enum Reply {
     /// Done.
@@ -73,7 +75,6 @@ pub enum Reply {
 
 struct Pending {
     token: u64,
-    stage: u64,
     request: Request,
     posted: std::time::Instant,
 }
@@ -84,18 +85,17 @@ pub struct Shared {
     replies: Mutex<HashMap<u64, oneshot::Sender<Reply>>>,
     wake: UnixStream,
     next_token: AtomicU64,
-    /// Set (under the `replies` lock) once the interpreter thread has ended: later requests
-    /// fail at once instead of waiting forever.
+    /// Set (under the `replies` lock) once the thread has ended: later requests fail at once
+    /// instead of waiting forever.
     stopped: AtomicBool,
-    /// The interpreter thread's Python thread id (`_thread.get_ident()`), 0 before it starts.
+    /// The thread's Python thread id (`_thread.get_ident()`): 0 before its driver starts and
+    /// again, set with the interpreter lock held, once it has stopped serving (an ended
+    /// thread's id may be given to a new thread).
     pub python_thread: AtomicU64,
-    /// The stage whose code may run on the interpreter thread now: 0 for none,
-    /// [`ASYNC_STAGES`] while the asyncio loop runs any async stage's tasks.
-    pub running: AtomicU64,
+    /// Whether node code may run on the thread now: around each request, and while a stage's
+    /// asyncio loop runs its tasks; not while the driver takes requests and answers them.
+    pub running: AtomicBool,
 }
-
-/// What [`Shared::running`] holds while the asyncio loop runs async stages' tasks.
-pub const ASYNC_STAGES: u64 = u64::MAX;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
@@ -103,7 +103,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Shared {
     /// A mailbox whose wake-ups go to `wake` (the driver watches the other end).
-    pub fn new(wake: UnixStream) -> Self {
+    fn new(wake: UnixStream) -> Self {
         Shared {
             queue: Mutex::default(),
             replies: Mutex::default(),
@@ -111,13 +111,23 @@ impl Shared {
             next_token: AtomicU64::new(1),
             stopped: AtomicBool::new(false),
             python_thread: AtomicU64::new(0),
-            running: AtomicU64::new(0),
+            running: AtomicBool::new(false),
         }
     }
 
-    /// Queues `request` and wakes the interpreter; the receiver resolves with the reply, or
-    /// errors if the interpreter stops first.
-    pub fn post(&self, stage: u64, request: Request) -> oneshot::Receiver<Reply> {
+    /// A mailbox and the end of its wake-up socket that the thread's driver watches.
+    ///
+    /// # Errors
+    /// The socket pair cannot be made (out of file descriptors).
+    pub fn pair() -> std::io::Result<(Arc<Shared>, UnixStream)> {
+        let (host_end, thread_end) = UnixStream::pair()?;
+        host_end.set_nonblocking(true)?;
+        Ok((Arc::new(Shared::new(host_end)), thread_end))
+    }
+
+    /// Queues `request` and wakes the thread; the receiver resolves with the reply, or errors
+    /// if the thread stops first.
+    pub fn post(&self, request: Request) -> oneshot::Receiver<Reply> {
         let token = self.next_token.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
         {
@@ -129,17 +139,16 @@ impl Shared {
         }
         lock(&self.queue).push_back(Pending {
             token,
-            stage,
             request,
             posted: std::time::Instant::now(),
         });
-        // One byte is enough: the loop drains the socket and then the whole queue. A full
+        // One byte is enough: the driver drains the socket and then the whole queue. A full
         // socket buffer means a wake-up is already pending.
         let _ = (&self.wake).write(&[1]);
         rx
     }
 
-    /// Drops every pending reply, so waiting callers learn that the interpreter stopped, and
+    /// Drops every pending reply, so waiting callers learn that the thread stopped, and
     /// refuses every later request.
     pub fn abandon(&self) {
         let mut replies = lock(&self.replies);
@@ -149,21 +158,21 @@ impl Shared {
         lock(&self.queue).clear();
     }
 
-    /// Whether the interpreter thread has left a request untaken for `patience`: it is busy
-    /// (an idle thread takes a request within microseconds of its wake-up byte).
+    /// Whether the thread has left a request untaken for `patience`: it is busy (an idle
+    /// thread takes a request within microseconds of its wake-up byte).
     pub fn stalled(&self, patience: std::time::Duration) -> bool {
         lock(&self.queue)
             .front()
             .is_some_and(|oldest| oldest.posted.elapsed() >= patience)
     }
 
-    /// Whether the interpreter thread has ended.
+    /// Whether the thread has ended.
     pub fn is_stopped(&self) -> bool {
         self.stopped.load(Ordering::Acquire)
     }
 }
 
-/// The interpreter's half, handed to the Python driver.
+/// The thread's half, handed to its Python driver.
 #[pyclass(module = "remotemedia_host", frozen)]
 pub struct Mailbox {
     shared: Arc<Shared>,
@@ -220,21 +229,15 @@ fn request_to_py(py: Python<'_>, request: Request) -> PyResult<(&'static str, Bo
 
 #[pymethods]
 impl Mailbox {
-    /// Every queued request as `(token, op, stage, payload)`.
+    /// Every queued request as `(token, op, payload)`.
     fn take<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let pending: Vec<Pending> = lock(&self.shared.queue).drain(..).collect();
         let out = PyList::empty(py);
-        for Pending {
-            token,
-            stage,
-            request,
-            ..
-        } in pending
-        {
+        for Pending { token, request, .. } in pending {
             // A request that cannot be put into Python (a parameter Python cannot hold) is
-            // answered with its error here: it must not end the interpreter thread.
+            // answered with its error here: it must not end the thread.
             match request_to_py(py, request) {
-                Ok((op, payload)) => out.append((token, op, stage, payload))?,
+                Ok((op, payload)) => out.append((token, op, payload))?,
                 Err(error) => {
                     let failure = PyFailure::host(None, "ValueError", error.value(py).to_string());
                     if let Some(tx) = lock(&self.shared.replies).remove(&token) {
@@ -294,9 +297,9 @@ impl Mailbox {
             .store(thread_ident, Ordering::Release);
     }
 
-    /// Which stage's code may run now (see [`Shared::running`]).
-    fn running(&self, stage: u64) {
-        self.shared.running.store(stage, Ordering::Release);
+    /// Whether node code may run now (see [`Shared::running`]).
+    fn running(&self, busy: bool) {
+        self.shared.running.store(busy, Ordering::Release);
     }
 
     /// Logs a Python log record through the host's log, tagged with the node that logged.
@@ -305,7 +308,7 @@ impl Mailbox {
     fn log(&self, level: u32, logger: &str, node_id: Option<&str>, message: &str) {
         let node = node_id.unwrap_or("-");
         // A log that cannot be written must not fail the node that logged, nor, as a panic
-        // crossing into Python, end the interpreter thread.
+        // crossing into Python, end the thread.
         let _ = std::panic::catch_unwind(|| match level {
             0..=10 => tracing::debug!(target: "python", node, logger, "{message}"),
             11..=20 => tracing::info!(target: "python", node, logger, "{message}"),

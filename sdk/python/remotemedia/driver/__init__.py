@@ -1,17 +1,20 @@
-"""The Python side of remotemedia-host's interpreter thread.
+"""The Python side of remotemedia-host's interpreter threads.
 
-The host never touches the interpreter from its own threads: it queues requests in a Rust
-mailbox and writes a byte to a socket this thread watches. `Driver(mailbox, wake_fd,
-owns_process)` takes the requests, runs them, and answers through the mailbox.
+The host never touches the interpreter from its own threads: it queues requests in the Rust
+mailbox of one of its Python threads and writes a byte to a socket that thread watches. The
+service thread (`Driver(mailbox, wake_fd)`) answers discovery and descriptions; each stage has a
+thread of its own (`StageDriver(mailbox, wake_fd, owns_process)`) from its creation to its
+cleanup.
 
 A *stage* is a run of consecutive Python nodes driven as one, so items pass from node to node
 without returning to Rust. Layout:
 
-- `dispatch`: `Driver`, which waits on a plain `selectors` loop and answers each request; it
-  moves onto an asyncio event loop only once a stage needs one;
+- `serve`: `Serving`, what every thread does: wait for requests (a blocking read, or an asyncio
+  loop once a stage needs one), dispatch each, answer every one;
+- `dispatch`: `Driver` (the service thread) and `StageDriver` (one stage's thread);
 - `sync_stage`: a stage of sync functions and generators, processed as its morsels arrive;
 - `async_stage`: a stage with `async def` or streaming nodes, a chain of async generators on
-  the event loop;
+  the event loop of its thread;
 - `logs`: the handler that sends Python `logging` to the host's log, tagged with the node.
 
 Importing this package is part of the interpreter's start-up, which is measured: it imports no
@@ -19,6 +22,6 @@ asyncio, typing, inspect, logging, pluggy or importlib.metadata. Each is importe
 first needed.
 """
 
-from remotemedia.driver.dispatch import Driver
+from remotemedia.driver.dispatch import Driver, StageDriver
 
-__all__ = ["Driver"]
+__all__ = ["Driver", "StageDriver"]

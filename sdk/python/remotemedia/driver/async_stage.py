@@ -1,4 +1,5 @@
-"""Stages with asynchronous nodes: a chain of async generators on the interpreter's loop.
+"""Stages with asynchronous nodes: a chain of async generators on the event loop of the stage's
+thread.
 
 Each node shape of DESIGN §5 gets a wrapper; consecutive plain sync nodes share one, so a hop
 between them is a Python call. ``push`` feeds the chain (acknowledged while it holds fewer
@@ -114,7 +115,7 @@ _WRAPPERS: dict[str, Callable[..., AsyncIterator[Any]]] = {
 
 
 class AsyncStage:
-    """A stage with async or streaming nodes: an async-generator chain on the event loop."""
+    """A stage with async or streaming nodes: an async-generator chain on its thread's loop."""
 
     def __init__(self, driver: Any, ids: list[str], nodes: list[Any], limit: int) -> None:
         self.driver, self.ids, self.nodes, self.limit = driver, ids, nodes, max(limit, 1)

@@ -15,7 +15,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from types import FrameType
 
-    from remotemedia.driver.dispatch import Mailbox
+    from remotemedia.driver.serve import Mailbox
 
 
 class HostLogHandler(logging.Handler):
@@ -40,8 +40,12 @@ class HostLogHandler(logging.Handler):
 
 
 def install(host: Mailbox) -> None:
-    """Sends every record to the host: a handler on the root logger, which passes everything."""
+    """Sends every record to the host: a handler on the root logger, which passes everything;
+    once (a handler there already does it). The handler keeps the mailbox it is given, whose
+    `log` uses nothing of its own thread: it serves the records of every thread."""
     root = logging.getLogger()
+    if any(isinstance(handler, HostLogHandler) for handler in root.handlers):
+        return
     root.addHandler(HostLogHandler(host))
     root.setLevel(logging.DEBUG)  # the host filters by its own level
 
