@@ -51,6 +51,26 @@ pub struct NodeSpec {
     pub live: Option<LiveNode>,
 }
 
+/// What a stage may hold on its input and on its output: items, and media payload bytes
+/// (DESIGN §7). Full when either is reached; one item larger than `bytes` still goes alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Items.
+    pub items: usize,
+    /// Payload bytes (`Value::payload_bytes`).
+    pub bytes: usize,
+}
+
+impl From<usize> for Limits {
+    /// A bound in items only.
+    fn from(items: usize) -> Self {
+        Limits {
+            items,
+            bytes: usize::MAX,
+        }
+    }
+}
+
 /// A stage of one backend: the handle its operations take.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct StageId(pub u64);
@@ -135,22 +155,24 @@ pub trait Backend: Send + Sync {
         qualname: &str,
     ) -> BoxFuture<'static, Result<NodeTypeInfo, SandboxError>>;
 
-    /// Constructs the nodes of a new stage (`cls(name=id, **params)`), upstream first. `limit`
-    /// bounds, in items, what the stage buffers on its input and on its output.
+    /// Constructs the nodes of a new stage (`cls(name=id, **params)`), upstream first. `limits`
+    /// bounds, in items and in payload bytes, what the stage buffers on its input and on its
+    /// output.
     ///
     /// # Errors
     /// An import or a constructor raised ([`SandboxError::Raised`] naming the node).
     fn create_stage(
         &self,
         nodes: Vec<NodeSpec>,
-        limit: usize,
+        limits: Limits,
     ) -> BoxFuture<'static, Result<StageId, SandboxError>>;
 
     /// Runs every node's `initialize()`, upstream first, and starts the stage.
     fn initialize(&self, stage: StageId) -> BoxFuture<'static, Result<(), SandboxError>>;
 
     /// Input items for the stage. Posted at once (so several pushes can be in flight); the
-    /// answer is delayed while the stage holds `limit` items, which bounds what is in flight.
+    /// answer is delayed while the stage holds its limits' worth, which bounds what is in
+    /// flight.
     fn push(
         &self,
         stage: StageId,
@@ -161,7 +183,7 @@ pub trait Backend: Send + Sync {
     fn close(&self, stage: StageId) -> BoxFuture<'static, Result<(), SandboxError>>;
 
     /// The next outputs, in order, as soon as there are some; `None` once the stage has
-    /// finished. While outputs are not pulled the stage stops at `limit` of them.
+    /// finished. While outputs are not pulled the stage stops at its limits' worth of them.
     ///
     /// # Errors
     /// A node raised ([`SandboxError::Raised`]); outputs made before it were answered first.

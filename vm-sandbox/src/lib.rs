@@ -35,7 +35,8 @@ mod stage;
 pub mod value;
 
 pub use backend::{
-    Backend, BoxFuture, Capabilities, Fed, LiveNode, NodeCounts, NodeSpec, PyFailure, StageId,
+    Backend, BoxFuture, Capabilities, Fed, Limits, LiveNode, NodeCounts, NodeSpec, PyFailure,
+    StageId,
 };
 pub use discovery::{Discovery, NodeTypeInfo, ParamInfo, PluginError};
 pub use env::PythonEnv;

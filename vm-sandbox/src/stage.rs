@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use crate::backend::{Backend, Fed, NodeCounts, NodeSpec, StageId};
+use crate::backend::{Backend, Fed, Limits, NodeCounts, NodeSpec, StageId};
 use crate::error::SandboxError;
 use crate::value::Value;
 
@@ -23,7 +23,7 @@ impl Stage {
     pub async fn create(
         backend: Arc<dyn Backend>,
         nodes: Vec<NodeSpec>,
-        limit: usize,
+        limits: impl Into<Limits>,
     ) -> Result<Stage, SandboxError> {
         let capabilities = backend.capabilities();
         if let Some(node) = nodes.iter().find(|n| n.live.is_some())
@@ -34,7 +34,7 @@ impl Stage {
                 node.id, capabilities.name
             )));
         }
-        let id = backend.create_stage(nodes, limit).await?;
+        let id = backend.create_stage(nodes, limits.into()).await?;
         Ok(Stage { backend, id })
     }
 
@@ -122,7 +122,7 @@ mod tests {
         fn create_stage(
             &self,
             _: Vec<NodeSpec>,
-            _: usize,
+            _: Limits,
         ) -> BoxFuture<'static, Result<StageId, SandboxError>> {
             never()
         }

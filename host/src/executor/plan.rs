@@ -246,7 +246,10 @@ fn stage_task(
             })
             .collect(),
         backend,
-        limit: resolved.runtime.channel_capacity,
+        limits: remotemedia_vm_sandbox::Limits {
+            items: resolved.runtime.channel_capacity,
+            bytes: resolved.runtime.channel_bytes,
+        },
         input,
         outputs,
         cancel: cancel.clone(),

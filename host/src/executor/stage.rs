@@ -45,8 +45,8 @@ pub struct StageTask {
     pub nodes: Vec<StageNode>,
     /// The interpreter the stage runs in.
     pub backend: Arc<dyn Backend>,
-    /// What the stage buffers, in items, on its input and on its output.
-    pub limit: usize,
+    /// What the stage buffers, in items and bytes, on its input and on its output.
+    pub limits: remotemedia_vm_sandbox::Limits,
     /// The head's queue; `None` when the head takes no input (a source, or a root of a run
     /// without input items).
     pub input: Option<Receiver<Value>>,
@@ -82,7 +82,7 @@ impl StageTask {
             .iter()
             .map(|n| (n.id.to_string(), n.node_type.clone()))
             .collect();
-        let stage = Stage::create(Arc::clone(&self.backend), specs, self.limit)
+        let stage = Stage::create(Arc::clone(&self.backend), specs, self.limits)
             .await
             .map_err(|e| python_error(&names, e))?;
         let cancel = self.cancel.clone();

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from remotemedia._payload import payload_bytes
 from remotemedia.manifest.problems import describe
 
 __all__ = [
@@ -241,40 +242,6 @@ def check_item(value: Any) -> None:
                     raise _unsupported_dtype(child.dtype)
             elif isinstance(child, _CONTAINERS):
                 todo.append((child, depth + 1))
-
-
-def _own_bytes(value: Any) -> int:
-    if isinstance(value, np.ndarray):
-        return int(value.nbytes)
-    if isinstance(value, bytes):
-        return len(value)
-    if isinstance(value, AudioFrame):
-        return int(value._samples.nbytes)
-    return 0
-
-
-def payload_bytes(value: Any) -> int:
-    """The media payload bytes of an item: the bytes, arrays and frames' samples it holds,
-    summed through lists, tuples and maps (each container counted once); 0 for JSON-like
-    scalars."""
-    if type(value) in _NO_PAYLOAD:
-        return 0
-    if not isinstance(value, _CONTAINERS):
-        return _own_bytes(value)
-    total = 0
-    seen: set[int] = set()
-    todo = [(value, 0)]
-    while todo:
-        container, depth = todo.pop()
-        if id(container) in seen or depth >= MAX_DEPTH:
-            continue
-        seen.add(id(container))
-        for child in _children(container):
-            if isinstance(child, _CONTAINERS):
-                todo.append((child, depth + 1))
-            else:
-                total += _own_bytes(child)
-    return total
 
 
 def _b64(data: bytes, limit: int | None) -> str:

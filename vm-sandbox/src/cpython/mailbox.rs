@@ -39,7 +39,7 @@ pub enum Request {
         /// The nodes, upstream first.
         nodes: Vec<NodeSpec>,
         /// Buffer bound in items.
-        limit: usize,
+        limits: crate::backend::Limits,
     },
     /// Run every node's `initialize()` and start the stage.
     Init,
@@ -202,7 +202,7 @@ fn request_to_py(py: Python<'_>, request: Request) -> PyResult<(&'static str, Bo
         Request::Describe { module, qualname } => {
             ("describe", (module, qualname).into_pyobject(py)?.into_any())
         }
-        Request::Create { nodes, limit } => {
+        Request::Create { nodes, limits } => {
             let specs = PyList::empty(py);
             for node in nodes {
                 let params = PyDict::new(py);
@@ -220,8 +220,15 @@ fn request_to_py(py: Python<'_>, request: Request) -> PyResult<(&'static str, Bo
             }
             (
                 "create",
-                PyTuple::new(py, [specs.into_any(), limit.into_pyobject(py)?.into_any()])?
-                    .into_any(),
+                PyTuple::new(
+                    py,
+                    [
+                        specs.into_any(),
+                        limits.items.into_pyobject(py)?.into_any(),
+                        limits.bytes.into_pyobject(py)?.into_any(),
+                    ],
+                )?
+                .into_any(),
             )
         }
     })

@@ -31,7 +31,9 @@ use pyo3::prelude::*;
 
 use self::mailbox::{Reply, Request, Shared};
 use self::threads::StageThreads;
-use crate::backend::{Backend, BoxFuture, Capabilities, Fed, NodeCounts, NodeSpec, StageId};
+use crate::backend::{
+    Backend, BoxFuture, Capabilities, Fed, Limits, NodeCounts, NodeSpec, StageId,
+};
 use crate::discovery::{Discovery, NodeTypeInfo};
 use crate::env::PythonEnv;
 use crate::error::SandboxError;
@@ -214,14 +216,14 @@ impl Backend for CPython {
     fn create_stage(
         &self,
         nodes: Vec<NodeSpec>,
-        limit: usize,
+        limits: Limits,
     ) -> BoxFuture<'static, Result<StageId, SandboxError>> {
         let id = StageId(self.next_stage.fetch_add(1, Ordering::Relaxed));
         let thread = match self.stages.spawn(id.0, self.owns_process) {
             Ok(thread) => thread,
             Err(error) => return Box::pin(async move { Err(error) }),
         };
-        let reply = thread.post(Request::Create { nodes, limit });
+        let reply = thread.post(Request::Create { nodes, limits });
         // A stage whose creation failed ends its thread itself; one whose caller went away
         // before the answer is cleaned up, which ends it too.
         let unclaimed = Unclaimed(Some(thread));

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from remotemedia._calls import NODE_FAILURES, Counts, NodeRaised, call_lifecycle, failure, kind
+from remotemedia._payload import payload_bytes
 
 
 async def _sync_run(
@@ -117,11 +118,16 @@ _WRAPPERS: dict[str, Callable[..., AsyncIterator[Any]]] = {
 class AsyncStage:
     """A stage with async or streaming nodes: an async-generator chain on its thread's loop."""
 
-    def __init__(self, driver: Any, ids: list[str], nodes: list[Any], limit: int) -> None:
+    def __init__(
+        self, driver: Any, ids: list[str], nodes: list[Any], limit: int, byte_limit: int
+    ) -> None:
         self.driver, self.ids, self.nodes, self.limit = driver, ids, nodes, max(limit, 1)
+        self.byte_limit = byte_limit
+        self.fed_bytes = 0  # media payload of the feed
+        self.out_bytes = 0  # media payload of `out`
         self.kinds = [kind(n) for n in nodes]
         self.counts = Counts(len(nodes))
-        self.feed: collections.deque[list[Any]] = collections.deque()
+        self.feed: collections.deque[tuple[list[Any], int]] = collections.deque()
         self.fed = 0  # items in the feed, not yet taken by the first node
         self.closed = False
         self.out: list[Any] = []
@@ -166,8 +172,9 @@ class AsyncStage:
     async def _feed_items(self) -> AsyncIterator[Any]:
         while True:
             while self.feed:
-                batch = self.feed.popleft()
+                batch, size = self.feed.popleft()
                 self.fed -= len(batch)
+                self.fed_bytes -= size
                 self._ack_pushes()
                 for item in batch:
                     yield item
@@ -180,8 +187,9 @@ class AsyncStage:
         try:
             async for out in self._chain():
                 self.out.append(out)
+                self.out_bytes += payload_bytes(out)
                 self._schedule_flush()
-                if len(self.out) >= self.limit:
+                if len(self.out) >= self.limit or self.out_bytes >= self.byte_limit:
                     self._wake_space = self.driver.loop.create_future()
                     await self._wake_space
         except BaseException as e:  # noqa: BLE001 -- reported to the host, including cancellation
@@ -196,15 +204,17 @@ class AsyncStage:
                 token, "end", None
             )  # takes no more input; the host stops feeding
             return
-        self.feed.append(items)
+        size = sum(map(payload_bytes, items))
+        self.feed.append((items, size))
         self.fed += len(items)
+        self.fed_bytes += size
         _wake(self._wake_feed)
         self._pending_pushes.append(token)
         self._ack_pushes()
 
     def _ack_pushes(self) -> None:
         # A push is acknowledged while the feed is under the limit: the host then sends more.
-        if self.fed < self.limit or self.done:
+        if (self.fed < self.limit and self.fed_bytes < self.byte_limit) or self.done:
             answer = "end" if self.done else "ack"
             for token in self._pending_pushes:
                 self.driver.host.reply(token, answer, None)
@@ -231,7 +241,7 @@ class AsyncStage:
         if token is None:
             return
         if self.out:
-            out, self.out = self.out, []
+            out, self.out, self.out_bytes = self.out, [], 0
             self._pending_pull = None
             _wake(self._wake_space)
             self.driver.host.reply(token, "items", out)

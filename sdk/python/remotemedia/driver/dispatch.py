@@ -135,7 +135,9 @@ class StageDriver(Serving):
             raise
         self.host.reply(token, "ack", None)
 
-    def _construct(self, specs: list[Any], limit: int) -> SyncStage | AsyncStage:
+    def _construct(
+        self, specs: list[Any], limit: int, byte_limit: int = 1 << 62
+    ) -> SyncStage | AsyncStage:
         ids, nodes = [], []
         for node_id, module, qualname, params, live in specs:
             try:
@@ -156,8 +158,8 @@ class StageDriver(Serving):
             from remotemedia.driver.async_stage import AsyncStage  # noqa: PLC0415 -- imports asyncio
 
             self.event_loop()
-            return AsyncStage(self, ids, nodes, limit)
-        return SyncStage(self, ids, nodes, limit)
+            return AsyncStage(self, ids, nodes, limit, byte_limit)
+        return SyncStage(self, ids, nodes, limit, byte_limit)
 
     def _spawn(self, token: int, work: Any, answer: str, result: Any, last: bool = False) -> None:
         def done(task: asyncio.Task[Any]) -> None:

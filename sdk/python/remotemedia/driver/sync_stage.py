@@ -6,8 +6,8 @@ many as there is room for, and the generator stays suspended while its outputs a
 collected, so an endless generator runs in bounded memory and its first outputs travel at
 once. Outputs wait in ``out`` for the host's ``pull``, which takes them all; while the stage
 holds work it has no room for, pushes are not acknowledged, so the host stops feeding
-(backpressure). What waits is bounded: ``limit`` outputs of generators, plus what one morsel
-made through plain functions.
+(backpressure). What waits is bounded: ``limit`` outputs of generators, or ``byte_limit`` of
+their media payload, plus what one morsel made through plain functions.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import deque
 
 from remotemedia._calls import SYNC_NODE_FAILURES, Counts, NodeRaised, call_lifecycle, failure, kind
+from remotemedia._payload import payload_bytes
 
 # typing costs start-up time and is needed for annotations only (mypy reads this name).
 TYPE_CHECKING = False
@@ -32,11 +33,15 @@ class SyncStage:
     outputs. The top of the stack holds the earliest items, so taking from the top keeps order.
     """
 
-    def __init__(self, driver: Any, ids: list[str], nodes: list[Any], limit: int) -> None:
+    def __init__(
+        self, driver: Any, ids: list[str], nodes: list[Any], limit: int, byte_limit: int
+    ) -> None:
         self.driver, self.ids, self.nodes, self.limit = driver, ids, nodes, max(limit, 1)
+        self.byte_limit = byte_limit
         self.steps = [(n.process, kind(n) == "generator") for n in nodes]
         self.counts = Counts(len(nodes))
         self.out: list[Any] = []
+        self.out_bytes = 0  # media payload of `out`
         self.backlog: deque[list[Any]] = deque()
         self.stack: list[tuple[int, list[Any] | Iterator[Any], int]] = []
         self.closed = False  # no more input
@@ -83,14 +88,16 @@ class SyncStage:
             if isinstance(source, list):
                 self.stack.pop()
                 items = source
-            elif len(self.out) >= self.limit:
+            elif self._out_full():
                 return  # a generator stays suspended while its outputs have no room
             else:
                 items = []
+                room = self.byte_limit - self.out_bytes
                 try:
                     for item in source:
                         items.append(item)
-                        if len(items) >= self.limit - len(self.out):
+                        room -= payload_bytes(item)
+                        if len(items) >= self.limit - len(self.out) or room <= 0:
                             break
                     else:
                         self.stack.pop()
@@ -132,6 +139,12 @@ class SyncStage:
             made[i] += len(outputs)
             items = outputs
         self.out.extend(items)
+        self.out_bytes += sum(map(payload_bytes, items))
+
+    def _out_full(self) -> bool:
+        """Whether ``out`` holds its limit of items, or of payload bytes (then at least one
+        item: one larger than the limit still goes alone)."""
+        return len(self.out) >= self.limit or (bool(self.out) and self.out_bytes >= self.byte_limit)
 
     def _expand(self, i: int, process: Callable[..., Any], items: list[Any]) -> Iterator[Any]:
         """Node `i`'s outputs for `items`, generated as they are taken."""
@@ -176,7 +189,7 @@ class SyncStage:
         if self._pending_pull is not None:
             if self.out:
                 token, self._pending_pull = self._pending_pull, None
-                out, self.out = self.out, []
+                out, self.out, self.out_bytes = self.out, [], 0
                 host.reply(token, "items", out)
                 self._pump()  # room again: suspended generators resume
             elif self.done:
@@ -185,7 +198,7 @@ class SyncStage:
                     host.reply(token, "end", None)
                 else:
                     host.reply(token, "error", failure(self.error, self.ids[-1]))
-        idle = not self.stack and not self.backlog and len(self.out) < self.limit
+        idle = not self.stack and not self.backlog and not self._out_full()
         if self._pending_pushes and (idle or self.done):
             answer = "end" if self.done else "ack"
             for token in self._pending_pushes:
