@@ -24,6 +24,14 @@ pub struct Session {
     cancel: CancellationToken,
 }
 
+impl Drop for Session {
+    /// A session dropped without `wait` (its `process()` iterator was dropped, not closed)
+    /// is abandoned: the run is cancelled, so every node is still cleaned up.
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
+
 #[pymethods]
 impl Session {
     /// Starts the run; `with_inputs` says whether items will be pushed.
@@ -68,35 +76,46 @@ impl Session {
                     .map_err(|e| to_pyerr(py, &HostError::Usage(format!("input item: {e}"))))
             })
             .collect::<PyResult<_>>()?;
-        let mut inputs = self
-            .inputs
-            .lock()
-            .map_err(|_| internal("session poisoned"))?;
-        let Some(sender) = inputs.as_mut() else {
-            return Ok(false);
-        };
-        Ok(py.detach(|| sender.blocking_send(items)).is_ok())
+        // The lock is taken, held and let go with the interpreter lock released: a push that
+        // held it while waiting for the interpreter lock, against a `close` that held the
+        // interpreter lock while waiting for it, deadlocked.
+        py.detach(|| {
+            let mut inputs = self
+                .inputs
+                .lock()
+                .map_err(|_| "session poisoned".to_owned())?;
+            Ok::<_, String>(
+                inputs
+                    .as_mut()
+                    .is_some_and(|sender| sender.blocking_send(items).is_ok()),
+            )
+        })
+        .map_err(internal)
     }
 
     /// Ends the input.
-    fn close(&self) -> PyResult<()> {
-        self.inputs
-            .lock()
-            .map_err(|_| internal("session poisoned"))?
-            .take();
-        Ok(())
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        py.detach(|| {
+            self.inputs
+                .lock()
+                .map(|mut inputs| drop(inputs.take()))
+                .map_err(|_| "session poisoned".to_owned())
+        })
+        .map_err(internal)
     }
 
     /// The next outputs, waiting for them; `None` at the end. Raises the run's error.
     fn pull(&self, py: Python<'_>) -> PyResult<Option<Py<PyList>>> {
-        let received = {
-            let mut outputs = self
-                .outputs
-                .lock()
-                .map_err(|_| internal("session poisoned"))?;
-            let receiver: &mut OutputReceiver = &mut outputs;
-            py.detach(|| receiver.blocking_recv())
-        };
+        let received = py
+            .detach(|| {
+                let mut outputs = self
+                    .outputs
+                    .lock()
+                    .map_err(|_| "session poisoned".to_owned())?;
+                let receiver: &mut OutputReceiver = &mut outputs;
+                Ok::<_, String>(receiver.blocking_recv())
+            })
+            .map_err(internal)?;
         if let Ok(Some((_, items))) = received {
             let list = PyList::empty(py);
             for item in &items {

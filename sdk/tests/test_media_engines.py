@@ -306,7 +306,7 @@ def _assert_the_same_usage_error(item: Any, dtype: str, shape: str, call: str) -
     assert messages[1] == messages[0]
 
 
-# Not process() of the generator shape (the Rust engine's threaded path).
+# process() of the generator shape (the Rust engine's threaded path) has a test of its own.
 INPUT_CASES = [
     (shape, call)
     for shape in SHAPES
@@ -323,6 +323,13 @@ def test_an_input_item_of_an_unsupported_dtype_is_the_same_usage_error_on_both_e
 ) -> None:
     array = _array_of(dtype)
     _assert_the_same_usage_error({"k": [1, array]} if nested else array, dtype, shape, call)
+
+
+def test_an_input_item_of_an_unsupported_dtype_is_a_usage_error_on_the_threaded_path() -> None:
+    # One case only: a run that hangs costs the hang guard.
+    _assert_the_same_usage_error(
+        np.zeros(2, np.complex64), "complex64", "rust-generator-rust", "process"
+    )
 
 
 @pytest.mark.parametrize("call", CALLS)

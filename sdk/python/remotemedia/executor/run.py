@@ -174,8 +174,12 @@ class _Run:
         finally:
             for task in (*workers, feeding):
                 task.cancel()
-            await asyncio.gather(*workers, feeding, return_exceptions=True)
-            await self._cleanup()
+            try:
+                await asyncio.gather(*workers, feeding, return_exceptions=True)
+            finally:
+                # Even when this wait is itself cancelled (the consumer's `aclose()` while the
+                # run ends): every initialized node is cleaned up.
+                await self._cleanup()
 
     async def _supervise(
         self, tasks: list[asyncio.Task[None]], workers: list[asyncio.Task[None]]
@@ -298,10 +302,14 @@ async def stream(
     Raises:
         As `execute`, once the outputs made before the failure were yielded.
     """
-    queue = Inbox([RUN_QUEUE_CAPACITY], channel_bytes)
+    # A slot per node (only sinks use theirs): an inbox slot has one sender, and two sinks
+    # waiting on one full slot overwrote each other's wake-up and deadlocked. As on the host,
+    # each sink's output is bounded on its own.
+    slots = {node.name: i for i, node in enumerate(nodes)}
+    queue = Inbox([RUN_QUEUE_CAPACITY] * max(len(nodes), 1), channel_bytes)
 
     async def deliver(node_id: str, item: Any, size: int) -> None:
-        await queue.put(0, item, size)
+        await queue.put(slots[node_id], item, size)
 
     run = _Run(
         nodes,

@@ -21,7 +21,7 @@ import asyncio
 import inspect
 import time
 import traceback
-from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterable, Iterable
 from typing import Any
 
 from remotemedia._calls import SYNC_NODE_FAILURES, call_lifecycle, kind, node_class
@@ -87,7 +87,7 @@ class CallerChain:
             steps.append(_PyStep(node_id, node_type, made, kind(made)))
         return cls(steps)
 
-    async def run(self, stream: AsyncIterable[Any] | Iterable[Any]) -> AsyncIterator[Any]:
+    async def run(self, stream: AsyncIterable[Any] | Iterable[Any]) -> AsyncGenerator[Any, None]:
         """Every item of `stream` through the chain; outputs as they come."""
         try:
             await self._initialize()

@@ -129,17 +129,33 @@ async def _process_native(
         )
 
         async def feed() -> None:
-            if stream is not None:
-                items = stream if isinstance(stream, AsyncIterable) else _aiter(stream)
-                async for item in items:
-                    if not await loop.run_in_executor(pushes, session.push, [item]):
-                        break
-            session.close()
+            try:
+                if stream is not None:
+                    items = stream if isinstance(stream, AsyncIterable) else _aiter(stream)
+                    async for item in items:
+                        if not await loop.run_in_executor(pushes, session.push, [item]):
+                            break
+            finally:
+                session.close()
 
         feeder = asyncio.ensure_future(feed())
         finished = False
         try:
-            while (outputs := await loop.run_in_executor(pulls, session.pull)) is not None:
+            while True:
+                pulled = loop.run_in_executor(pulls, session.pull)
+                if not feeder.done():
+                    await asyncio.wait((pulled, feeder), return_when=asyncio.FIRST_COMPLETED)
+                failed = feeder.exception() if feeder.done() and not feeder.cancelled() else None
+                if failed is not None:
+                    # A bad input item, or the caller's stream raised: the run stops, and
+                    # that is the error (the pull would otherwise wait for ever).
+                    session.cancel()
+                    with contextlib.suppress(RemoteMediaError):
+                        await pulled
+                    raise failed
+                outputs = await pulled
+                if outputs is None:
+                    break
                 for item in outputs:
                     yield item
             finished = True
