@@ -16,7 +16,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 use remotemedia_host::pipeline::CallerStep;
 use remotemedia_host::{HostError, NodeError, Value};
-use remotemedia_vm_sandbox::cpython::convert::{from_py, to_py};
+use remotemedia_vm_sandbox::cpython::convert::{from_py, list_to_py, to_py};
 use remotemedia_vm_sandbox::cpython::live_object;
 
 use crate::errors::to_pyerr;
@@ -65,11 +65,7 @@ impl RustNodes {
                 .process(&mut items)
                 .map_err(|e| to_pyerr(py, &step.fail(e)))?;
         }
-        let list = PyList::empty(py);
-        for item in &items {
-            list.append(to_py(py, item)?)?;
-        }
-        Ok(list)
+        list_to_py(py, &items)
     }
 }
 
@@ -118,11 +114,7 @@ impl RustNodes {
                 .finish(&mut carried)
                 .map_err(|e| to_pyerr(py, &step.fail(e)))?;
         }
-        let list = PyList::empty(py);
-        for item in &carried {
-            list.append(to_py(py, item)?)?;
-        }
-        Ok(list)
+        list_to_py(py, &carried)
     }
 
     /// Runs `cleanup()` of every initialized node; safe to call again.

@@ -655,6 +655,19 @@ fn a_reader_that_closed_before_reading_anything_is_an_output_error() {
     );
 }
 
+/// Runs two `PassThrough`s on `input` (JSON lines on stdin).
+fn through_passthrough(input: &str) -> Output {
+    host(
+        &[
+            "run",
+            &fixture("valid-passthrough-pair.json"),
+            "--input",
+            "-",
+        ],
+        Some(input),
+    )
+}
+
 #[test]
 fn media_values_travel_in_their_json_lines_form() {
     // Bytes, an array, an audio frame and a map holding one, each written back as it came
@@ -667,24 +680,10 @@ fn media_values_travel_in_their_json_lines_form() {
         r#"{"clip":{"$bytes":""},"n":[1,{"$bytes":"eA=="}]}"#,
     ];
     let input = lines.join("\n") + "\n";
-    let out = host(
-        &[
-            "run",
-            &fixture("valid-passthrough-pair.json"),
-            "--input",
-            "-",
-        ],
-        Some(&input),
-    );
+    let out = through_passthrough(&input);
     assert_success(&out, &input);
-    let out = host(
-        &[
-            "run",
-            &fixture("valid-passthrough-pair.json"),
-            "--input",
-            "-",
-        ],
-        Some(r#"{"$audio":{"sample_rate":8000,"channels":1,"dtype":"int16","data":"AQA="}}"#),
+    let out = through_passthrough(
+        r#"{"$audio":{"sample_rate":8000,"channels":1,"dtype":"int16","data":"AQA="}}"#,
     );
     assert_success(
         &out,
@@ -714,15 +713,7 @@ fn a_malformed_media_line_is_an_input_error_naming_line_and_key() {
         ),
     ] {
         let input = format!("1\n{line}\n");
-        let out = host(
-            &[
-                "run",
-                &fixture("valid-passthrough-pair.json"),
-                "--input",
-                "-",
-            ],
-            Some(&input),
-        );
+        let out = through_passthrough(&input);
         assert_eq!(out.status.code(), Some(2), "{line}: {out:?}");
         let err = stderr(&out);
         assert!(err.starts_with("error: input line 2: "), "{line}: {err}");
