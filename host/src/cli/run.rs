@@ -60,7 +60,7 @@ pub fn run(args: &RunArgs) -> Result<(), HostError> {
             signal = signals.next() => {
                 tracing::info!("{signal}; cancelling the pipeline");
                 cancel.cancel();
-                wait.await
+                finish_or_force(&mut wait, &mut signals).await
             }
         };
         progress.stop();
@@ -74,6 +74,39 @@ pub fn run(args: &RunArgs) -> Result<(), HostError> {
         interpreter.shutdown();
     }
     result
+}
+
+/// How long a cancelled run may wait for busy node code before the user is told how to
+/// stop at once.
+const CLEANUP_NOTICE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Waits for a cancelled run's cleanup. Node code blocked in a C call (`time.sleep(1000)`)
+/// cannot be interrupted until the call returns: after [`CLEANUP_NOTICE`] the user is told
+/// so, and a second stop signal ends the process at once, exit 130, without that cleanup.
+async fn finish_or_force(
+    wait: &mut std::pin::Pin<&mut impl Future<Output = Result<(), HostError>>>,
+    signals: &mut StopSignals,
+) -> Result<(), HostError> {
+    let notice = tokio::time::sleep(CLEANUP_NOTICE);
+    tokio::pin!(notice);
+    let mut noticed = false;
+    loop {
+        tokio::select! {
+            result = wait.as_mut() => return result,
+            () = &mut notice, if !noticed => {
+                noticed = true;
+                crate::cli::to_stderr(
+                    "remotemedia-host: waiting for busy node code to return before cleaning up (stop again to quit at once)\n",
+                );
+            }
+            signal = signals.next() => {
+                crate::cli::to_stderr(&format!(
+                    "error: pipeline cancelled ({signal}, a second time): quit without cleaning up busy nodes\n"
+                ));
+                std::process::exit(130);
+            }
+        }
+    }
 }
 
 /// Ctrl-C (SIGINT), SIGTERM and SIGHUP, watched from before the run starts (a signal that

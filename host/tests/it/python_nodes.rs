@@ -85,3 +85,49 @@ fn fan_out_branches_of_sleeping_python_nodes_overlap_in_time() {
     // Each branch started its first item before the other had finished it.
     assert!(b.0 < a.1 && a.0 < b.1, "a slept over {a:?}, b over {b:?}");
 }
+
+/// Node code blocked in a C call (`time.sleep(1000)`) cannot be interrupted, so a stop
+/// signal waits for it; a second one ends the process at once, still with exit 130 and an
+/// error line, instead of leaving only SIGKILL.
+#[test]
+fn a_second_stop_signal_quits_a_run_whose_node_is_blocked() {
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv");
+    let child = Command::new(env!("CARGO_BIN_EXE_remotemedia-host"))
+        .arg("run")
+        .arg(fixtures().join("stuck-nap.json"))
+        .arg("--python-env")
+        .arg(&venv)
+        .env_remove("VIRTUAL_ENV")
+        .env("PYTHONPATH", fixtures())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the host binary starts");
+    // Time for the node to start sleeping; were it not yet, the first signal alone would end
+    // the run, and the exit is the same.
+    std::thread::sleep(Duration::from_secs(1));
+    let signal = |name: &str| {
+        let status = Command::new("kill")
+            .args([&format!("-{name}"), &child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+    };
+    signal("TERM");
+    std::thread::sleep(Duration::from_millis(300));
+    signal("INT");
+    let started = Instant::now();
+    let mut child = child;
+    while child.try_wait().expect("waitable").is_none() {
+        if started.elapsed() > HANG_GUARD {
+            let _ = child.kill();
+            panic!("a second signal did not end the run within {HANG_GUARD:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().expect("output readable");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("error: pipeline cancelled"), "{stderr}");
+}
