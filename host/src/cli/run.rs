@@ -19,16 +19,21 @@ use crate::executor::{Run, RunReport};
 /// Runs a manifest: validate, start, stream input and output, report.
 pub fn run(args: &RunArgs) -> Result<(), HostError> {
     refuse_unbuilt(args)?;
-    let (pipeline, interpreter) = python::load(&args.manifest, args.python_env.as_deref())?;
-    let input = args.input.as_deref().map(open_input).transpose()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("remotemedia-worker")
         .build()
         .map_err(|e| HostError::Runtime(format!("cannot start the async runtime: {e}")))?;
+    // Watched before loading (starting Python and discovery take tens of milliseconds): a
+    // stop signal then cancels the run as it starts, exit 130, instead of killing the process.
+    let mut signals = {
+        let _entered = runtime.enter();
+        StopSignals::install()
+    };
+    let (pipeline, interpreter) = python::load(&args.manifest, args.python_env.as_deref())?;
+    let input = args.input.as_deref().map(open_input).transpose()?;
     let result = runtime.block_on(async {
         let cancel = CancellationToken::new();
-        let mut signals = StopSignals::install();
         let mut run = Run::start(pipeline, input.is_some(), cancel.clone())?;
         let reporter = run.reporter();
         if let (Some(feeder), Some(input)) = (run.take_inputs(), input) {
