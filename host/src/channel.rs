@@ -143,6 +143,21 @@ pub struct Sender<T> {
 }
 
 impl<T: Weighed> Sender<T> {
+    /// Whether `items` (with `bytes` of payload) would be taken whole right now, without
+    /// waiting. `Err` when the receiver is gone or the run was cancelled.
+    pub fn has_room(&self, count: usize, bytes: usize) -> Result<bool, SendError> {
+        if self.shared.cancel.is_cancelled() {
+            return Err(SendError::Cancelled);
+        }
+        let state = self.shared.lock();
+        if !state.receiver_alive {
+            return Err(SendError::Closed);
+        }
+        let slot = &state.slots[self.slot];
+        Ok(slot.queued + count <= slot.capacity
+            && (slot.queued == 0 || slot.bytes + bytes <= state.byte_limit))
+    }
+
     /// Queues `items` in order, waiting while the slot is full. Returns the time spent
     /// waiting for room.
     ///

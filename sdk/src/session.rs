@@ -15,6 +15,16 @@ use tokio_util::sync::CancellationToken;
 use crate::errors::{internal, to_pyerr};
 use crate::run::{build, document, runtime};
 
+/// Python input items as items; one that cannot be is a `UsageError`.
+fn input_items(py: Python<'_>, items: &Bound<'_, PyList>) -> PyResult<Vec<Value>> {
+    items
+        .iter()
+        .map(|item| {
+            from_py(&item).map_err(|e| to_pyerr(py, &HostError::Usage(format!("input item: {e}"))))
+        })
+        .collect()
+}
+
 /// A running pipeline fed item by item.
 #[pyclass(module = "remotemedia_runtime._native", frozen)]
 pub struct Session {
@@ -69,13 +79,7 @@ impl Session {
 
     /// Feeds items, waiting while the pipeline is full. Returns `False` once no node takes input.
     fn push(&self, py: Python<'_>, items: &Bound<'_, PyList>) -> PyResult<bool> {
-        let items: Vec<Value> = items
-            .iter()
-            .map(|item| {
-                from_py(&item)
-                    .map_err(|e| to_pyerr(py, &HostError::Usage(format!("input item: {e}"))))
-            })
-            .collect::<PyResult<_>>()?;
+        let items = input_items(py, items)?;
         // The lock is taken, held and let go with the interpreter lock released: a push that
         // held it while waiting for the interpreter lock, against a `close` that held the
         // interpreter lock while waiting for it, deadlocked.
@@ -89,6 +93,28 @@ impl Session {
                     .as_mut()
                     .is_some_and(|sender| sender.blocking_send(items).is_ok()),
             )
+        })
+        .map_err(internal)
+    }
+
+    /// Feeds items only if the pipeline takes them at once: `None` when it would wait
+    /// (nothing was fed; push them with `push` on another thread), `False` once no node takes
+    /// input. Lets an event loop feed without a thread hand-off per item.
+    fn try_push(&self, py: Python<'_>, items: &Bound<'_, PyList>) -> PyResult<Option<bool>> {
+        let items = input_items(py, items)?;
+        py.detach(|| {
+            let mut inputs = self
+                .inputs
+                .lock()
+                .map_err(|_| "session poisoned".to_owned())?;
+            Ok::<_, String>(match inputs.as_mut() {
+                None => Some(false),
+                Some(sender) => match sender.try_send(items) {
+                    Ok(true) => Some(true),
+                    Ok(false) => None,
+                    Err(_) => Some(false),
+                },
+            })
         })
         .map_err(internal)
     }

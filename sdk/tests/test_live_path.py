@@ -522,7 +522,11 @@ def test_an_exception_from_the_callers_stream_is_raised_as_it_is(
     assert type(error) is StreamFailed, repr(error)
     assert str(error) == "the caller's stream broke"
     for node in (left, right):
-        assert (node.count("initialize"), node.count("cleanup")) == (1, 1), node.name
+        # The run may be cancelled before a node's stage has started (the host fed the first
+        # item at once): then it was never initialized. Initialized always means cleaned up.
+        started = node.count("initialize")
+        assert started in (0, 1), node.name
+        assert node.count("cleanup") == started, node.name
 
 
 # --- closing early

@@ -162,6 +162,33 @@ impl InputSender {
         }
     }
 
+    /// Sends `items` only if every root takes them all at once; `Ok(false)` when one would
+    /// have to wait (nothing was sent). Never blocks: a caller on an event loop feeds with it
+    /// and falls back to [`InputSender::blocking_send`] on another thread.
+    ///
+    /// # Errors
+    /// As `send`.
+    pub fn try_send(&mut self, items: Vec<Value>) -> Result<bool, SendError> {
+        let bytes = items.iter().map(Value::payload_bytes).sum();
+        let mut i = 0;
+        while i < self.roots.len() {
+            match self.roots[i].has_room(items.len(), bytes) {
+                Ok(true) => i += 1,
+                Ok(false) => return Ok(false),
+                Err(SendError::Closed) => {
+                    self.roots.remove(i);
+                }
+                Err(SendError::Cancelled) => return Err(SendError::Cancelled),
+            }
+        }
+        if self.roots.is_empty() {
+            return Err(SendError::Closed);
+        }
+        // Room only grows while we are the only sender of these slots: this cannot wait.
+        let handle = self.handle.clone();
+        handle.block_on(self.send(items)).map(|()| true)
+    }
+
     /// [`InputSender::send`] from a thread outside the runtime.
     ///
     /// # Errors

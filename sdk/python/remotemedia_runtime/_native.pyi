@@ -40,6 +40,9 @@ class Session:
     ) -> Session: ...
     def push(self, items: list[Any]) -> bool:
         """Feeds items, waiting while the pipeline is full; False once no node takes input."""
+    def try_push(self, items: list[Any]) -> bool | None:
+        """Feeds items only if the pipeline takes them at once: None when it would wait
+        (nothing fed), False once no node takes input."""
     def close(self) -> None:
         """Ends the input."""
     def pull(self) -> list[Any] | None:

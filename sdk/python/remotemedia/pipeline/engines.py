@@ -133,7 +133,12 @@ async def _process_native(
                 if stream is not None:
                     items = stream if isinstance(stream, AsyncIterable) else _aiter(stream)
                     async for item in items:
-                        if not await loop.run_in_executor(pushes, session.push, [item]):
+                        # At once when the pipeline has room (no thread hand-off per item);
+                        # else on the push thread, which waits for room.
+                        fed = session.try_push([item])
+                        if fed is None:
+                            fed = await loop.run_in_executor(pushes, session.push, [item])
+                        if not fed:
                             break
             finally:
                 session.close()
