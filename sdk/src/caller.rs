@@ -16,7 +16,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 use remotemedia_host::pipeline::CallerStep;
 use remotemedia_host::{HostError, NodeError, Value};
-use remotemedia_vm_sandbox::cpython::convert::{from_py, list_to_py, to_py};
+use remotemedia_vm_sandbox::cpython::convert::{from_py, list_to_py, params_to_py};
 use remotemedia_vm_sandbox::cpython::live_object;
 
 use crate::errors::to_pyerr;
@@ -134,12 +134,12 @@ fn constructor_args<'py>(
     id: &str,
     node: &remotemedia_host::node::python::PythonNode,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let params = PyDict::new(py);
-    for (k, v) in &node.params {
-        let value = Value::from_json_value(v)
-            .map_err(|e| to_pyerr(py, &HostError::Usage(format!("node \"{id}\": {e}"))))?;
-        params.set_item(k, to_py(py, &value)?)?;
-    }
+    let params = params_to_py(py, &node.params).map_err(|e| {
+        to_pyerr(
+            py,
+            &HostError::Usage(format!("node \"{id}\": {}", e.value(py))),
+        )
+    })?;
     Ok(PyTuple::new(
         py,
         [

@@ -34,6 +34,26 @@ pub struct Session {
     cancel: CancellationToken,
 }
 
+impl Session {
+    /// Runs `f` on the input sender (`None` once the input has ended) under its lock, taken,
+    /// held and let go with the interpreter lock released: a push that held it while waiting
+    /// for the interpreter lock, against a `close` that held the interpreter lock while
+    /// waiting for it, deadlocked.
+    fn with_inputs<T: Send>(
+        &self,
+        py: Python<'_>,
+        f: impl FnOnce(&mut Option<InputSender>) -> T + Send,
+    ) -> PyResult<T> {
+        py.detach(|| {
+            self.inputs
+                .lock()
+                .map(|mut inputs| f(&mut inputs))
+                .map_err(|_| ())
+        })
+        .map_err(|()| internal("session poisoned"))
+    }
+}
+
 impl Drop for Session {
     /// A session dropped without `wait` (its `process()` iterator was dropped, not closed)
     /// is abandoned: the run is cancelled, so every node is still cleaned up.
@@ -80,21 +100,11 @@ impl Session {
     /// Feeds items, waiting while the pipeline is full. Returns `False` once no node takes input.
     fn push(&self, py: Python<'_>, items: &Bound<'_, PyList>) -> PyResult<bool> {
         let items = input_items(py, items)?;
-        // The lock is taken, held and let go with the interpreter lock released: a push that
-        // held it while waiting for the interpreter lock, against a `close` that held the
-        // interpreter lock while waiting for it, deadlocked.
-        py.detach(|| {
-            let mut inputs = self
-                .inputs
-                .lock()
-                .map_err(|_| "session poisoned".to_owned())?;
-            Ok::<_, String>(
-                inputs
-                    .as_mut()
-                    .is_some_and(|sender| sender.blocking_send(items).is_ok()),
-            )
+        self.with_inputs(py, |inputs| {
+            inputs
+                .as_mut()
+                .is_some_and(|sender| sender.blocking_send(items).is_ok())
         })
-        .map_err(internal)
     }
 
     /// Feeds items only if the pipeline takes them at once: `None` when it would wait
@@ -102,32 +112,19 @@ impl Session {
     /// input. Lets an event loop feed without a thread hand-off per item.
     fn try_push(&self, py: Python<'_>, items: &Bound<'_, PyList>) -> PyResult<Option<bool>> {
         let items = input_items(py, items)?;
-        py.detach(|| {
-            let mut inputs = self
-                .inputs
-                .lock()
-                .map_err(|_| "session poisoned".to_owned())?;
-            Ok::<_, String>(match inputs.as_mut() {
-                None => Some(false),
-                Some(sender) => match sender.try_send(items) {
-                    Ok(true) => Some(true),
-                    Ok(false) => None,
-                    Err(_) => Some(false),
-                },
-            })
+        self.with_inputs(py, |inputs| match inputs.as_mut() {
+            None => Some(false),
+            Some(sender) => match sender.try_send(items) {
+                Ok(true) => Some(true),
+                Ok(false) => None,
+                Err(_) => Some(false),
+            },
         })
-        .map_err(internal)
     }
 
     /// Ends the input.
     fn close(&self, py: Python<'_>) -> PyResult<()> {
-        py.detach(|| {
-            self.inputs
-                .lock()
-                .map(|mut inputs| drop(inputs.take()))
-                .map_err(|_| "session poisoned".to_owned())
-        })
-        .map_err(internal)
+        self.with_inputs(py, |inputs| drop(inputs.take()))
     }
 
     /// The next outputs, waiting for them; `None` at the end. Raises the run's error.

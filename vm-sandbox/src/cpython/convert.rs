@@ -79,6 +79,21 @@ fn array_to_py<'py>(py: Python<'py>, array: &Array) -> PyResult<Bound<'py, PyAny
     }
 }
 
+/// A node's constructor keyword arguments (manifest parameters) as a dict of items: a
+/// `{"$bytes": ...}` parameter arrives as `bytes`. A malformed media form is a `ValueError`.
+pub fn params_to_py<'py>(
+    py: Python<'py>,
+    params: &serde_json::Map<String, serde_json::Value>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let dict = PyDict::new(py);
+    for (k, v) in params {
+        let value = Value::from_json_value(v)
+            .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
+        dict.set_item(k, to_py(py, &value)?)?;
+    }
+    Ok(dict)
+}
+
 /// A list of items as a Python list.
 pub fn list_to_py<'py>(py: Python<'py>, items: &[Value]) -> PyResult<Bound<'py, PyList>> {
     let list = PyList::empty(py);

@@ -13,10 +13,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyTuple};
+use pyo3::types::{PyList, PyTuple};
 use tokio::sync::oneshot;
 
-use super::convert::{from_py, list_to_py, to_py};
+use super::convert::{from_py, list_to_py, params_to_py};
 use crate::backend::{NodeSpec, PyFailure};
 use crate::value::Value;
 
@@ -205,17 +205,8 @@ fn request_to_py(py: Python<'_>, request: Request) -> PyResult<(&'static str, Bo
         Request::Create { nodes, limits } => {
             let specs = PyList::empty(py);
             for node in nodes {
-                let params = PyDict::new(py);
-                for (k, v) in &node.params {
-                    let value = Value::from_json_value(v)
-                        .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
-                    params.set_item(k, to_py(py, &value)?)?;
-                }
-                let live = node
-                    .live
-                    .as_ref()
-                    .and_then(|l| l.0.downcast_ref::<Py<PyAny>>())
-                    .map(|object| object.clone_ref(py));
+                let params = params_to_py(py, &node.params)?;
+                let live = node.live.as_ref().and_then(|l| super::live_object(py, l));
                 specs.append((node.id, node.module, node.qualname, params, live))?;
             }
             (
