@@ -9,11 +9,11 @@ from typing import Any
 import librosa
 import numpy as np
 import pytest
+
 from audio_plugin_testing import ENGINES, cut, run_pipeline
+from remotemedia import AudioFrame
 from remotemedia_audio.logmel import LogMel
 from remotemedia_audio.mel import hz_to_mel, mel_filterbank, mel_to_hz
-
-from remotemedia import AudioFrame
 
 RATE = 16000
 

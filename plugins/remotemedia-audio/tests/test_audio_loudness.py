@@ -8,12 +8,12 @@ from typing import Any
 import numpy as np
 import pyloudnorm
 import pytest
-from audio_plugin_testing import ENGINES, cut, joined, noise_at, run_pipeline
-from remotemedia_audio.loudness import LoudnessNormalize
-from remotemedia_audio.meter import StreamingMeter
 
+from audio_plugin_testing import ENGINES, cut, joined, noise_at, run_pipeline
 from remotemedia import AudioFrame
 from remotemedia.manifest.validate import validate
+from remotemedia_audio.loudness import LoudnessNormalize
+from remotemedia_audio.meter import StreamingMeter
 
 SETTLE = 3.0
 """Seconds after which the defaults (500 ms smoothing) are within hundredths of an LU."""

@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 import pytest
 import scipy.io.wavfile
-from audio_plugin_testing import ENGINES, cut, run_pipeline, run_streaming
-from remotemedia_audio.segments import SegmentWriter
 
+from audio_plugin_testing import ENGINES, cut, run_pipeline, run_streaming
 from remotemedia import AudioFrame
+from remotemedia_audio.segments import SegmentWriter
 
 RATE = 8000
 

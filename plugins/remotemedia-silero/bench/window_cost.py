@@ -22,11 +22,11 @@ from typing import Any
 
 import numpy as np
 import onnxruntime
-from remotemedia_silero import SileroVad
-from remotemedia_silero.model import SileroModel, model_path
 
 import remotemedia
 from remotemedia import AudioFrame, Pipeline
+from remotemedia_silero import SileroVad
+from remotemedia_silero.model import SileroModel, model_path
 
 RATE, WINDOW, FRAME = 16000, 512, 320
 RUNS = 7

@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 import onnxruntime
-from remotemedia_silero.model import model_path
 
 from remotemedia import AudioFrame, Node
+from remotemedia_silero.model import model_path
 
 try:
     from scipy.signal import resample_poly

@@ -6,10 +6,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-import silero_speech as speech
-from remotemedia_silero import SileroVad, model
 
+import silero_speech as speech
 from remotemedia import AudioFrame
+from remotemedia_silero import SileroVad, model
 
 needs_espeak = pytest.mark.skipif(speech.ESPEAK is None, reason="espeak-ng is not installed")
 

@@ -7,12 +7,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-import silero_speech as speech
-from remotemedia_silero import SileroVad
 
 import remotemedia
+import silero_speech as speech
 from remotemedia import AudioFrame, Pipeline
 from remotemedia.errors import NodeError
+from remotemedia_silero import SileroVad
 
 ENGINES = [
     pytest.param(False, id="python"),
