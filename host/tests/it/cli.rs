@@ -442,7 +442,19 @@ fn validate_reports_what_the_manifest_holds() {
     );
 }
 
-const BUILTIN_TYPES: [&str; 5] = ["Add", "Multiply", "PassThrough", "PassThroughNode", "Range"];
+const BUILTIN_TYPES: [&str; 11] = [
+    "Add",
+    "Multiply",
+    "PassThrough",
+    "PassThroughNode",
+    "Range",
+    "audio.Downmix",
+    "audio.Gain",
+    "audio.Rechunk",
+    "audio.Resample",
+    "audio.WavSink",
+    "audio.WavSource",
+];
 
 #[test]
 fn nodes_lists_every_builtin_type() {

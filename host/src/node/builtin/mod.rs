@@ -3,6 +3,7 @@
 
 mod add;
 mod arith;
+mod audio;
 mod multiply;
 mod pass_through;
 mod range;
@@ -19,6 +20,7 @@ pub fn all() -> Vec<NodeType> {
         multiply::node_types(),
         add::node_types(),
         range::node_types(),
+        audio::node_types(),
     ]
     .into_iter()
     .flatten()
