@@ -6,6 +6,7 @@
 
 #![allow(clippy::unwrap_used)] // helpers outside #[test] fns fail the test loudly, by design
 
+mod audio;
 mod backpressure;
 mod cancellation;
 mod cli;
