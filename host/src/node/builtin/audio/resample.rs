@@ -18,8 +18,9 @@
 //! with the first input frame's timestamp plus the output samples sent before them; an input
 //! frame gives at most one output frame (none while the filter fills). A stream already at
 //! `rate` passes through, converted to float32, with its own timestamps. The rates may differ
-//! by a factor of at most [`MAX_FACTOR`] and neither may exceed [`MAX_RATE`]; a change of
-//! rate or channel count mid-stream is a `ValueError`.
+//! by a factor of at most [`MAX_FACTOR`], neither may exceed [`MAX_RATE`], and a stream has at
+//! most [`MAX_CHANNELS`] channels; a change of rate or channel count mid-stream is a
+//! `ValueError`.
 
 use std::sync::Arc;
 
@@ -38,6 +39,8 @@ pub const MAX_RATE: u32 = 768_000;
 /// The most the two rates may differ by: beyond it the filter's delay no longer covers the
 /// output of one input chunk.
 pub const MAX_FACTOR: u32 = 256;
+/// The most channels a stream may have: the resampler keeps a filter history per channel.
+pub const MAX_CHANNELS: usize = 1024;
 /// Input samples per channel that the resampler takes per call.
 pub const CHUNK: usize = 512;
 /// Taps of the sinc filter.
@@ -75,6 +78,12 @@ impl Stream {
                 format!(
                     "cannot resample {rate_in} Hz to {rate_out} Hz: rates go up to {MAX_RATE} Hz and may differ by a factor of at most {MAX_FACTOR}"
                 ),
+            ));
+        }
+        if channels > MAX_CHANNELS {
+            return Err(error(
+                "ValueError",
+                format!("cannot resample {channels} channels; at most {MAX_CHANNELS}"),
             ));
         }
         let g = gcd(u64::from(rate_in), u64::from(rate_out));

@@ -154,7 +154,7 @@ fn a_change_of_rate_or_channels_is_an_error_but_dtype_may_change() {
 }
 
 #[test]
-fn rates_too_far_apart_are_an_error() {
+fn rates_too_far_apart_or_too_many_channels_are_an_error() {
     let mut node = Resample::new(16_000);
     let mut items = vec![frame(&[0.0], 8_000_000, 1, 0.0)];
     let err = node.process(&mut items).unwrap_err();
@@ -165,6 +165,9 @@ fn rates_too_far_apart_are_an_error() {
     );
     let mut items = vec![frame(&[0.0], 16, 1, 0.0)];
     assert!(Resample::new(16_000).process(&mut items).is_err());
+    let mut items = vec![frame(&[0.0; 2000], 8_000, 2000, 0.0)];
+    let err = Resample::new(16_000).process(&mut items).unwrap_err();
+    assert!(err.message.contains("2000 channels"), "{err}");
 }
 
 #[test]
