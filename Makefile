@@ -28,6 +28,26 @@ $(VENV)/.installed: $(VENV)/bin/python pyproject.toml sdk/Cargo.toml
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[dev]' maturin
 	touch $@
 
+# The plugins of plugins/ (editable, with their test extras). The Silero model ships in the
+# `silero-vad` package, whose requirements (torch) the plugin never imports: it is installed
+# alone, and remotemedia-silero finds the model file through its metadata.
+PLUGIN_DIRS := $(wildcard plugins/*)
+SILERO_VAD := silero-vad==6.2.3
+$(VENV)/.plugins: $(VENV)/.installed $(wildcard plugins/*/pyproject.toml)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check $(foreach d,$(PLUGIN_DIRS),-e '$(d)[test]')
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps '$(SILERO_VAD)'
+	touch $@
+
+# espeak-ng speaks the demo's and the tests' speech; installed with the system's package
+# manager when it is missing (root, or sudo).
+.PHONY: espeak
+espeak:
+	@command -v espeak-ng >/dev/null || { \
+	  echo 'installing espeak-ng (apt-get)'; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq espeak-ng >/dev/null; \
+	} || { echo 'error: espeak-ng is missing and could not be installed: install it (apt-get install espeak-ng)' >&2; exit 1; }
+
 # The native module again whenever the Rust code changes (cargo makes it quick otherwise).
 RUST_SOURCES := $(shell find host/src vm-sandbox/src sdk/src -name '*.rs') Cargo.lock
 $(VENV)/.native: $(VENV)/.installed $(RUST_SOURCES)
@@ -35,7 +55,7 @@ $(VENV)/.native: $(VENV)/.installed $(RUST_SOURCES)
 	touch $@
 
 .PHONY: setup
-setup: $(VENV)/.native build ## create .venv with the SDK and native module, and the host binary in .venv/bin
+setup: $(VENV)/.native $(VENV)/.plugins espeak build ## create .venv with the SDK, native module and plugins, and the host binary in .venv/bin
 
 .PHONY: build
 build: $(VENV)/bin/python ## build the release host binary
@@ -44,6 +64,8 @@ build: $(VENV)/bin/python ## build the release host binary
 
 .PHONY: demo
 demo: setup ## run the main example
+	@echo '--- examples/voice/demo.py: speech -> audio.WavSource -> audio.Resample -> SileroVad -> audio.SegmentWriter'
+	$(VENV)/bin/python examples/voice/demo.py --out build/voice
 	@echo '--- examples/quickstart.json: Range -> Multiply -> Add, per-node figures on stderr'
 	$(VENV_HOST) run examples/quickstart.json --metrics -
 	@echo '--- examples/voice_levels.toml with JSON-lines input, tagged by sink'
@@ -59,8 +81,8 @@ demo: setup ## run the main example
 lint: $(VENV)/.native ## rustfmt, clippy -D warnings, ruff, mypy, stubtest
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
-	$(VENV)/bin/ruff check sdk tests bench examples
-	$(VENV)/bin/ruff format --check sdk tests bench examples
+	$(VENV)/bin/ruff check sdk tests bench examples plugins
+	$(VENV)/bin/ruff format --check sdk tests bench examples plugins
 	$(VENV)/bin/mypy
 	$(VENV)/bin/python -m mypy.stubtest remotemedia_runtime._native
 
@@ -77,6 +99,7 @@ bench: setup ## per-hop cost, frame latency and memory against the pure-Python r
 	$(VENV)/bin/python bench/sdk_run.py
 	$(VENV)/bin/python bench/live_frames.py --host $(VENV_HOST) --venv $(VENV)
 	$(VENV)/bin/python bench/media_size.py
+	$(VENV)/bin/python bench/voice_vad.py --host $(VENV_HOST)
 
 .PHONY: fmt
 fmt: ## format the code
