@@ -38,6 +38,13 @@ mod _native {
         // first on the host's interpreter thread, it takes that thread for the main one and
         // Python waits for it forever at exit.
         m.py().import("threading")?;
+        // The host's Python threads (service and stages) must be stopped and joined while
+        // Python can still take them down: a stage thread that wakes after finalization has
+        // begun is ended by pthread_exit, whose unwind through Rust frames aborts the process.
+        // Registered here, so a direct `remotemedia_runtime` user is covered too.
+        m.py()
+            .import("atexit")?
+            .call_method1("register", (m.getattr("shutdown")?,))?;
         m.add("__version__", env!("CARGO_PKG_VERSION"))
     }
 }
