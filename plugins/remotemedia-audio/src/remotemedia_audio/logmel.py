@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import scipy.signal  # type: ignore[import-untyped]  # scipy ships no type information
 
 from remotemedia import Node
 from remotemedia.media import AudioFrame
@@ -87,6 +86,10 @@ class LogMel(Node):
                 f"{_TYPE} mel_scale must be one of {', '.join(SCALES)}, got {mel_scale!r}"
             )
         self.mel_scale = mel_scale
+        # Imported here, not with the module: scipy.signal takes 0.6 s to import, which plugin
+        # discovery (it imports this module for the class) must not pay.
+        import scipy.signal  # type: ignore[import-untyped]  # noqa: PLC0415 -- see above
+
         try:
             self._window: Floats = scipy.signal.get_window(window, n_fft).astype(np.float64)
         except ValueError as e:

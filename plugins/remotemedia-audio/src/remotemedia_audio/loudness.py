@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -17,7 +17,9 @@ from remotemedia_audio._common import (
     number,
     same_format,
 )
-from remotemedia_audio.meter import StreamingMeter
+
+if TYPE_CHECKING:
+    from remotemedia_audio.meter import StreamingMeter
 
 _TYPE = "audio.LoudnessNormalize"
 
@@ -100,6 +102,10 @@ class LoudnessNormalize(Node):
         frame = audio_frame(_TYPE, data)
         meter = self._meter
         if meter is None or self._first is None:
+            # Imported on the first frame: the meter needs scipy.signal and pyloudnorm (1 s to
+            # import together), which plugin discovery must not pay.
+            from remotemedia_audio.meter import StreamingMeter  # noqa: PLC0415 -- see above
+
             meter = self._meter = StreamingMeter(frame.sample_rate, frame.channels)
             self._first = format_of(frame)
         else:
