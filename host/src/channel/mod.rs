@@ -79,6 +79,9 @@ struct State<T> {
     byte_limit: usize,
     slots: Vec<Slot>,
     open_senders: usize,
+    /// A sender ended by [`Sender::abort`]: its upstream failed, so the stream has no proper
+    /// end and the receiver must not take it for one.
+    aborted: bool,
     receiver_alive: bool,
 }
 
@@ -121,6 +124,7 @@ pub fn channel<T>(
                 })
                 .collect(),
             open_senders: capacities.len(),
+            aborted: false,
             receiver_alive: true,
         }),
         data: Notify::new(),
@@ -226,6 +230,16 @@ impl<T: Weighed> Sender<T> {
     }
 }
 
+impl<T> Sender<T> {
+    /// Ends this slot's stream as failed: what was sent is still delivered, but the receiver
+    /// then gets `Err(Cancelled)` instead of the end of stream, so a downstream node never
+    /// finishes (writes out, flushes) a stream that was cut short.
+    pub fn abort(self) {
+        self.shared.lock().aborted = true;
+        // Drop: the last sender wakes the receiver.
+    }
+}
+
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
         let last = {
@@ -249,7 +263,8 @@ impl<T> Receiver<T> {
     /// the queue is empty.
     ///
     /// # Errors
-    /// The run was cancelled.
+    /// The run was cancelled, or the queue is empty and a sender ended by
+    /// [`Sender::abort`].
     pub async fn recv(&mut self) -> Result<Option<Morsel<T>>, Cancelled> {
         loop {
             if self.shared.cancel.is_cancelled() {
@@ -264,6 +279,7 @@ impl<T> Receiver<T> {
                         slot.bytes -= bytes;
                         Some(morsel)
                     }
+                    None if state.open_senders == 0 && state.aborted => return Err(Cancelled),
                     None if state.open_senders == 0 => return Ok(None),
                     None => None,
                 }

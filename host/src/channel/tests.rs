@@ -115,3 +115,18 @@ async fn cancellation_unblocks_a_full_sender() {
     let (result, ()) = tokio::join!(senders[0].send(vec![1, 2, 3]), canceller);
     assert_eq!(result, Err(SendError::Cancelled));
 }
+
+#[tokio::test]
+async fn an_aborted_stream_delivers_what_was_sent_then_no_end() {
+    let (senders, mut rx) = channel::<u32>(&[4, 4], NO_BYTE_LIMIT, CancellationToken::new());
+    let mut senders = senders.into_iter();
+    let (ok, failed) = (senders.next().unwrap(), senders.next().unwrap());
+    ok.send(vec![1]).await.unwrap();
+    failed.send(vec![2]).await.unwrap();
+    // One slot ends well, the other fails: the stream as a whole has no proper end.
+    drop(ok);
+    failed.abort();
+    assert_eq!(rx.recv().await.unwrap().unwrap().items, vec![1]);
+    assert_eq!(rx.recv().await.unwrap().unwrap().items, vec![2]);
+    assert!(rx.recv().await.is_err());
+}

@@ -121,9 +121,10 @@ impl ChainTask {
         if result.is_ok() {
             result = self.stream().await;
         }
-        // Close the queues before cleanup so downstream can finish while this runs.
+        // Close the queues before cleanup so downstream can finish while this runs; after a
+        // failure, so that it stops instead.
         self.input = None;
-        self.outputs.close();
+        self.outputs.end(&result);
         for step in &mut self.steps[..initialized] {
             step.cleanup().await;
         }

@@ -56,4 +56,28 @@ impl Outputs {
     pub fn close(&mut self) {
         self.senders.clear();
     }
+
+    /// Ends every output as failed (see [`Sender::abort`]): downstream gets what was sent,
+    /// then stops without finishing.
+    pub fn abort(&mut self) {
+        self.senders.drain(..).for_each(Sender::abort);
+    }
+
+    /// [`Outputs::close`] after a task that succeeded, [`Outputs::abort`] after one that did
+    /// not.
+    pub fn end<T, E>(&mut self, result: &Result<T, E>) {
+        if result.is_ok() {
+            self.close();
+        } else {
+            self.abort();
+        }
+    }
+}
+
+impl Drop for Outputs {
+    /// A task that ends without closing its outputs (an early return, a panic) ended badly:
+    /// downstream must not take that for the end of its stream.
+    fn drop(&mut self) {
+        self.abort();
+    }
 }

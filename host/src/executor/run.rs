@@ -201,6 +201,8 @@ impl InputSender {
     /// Fails the run with `error` (say, an input line that is not JSON) and stops feeding it.
     pub fn fail(self, error: HostError) {
         self.errors.report(error);
+        // Ended as failed, so no node takes the items so far for the whole stream.
+        self.roots.into_iter().for_each(Sender::abort);
     }
 }
 

@@ -92,7 +92,7 @@ impl StageTask {
             result = self.stream(&stage, &names) => result,
         };
         self.input = None;
-        self.outputs.close();
+        self.outputs.end(&result);
         let cleanup = stage.cleanup();
         tokio::pin!(cleanup);
         let counts = if self.cancel.is_cancelled() {
