@@ -113,7 +113,7 @@ class LogMel(Node):
         if frame.channels != 1:
             raise ValueError(
                 f"{_TYPE} takes mono audio, got {describe(frame.samples)} with "
-                f"{frame.channels} channels (downmix it first)"
+                f"{frame.channels} channels (put an audio.Downmix node before it)"
             )
         if self._first is None:
             self._start(frame)

@@ -3,7 +3,9 @@ window's speech probability at a time, without the model.
 
 As the reference: speech starts at a window whose probability reaches `threshold`, placed
 `speech_pad` before that window's start (not before the stream's start). Speech ends once the
-probability has stayed below `threshold - 0.15` for `min_silence` samples, counted from the end
+probability has stayed below `threshold - 0.15` (never below 0.01, as silero-vad's
+`get_speech_timestamps` guards it: a threshold under 0.16 would otherwise never end speech) for
+`min_silence` samples, counted from the end
 of the first window below it; a window at or above `threshold` in between cancels the count,
 and one in between the two thresholds neither counts nor cancels, so the pauses between words
 do not split an utterance. The end is placed `speech_pad` after the start of that first quiet
@@ -46,7 +48,7 @@ class Segmenter:
                 after the first quiet window's start an end is.
         """
         self._threshold = threshold
-        self._negative = threshold - 0.15
+        self._negative = max(threshold - 0.15, 0.01)
         self._min_silence = SAMPLE_RATE * min_silence_ms / 1000
         self._pad = SAMPLE_RATE * speech_pad_ms / 1000
         self.triggered = False

@@ -48,7 +48,7 @@ class SileroVad(Node):
 
     Parameters (also manifest params):
         threshold: The speech probability (0 to 1) at which speech starts; it ends below
-            `threshold - 0.15`.
+            `threshold - 0.15` (at least 0.01).
         min_silence_ms: How long the probability must stay below that before speech ends.
         speech_pad_ms: How far a start is placed before the first speech window, and an end
             after the start of the first quiet one.
