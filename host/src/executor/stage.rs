@@ -112,10 +112,9 @@ impl StageTask {
         match counts {
             Ok(counts) => {
                 for (node, counts) in self.nodes.iter().zip(counts) {
-                    node.stats.record(
+                    node.stats.record_untimed(
                         usize::try_from(counts.seen).unwrap_or(usize::MAX),
                         usize::try_from(counts.made).unwrap_or(usize::MAX),
-                        std::time::Duration::ZERO,
                     );
                 }
             }

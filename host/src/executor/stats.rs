@@ -1,6 +1,6 @@
 //! Per-node counters, updated once per morsel, and the report a run ends with.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -12,6 +12,8 @@ pub struct NodeStats {
     items_out: AtomicU64,
     busy_ns: AtomicU64,
     blocked_ns: AtomicU64,
+    /// Counted without timing (a Python stage's nodes): its busy time is unknown, not 0.
+    untimed: AtomicBool,
 }
 
 fn nanos(d: Duration) -> u64 {
@@ -27,6 +29,13 @@ impl NodeStats {
         self.busy_ns.fetch_add(nanos(busy), Ordering::Relaxed);
     }
 
+    /// Counts items of a node whose own time is not measured (a Python stage reports counts
+    /// only): the report gives its busy time as unknown.
+    pub fn record_untimed(&self, items_in: usize, items_out: usize) {
+        self.record(items_in, items_out, Duration::ZERO);
+        self.untimed.store(true, Ordering::Relaxed);
+    }
+
     /// Adds time spent waiting for room in a downstream queue.
     pub fn record_blocked(&self, blocked: Duration) {
         if !blocked.is_zero() {
@@ -40,7 +49,8 @@ impl NodeStats {
             node_type: node_type.to_owned(),
             items_in: self.items_in.load(Ordering::Relaxed),
             items_out: self.items_out.load(Ordering::Relaxed),
-            busy_ms: ms(self.busy_ns.load(Ordering::Relaxed)),
+            busy_ms: (!self.untimed.load(Ordering::Relaxed))
+                .then(|| ms(self.busy_ns.load(Ordering::Relaxed))),
             blocked_ms: ms(self.blocked_ns.load(Ordering::Relaxed)),
         }
     }
@@ -62,8 +72,8 @@ pub struct NodeReport {
     pub items_in: u64,
     /// Items it emitted.
     pub items_out: u64,
-    /// Time spent inside the node's own code.
-    pub busy_ms: f64,
+    /// Time spent inside the node's own code; `None` where it is not measured (Python nodes).
+    pub busy_ms: Option<f64>,
     /// Time spent waiting for room in full downstream queues.
     pub blocked_ms: f64,
 }
@@ -126,10 +136,13 @@ impl RunReport {
         );
         for n in &self.nodes {
             let name = format!("{} ({})", n.id, n.node_type);
+            let busy = n
+                .busy_ms
+                .map_or_else(|| "-".to_owned(), |b| format!("{b:.2}"));
             let _ = writeln!(
                 out,
-                "{name:<width$}  {:>12}  {:>12}  {:>10.2}  {:>10.2}",
-                n.items_in, n.items_out, n.busy_ms, n.blocked_ms
+                "{name:<width$}  {:>12}  {:>12}  {busy:>10}  {:>10.2}",
+                n.items_in, n.items_out, n.blocked_ms
             );
         }
         let _ = write!(out, "elapsed: {:.2} ms", self.elapsed_ms);
