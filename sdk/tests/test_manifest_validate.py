@@ -12,6 +12,7 @@ import pytest
 
 import remotemedia_runtime
 from remotemedia import _native
+from remotemedia.discovery import discover
 from remotemedia.errors import ManifestError
 from remotemedia.manifest.schema import SCHEMA
 from remotemedia.manifest.validate import check_manifest, validate
@@ -49,7 +50,7 @@ def node(node_id: str, node_type: str, **fields: Any) -> dict[str, Any]:
             {"version": "v1", "nodes": [node("a", "PassThrough"), node("b", "Multipy")]},
             [
                 'nodes[1].node_type: unknown node type "Multipy" '
-                '(did you mean "Multiply"? (plugins seen: remotemedia))'
+                f'(did you mean "Multiply"? (plugins seen: {", ".join(discover().plugins)}))'
             ],
         ),
         (
