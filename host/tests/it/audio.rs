@@ -1,6 +1,7 @@
 //! The built-in audio nodes in running pipelines: gain, downmix and rechunk, format changes,
 //! items that are not audio, and validation; WAV files and resampling have their own files.
 
+mod files;
 mod resample;
 mod wav;
 

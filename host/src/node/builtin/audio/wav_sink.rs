@@ -8,7 +8,9 @@
 //!
 //! Writing goes to a temporary file beside `path` (`.NAME.PID.N.part`, same directory, so the
 //! rename is atomic), renamed to `path` at `finish`. A run that fails or is cancelled never
-//! reaches `finish`: `cleanup` removes the temporary file and `path` is left as it was.
+//! reaches `finish`: `cleanup` removes the temporary file and `path` is left as it was. A
+//! symbolic link at `path` is followed (its target is replaced, the link stays); a file that
+//! is replaced keeps its permissions; a directory, device or FIFO at `path` is refused.
 //!
 //! Outputs: nothing per frame; at `finish` one map, `{"path", "sample_rate", "channels",
 //! "dtype", "samples" (per channel), "duration" (seconds)}`. With no frames at all there is no
@@ -41,9 +43,35 @@ fn temp_path(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.{}.{n}.part", std::process::id()))
 }
 
+/// Where the file at `path` is really written, and the mode it must keep: a symbolic link is
+/// followed (the link stays, its target is replaced), and an existing file's permissions pass
+/// to the new one. Anything there but a regular file (a directory, a device, a FIFO) is
+/// refused: renaming over it would replace it.
+fn target(path: &Path) -> Result<(PathBuf, Option<fs::Permissions>), String> {
+    let resolved = match fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => fs::canonicalize(path).map_err(|e| {
+            format!(
+                "{} is a symbolic link that cannot be followed: {e}",
+                path.display()
+            )
+        })?,
+        _ => path.to_path_buf(),
+    };
+    match fs::metadata(&resolved) {
+        Ok(meta) if meta.is_file() => Ok((resolved, Some(meta.permissions()))),
+        Ok(_) => Err(format!(
+            "{} exists and is not a regular file; it would be replaced",
+            path.display()
+        )),
+        Err(_) => Ok((resolved, None)),
+    }
+}
+
 /// Writes frames to a WAV file, in place at the end.
 pub struct WavSink {
     path: PathBuf,
+    /// The file renamed into place: `path`, or the file its symbolic link points to.
+    target: PathBuf,
     format: Option<Format>,
     /// The open temporary file and its path.
     writer: Option<(WavWriter<BufWriter<File>>, PathBuf)>,
@@ -55,6 +83,7 @@ impl WavSink {
     pub fn new(path: &str) -> Self {
         WavSink {
             path: PathBuf::from(path),
+            target: PathBuf::from(path),
             format: None,
             writer: None,
             samples: 0,
@@ -90,12 +119,22 @@ impl WavSink {
                 bits_per_sample,
                 sample_format,
             };
-            let temp = temp_path(&self.path);
+            let (target, mode) = target(&self.path)
+                .map_err(|e| NodeError::new("OSError", format!("{NAME}: {e}")))?;
+            let temp = temp_path(&target);
             let file = File::options()
                 .write(true)
                 .create_new(true)
                 .open(&temp)
                 .map_err(|e| self.io_error("cannot create a temporary file for", &e))?;
+            if let Some(mode) = mode
+                && let Err(e) = file.set_permissions(mode)
+            {
+                drop(file);
+                let _ = fs::remove_file(&temp);
+                return Err(self.io_error("cannot give the temporary file the mode of", &e));
+            }
+            self.target = target;
             // Kept before the header is written, so cleanup removes the file even if that fails.
             let writer = WavWriter::new(BufWriter::new(file), spec);
             match writer {
@@ -159,7 +198,7 @@ impl Node for WavSink {
                 let _ = fs::remove_file(&temp);
                 return Err(self.io_error("cannot write", &e));
             }
-            if let Err(e) = fs::rename(&temp, &self.path) {
+            if let Err(e) = fs::rename(&temp, &self.target) {
                 let _ = fs::remove_file(&temp);
                 return Err(self.io_error("cannot rename the temporary file to", &e));
             }
@@ -207,7 +246,7 @@ pub(super) fn node_types() -> Vec<NodeType> {
                     format!("directory {} does not exist", dir.unwrap_or(path).display()),
                 ));
             }
-            Ok(())
+            target(path).map(drop).map_err(|e| ("path".to_owned(), e))
         }),
     ]
 }

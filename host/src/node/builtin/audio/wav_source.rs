@@ -18,7 +18,7 @@
 //! working directory.
 
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::sync::Arc;
 
 use hound::{SampleFormat, WavReader};
@@ -52,6 +52,7 @@ enum Decode {
 fn open(path: &str) -> Result<(WavReader<BufReader<File>>, Decode), String> {
     let reader = WavReader::open(path).map_err(|e| format!("cannot read WAV file {path}: {e}"))?;
     let spec = reader.spec();
+    check_container(path, spec.bits_per_sample)?;
     let decode = match (spec.sample_format, spec.bits_per_sample) {
         (SampleFormat::Int, 16) => Decode::Int16,
         (SampleFormat::Float, 32) => Decode::Float32,
@@ -70,6 +71,51 @@ fn open(path: &str) -> Result<(WavReader<BufReader<File>>, Decode), String> {
         }
     };
     Ok((reader, decode))
+}
+
+/// Refuses samples narrower than their container (24 valid bits in 4 bytes, say, in
+/// `WAVE_FORMAT_EXTENSIBLE` files): hound reads the low bytes of such a container, where the
+/// format puts the sample in the high ones, so they would decode to noise. Looked at in
+/// regular files only (reading a FIFO's header twice would lose it).
+fn check_container(path: &str, bits: u16) -> Result<(), String> {
+    let Ok(file) = File::open(path) else {
+        return Ok(()); // WavReader::open just opened it: nothing new to say
+    };
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return Ok(());
+    }
+    // hound parsed the header already; only the fmt chunk's block alignment is wanted.
+    let Some(container) = container_bits(BufReader::new(file)) else {
+        return Ok(());
+    };
+    if container != bits {
+        return Err(format!(
+            "WAV file {path} holds {bits}-bit samples in {container}-bit containers, which this reader cannot decode; convert it to plain 16, 24 or 32-bit PCM or 32-bit float"
+        ));
+    }
+    Ok(())
+}
+
+/// The bits each sample takes in the file (block align / channels, from the fmt chunk), or
+/// `None` if the header cannot be read that far.
+fn container_bits(mut file: impl Read + Seek) -> Option<u16> {
+    let mut riff = [0u8; 12];
+    file.read_exact(&mut riff).ok()?;
+    loop {
+        let mut head = [0u8; 8];
+        file.read_exact(&mut head).ok()?;
+        let len = u32::from_le_bytes([head[4], head[5], head[6], head[7]]);
+        if &head[..4] == b"fmt " {
+            let mut fmt = [0u8; 14];
+            file.read_exact(&mut fmt).ok()?;
+            let channels = u16::from_le_bytes([fmt[2], fmt[3]]);
+            let block_align = u16::from_le_bytes([fmt[12], fmt[13]]);
+            return block_align.checked_div(channels)?.checked_mul(8);
+        }
+        // Chunks are padded to an even length.
+        file.seek(SeekFrom::Current(i64::from(len) + i64::from(len & 1)))
+            .ok()?;
+    }
 }
 
 /// Streams a WAV file.
@@ -204,7 +250,13 @@ pub(super) fn node_types() -> Vec<NodeType> {
             if path.is_empty() {
                 return Err(("path".to_owned(), "must not be empty".to_owned()));
             }
-            open(path).map(drop).map_err(|e| ("path".to_owned(), e))
+            // Only a regular file is opened here: opening a FIFO would wait for a writer
+            // (and use up its one stream); it is read when the run starts.
+            match std::fs::metadata(path) {
+                Ok(meta) if meta.is_dir() => Err(("path".to_owned(), format!("{path} is a directory"))),
+                Ok(meta) if !meta.is_file() => Ok(()),
+                _ => open(path).map(drop).map_err(|e| ("path".to_owned(), e)),
+            }
         }),
     ]
 }
