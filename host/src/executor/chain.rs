@@ -154,6 +154,11 @@ impl ChainTask {
                 }
             }
         }
+        // A stop that came with the end of the input (Ctrl-C on `producer | host` closes
+        // stdin too) is a stop: no node finishes (writes out, renames into place) after it.
+        if self.cancel.is_cancelled() {
+            return Err(HostError::Cancelled);
+        }
         for i in 0..self.steps.len() {
             let mut trailing = Vec::new();
             self.steps[i].finish(&mut trailing).await?;
