@@ -91,3 +91,30 @@ fn samples_narrower_than_their_container_are_refused() {
         "{found:?}"
     );
 }
+
+#[test]
+fn a_sample_rate_of_zero_is_named_with_its_file() {
+    let dir = TempDir::new("rate0");
+    let path = dir.file("rate0.wav");
+    let spec = WavSpec {
+        channels: 1,
+        sample_rate: 8_000,
+        bits_per_sample: 16,
+        sample_format: SampleFormat::Int,
+    };
+    let mut w = WavWriter::create(&path, spec).unwrap();
+    w.write_sample(1i16).unwrap();
+    w.finalize().unwrap();
+    // Sample rate (fmt data bytes 4..8) and byte rate (8..12) both 0, so the header agrees.
+    let mut bytes = std::fs::read(&path).unwrap();
+    let fmt = bytes.windows(4).position(|w| w == b"fmt ").unwrap() + 8;
+    bytes[fmt + 4..fmt + 12].fill(0);
+    std::fs::write(&path, bytes).unwrap();
+    let doc = chain(&[("src", "audio.WavSource", json!({ "path": path }))]);
+    assert_eq!(
+        problems(&doc),
+        vec![format!(
+            "nodes[0].params.path: WAV file {path} has a sample rate of 0"
+        )]
+    );
+}

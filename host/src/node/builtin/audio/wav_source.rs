@@ -52,6 +52,9 @@ enum Decode {
 fn open(path: &str) -> Result<(WavReader<BufReader<File>>, Decode), String> {
     let reader = WavReader::open(path).map_err(|e| format!("cannot read WAV file {path}: {e}"))?;
     let spec = reader.spec();
+    if spec.sample_rate == 0 {
+        return Err(format!("WAV file {path} has a sample rate of 0"));
+    }
     check_container(path, spec.bits_per_sample)?;
     let decode = match (spec.sample_format, spec.bits_per_sample) {
         (SampleFormat::Int, 16) => Decode::Int16,
