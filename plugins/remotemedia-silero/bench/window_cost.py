@@ -8,7 +8,9 @@ every case in turn), divided by the number of windows:
 - SileroModel.run alone: the node's model call (I/O bindings, no per-window allocation) on
   whole windows, without framing or decisions;
 - node: `SileroVad.process` driven by hand over 20 ms frames (320 samples), events included;
-- pipeline python / rust: a one-node `Pipeline` of SileroVad, `run(frames)` on each engine.
+- pipeline python / rust: a one-node `Pipeline` of SileroVad, `run(frames)` on each engine;
+- then the node's check for NaN and infinite samples alone (`np.isfinite(samples).all()` on
+  each 20 ms frame), per frame and as a share of the node's time.
 
 Prints figures and ratios to bare, never pass/fail. Run: `python bench/window_cost.py`.
 """
@@ -70,6 +72,11 @@ def node(frames: list[AudioFrame]) -> None:
     asyncio.run(run())
 
 
+def finite_check(frames: list[AudioFrame]) -> None:
+    for frame in frames:
+        np.isfinite(frame.samples).all()
+
+
 def pipeline(frames: list[AudioFrame], use_rust: bool) -> None:
     built = Pipeline("vad")
     built.add_node(SileroVad(name="vad"))
@@ -102,6 +109,9 @@ def main() -> None:
     for (label, _), seconds in zip(cases, fastest, strict=True):
         per_window = seconds / windows * 1e6
         print(f"{label:26} {per_window:7.1f} us/window  x{seconds / fastest[0]:.2f}")
+    check = min(timed(lambda: finite_check(frames)) for _ in range(RUNS))
+    share = check / fastest[2] * 100
+    print(f"{'finite check':26} {check / len(frames) * 1e6:7.2f} us/frame   {share:.1f}% of node")
 
 
 if __name__ == "__main__":

@@ -129,17 +129,21 @@ def drive(node: Node, items: Iterable[Any]) -> list[Any]:
 
 
 def reference_events(
-    samples: np.ndarray[Any, Any], threshold: float = 0.5, min_silence_ms: int = 100
+    samples: np.ndarray[Any, Any],
+    threshold: float = 0.5,
+    min_silence_ms: int = 100,
+    speech_pad_ms: int = 30,
 ) -> list[tuple[str, int]]:
-    """silero-vad's OnnxWrapper and VADIterator (speech_pad_ms 30) on whole windows, written
-    out plainly: a new input array per window, `session.run` with a dict. Sample positions."""
+    """silero-vad's OnnxWrapper and VADIterator on whole windows, written out plainly: a new
+    input array per window, `session.run` with a dict. Sample positions, as the reference
+    places them (a start may come before the previous end; an end may lie past the audio)."""
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = options.inter_op_num_threads = 1
     session = onnxruntime.InferenceSession(str(model_path()), sess_options=options)
     state = np.zeros((2, 1, 128), np.float32)
     context = np.zeros((1, 64), np.float32)
     rate = np.array(RATE, dtype=np.int64)
-    min_silence, pad = RATE * min_silence_ms / 1000, RATE * 30 / 1000
+    min_silence, pad = RATE * min_silence_ms / 1000, RATE * speech_pad_ms / 1000
     triggered, temp_end, current = False, 0, 0
     found: list[tuple[str, int]] = []
     for i in range(0, len(samples) - 511, 512):

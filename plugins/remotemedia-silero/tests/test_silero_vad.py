@@ -162,9 +162,54 @@ def test_a_missing_model_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch)
 
 @pytest.mark.parametrize(
     "params",
-    [{"threshold": 0.0}, {"threshold": 1.5}, {"min_silence_ms": -1}, {"speech_pad_ms": -5}],
-    ids=["threshold-0", "threshold-1.5", "min_silence-negative", "speech_pad-negative"],
+    [
+        {"threshold": 0.0},
+        {"threshold": 1.5},
+        {"threshold": float("nan")},
+        {"threshold": True},
+        {"min_silence_ms": -1},
+        {"min_silence_ms": 60001},
+        {"min_silence_ms": 100.0},
+        {"speech_pad_ms": -5},
+        {"speech_pad_ms": 1e9},
+        {"speech_pad_ms": 10**9},
+        {"speech_pad_ms": 30.5},
+        {"speech_pad_ms": True},
+    ],
+    ids=[
+        "threshold-0",
+        "threshold-1.5",
+        "threshold-nan",
+        "threshold-bool",
+        "min_silence-negative",
+        "min_silence-over-a-minute",
+        "min_silence-float",
+        "speech_pad-negative",
+        "speech_pad-1e9",
+        "speech_pad-10**9",
+        "speech_pad-fraction",
+        "speech_pad-bool",
+    ],
 )
 def test_parameters_out_of_range_are_rejected(params: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match=next(iter(params))):
         SileroVad(**params)
+
+
+def test_durations_from_0_to_a_minute_are_accepted() -> None:
+    for value in (0, 60000):
+        node = SileroVad(min_silence_ms=value, speech_pad_ms=value)
+        assert (node.min_silence_ms, node.speech_pad_ms) == (value, value)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf], ids=["nan", "inf", "-inf"])
+def test_a_frame_with_non_finite_samples_is_an_error_naming_it(bad: float) -> None:
+    good = AudioFrame(np.zeros(320, np.float32), speech.RATE, 5.0)
+    samples = np.zeros(320, np.float32)
+    samples[[0, 100, 319]] = bad
+    broken = AudioFrame(samples, speech.RATE, 5.02)
+    with pytest.raises(ValueError, match=r"SileroVad 'vad' .* at 5\.02 s with 3 of 320 samples"):
+        speech.drive(SileroVad(name="vad"), [good, broken])
+    column = AudioFrame(samples.reshape(-1, 1), speech.RATE, 7.0)  # (n, 1) is checked too
+    with pytest.raises(ValueError, match=r"at 7\.0 s with 3 of 320 samples NaN or infinite"):
+        speech.drive(SileroVad(), [column])

@@ -74,8 +74,9 @@ def test_a_pipeline_forwards_the_frames_and_inserts_the_events_of_the_node(
         (AudioFrame(np.zeros(960, np.float32), 48000), "audio.Resample"),
         (AudioFrame(np.zeros((320, 2), np.float32), 16000), "audio.Downmix"),
         ("hello", "audio frames"),
+        (AudioFrame(np.full(320, np.nan, np.float32), 16000), "320 of 320 samples NaN"),
     ],
-    ids=["48kHz", "stereo", "string"],
+    ids=["48kHz", "stereo", "string", "nan"],
 )
 def test_wrong_input_is_a_node_error_naming_the_fix(use_rust: bool, item: Any, names: str) -> None:
     good = AudioFrame(np.zeros(320, np.float32), speech.RATE)

@@ -10,6 +10,13 @@ of the first window below it; a window at or above `threshold` in between cancel
 and one in between the two thresholds neither counts nor cancels, so the pauses between words
 do not split an utterance. The end is placed `speech_pad` after the start of that first quiet
 window. Positions are whole samples from the stream's start, truncated as the reference does.
+
+One departure: a start is never placed before the previous end. With a `speech_pad` longer
+than half of `min_silence` plus 32 ms, the padding of two utterances can overlap (the next
+start, placed `speech_pad` before its window, would come before the previous end); the start
+is then placed at that end, so utterances touch but never overlap. Which windows start
+and end speech is the reference's in every case, and at the default parameters (30 ms of pad,
+100 ms of silence) no start is ever moved, so the positions are the reference's too.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ class Segmenter:
 
     __slots__ = (
         "_current",
+        "_last_end",
         "_min_silence",
         "_negative",
         "_pad",
@@ -54,13 +62,16 @@ class Segmenter:
         self.triggered = False
         self._quiet_since = 0  # the reference's temp_end; 0 = not counting
         self._current = 0  # samples up to the end of the last window
+        self._last_end = 0  # the last end's position; no start is placed before it
 
     def step(self, probability: float) -> tuple[str, int] | None:
         """Takes the next window's probability.
 
         Returns:
             `(START, sample)` or `(END, sample)` when this window starts or ends an
-            utterance, else `None`.
+            utterance, else `None`. Positions never decrease: a start is at or after the
+            previous end, an end after its start. An end may lie beyond the window just taken
+            (by up to `speech_pad - min_silence - 32 ms`), and a start with it.
         """
         self._current += WINDOW
         current = self._current
@@ -68,7 +79,7 @@ class Segmenter:
             self._quiet_since = 0
             if not self.triggered:
                 self.triggered = True
-                return START, int(max(0, current - self._pad - WINDOW))
+                return START, max(int(max(0, current - self._pad - WINDOW)), self._last_end)
             return None
         if probability < self._negative and self.triggered:
             if not self._quiet_since:
@@ -78,5 +89,6 @@ class Segmenter:
             end = int(self._quiet_since + self._pad - WINDOW)
             self._quiet_since = 0
             self.triggered = False
+            self._last_end = end
             return END, end
         return None
