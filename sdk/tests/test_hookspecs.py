@@ -63,4 +63,15 @@ def test_sdk_nodes_register_through_the_same_hook() -> None:
     manager = make_manager()
     manager.register(builtin_plugin)
     [types] = manager.hook.remotemedia_node_types()
-    assert [cls.type_name() for cls in types] == ["PassThroughNode", "Multiply", "Add", "Range"]
+    assert [cls.type_name() for cls in types] == [
+        "PassThroughNode",
+        "Multiply",
+        "Add",
+        "Range",
+        "audio.WavSource",
+        "audio.WavSink",
+        "audio.Resample",
+        "audio.Gain",
+        "audio.Downmix",
+        "audio.Rechunk",
+    ]

@@ -18,5 +18,16 @@ def test_pass_through_type_name_matches_the_host_alias() -> None:
 
 def test_nodes_are_importable_from_the_package_and_their_modules() -> None:
     assert remotemedia.nodes.base.PassThroughNode is PassThroughNode
-    assert remotemedia.nodes.__all__ == ["Add", "Multiply", "PassThroughNode", "Range"]
+    assert remotemedia.nodes.__all__ == [
+        "Add",
+        "Downmix",
+        "Gain",
+        "Multiply",
+        "PassThroughNode",
+        "Range",
+        "Rechunk",
+        "Resample",
+        "WavSink",
+        "WavSource",
+    ]
     assert (Multiply.__module__, Add.__module__) == ("remotemedia.nodes.arithmetic",) * 2
