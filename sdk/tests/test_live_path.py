@@ -563,13 +563,20 @@ def test_closing_the_outputs_early_cleans_up_every_node(
     assert first in ((1 + 1) * 10 + 2, 1 + 1, 1 + 2)
     if how == "aclose":
         assert cleanups_at_close == [1, 1], "cleanups when aclose() returned"
+    # The node whose output came first certainly ran.
+    ran = {1 + 1: left, 1 + 2: right}.get(first, left)
     for node in (left, right):
         # Dropped, the outputs are closed by the loop's finalizer, which the loop's shutdown
         # may cancel: on the threaded path the host may then finish the cleanup on its own
-        # thread just after. It must happen, once.
-        assert node.cleaned.wait(CLEANUP_GUARD), f"{node.name} was never cleaned up"
-        assert node.count("initialize") == 1, node.name
-        assert node.count("cleanup") == 1, node.name
+        # thread just after. It must happen, once. In a fan-out on the threaded path, the
+        # other branch's stage may not have started when the run was cancelled: it is then
+        # never initialized, and never cleaned up (waited for until the guard, so a late
+        # start would be seen).
+        cleaned = node.cleaned.wait(CLEANUP_GUARD)
+        if node is ran or shape == "chain" or not use_rust:
+            assert cleaned, f"{node.name} was never cleaned up"
+            assert node.count("initialize") == 1, node.name
+        assert node.count("cleanup") == node.count("initialize") <= 1, node.name
 
 
 # --- memory
