@@ -32,6 +32,19 @@ def open_wav(path: str) -> WavReader:
         reader = WavReader(path)
     except WavError as e:
         raise OSError(f"{NAME}: cannot read WAV file {path}: {e}") from None
+    if reader.rate == 0:
+        reader.close()
+        raise OSError(f"{NAME}: WAV file {path} has a sample rate of 0")
+    container = reader.bytes_per_sample * 8
+    if container != reader.bits:
+        # As the host: such samples sit in the container's high bytes, where hound (and so
+        # the host) would read the low ones; both refuse them.
+        reader.close()
+        raise OSError(
+            f"{NAME}: WAV file {path} holds {reader.bits}-bit samples in {container}-bit "
+            "containers, which this reader cannot decode; convert it to plain 16, 24 or "
+            "32-bit PCM or 32-bit float"
+        )
     depth = (reader.is_float, reader.bits)
     if depth not in ((False, 8), (False, 16), (False, 24), (False, 32), (True, 32)):
         reader.close()
