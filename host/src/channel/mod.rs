@@ -167,7 +167,8 @@ impl<T: Weighed> Sender<T> {
     ///
     /// # Errors
     /// [`SendError::Closed`] when the receiver is gone (the unsent items are dropped: nobody
-    /// would read them), [`SendError::Cancelled`] when the run is cancelled.
+    /// would read them), [`SendError::Cancelled`] when the run is cancelled and the items do
+    /// not all fit without waiting.
     pub async fn send(&self, items: Vec<T>) -> Result<Duration, SendError> {
         let mut blocked = Duration::ZERO;
         // Chunks are taken from the front as room appears; an iterator hands each one over
@@ -175,9 +176,9 @@ impl<T: Weighed> Sender<T> {
         // made a large morsel quadratic).
         let mut rest = items.into_iter().peekable();
         while rest.peek().is_some() {
-            if self.shared.cancel.is_cancelled() {
-                return Err(SendError::Cancelled);
-            }
+            // A cancelled run still takes what fits without waiting: the trailing outputs of
+            // a node that finished just as the stop came (a sink's summary after its file is
+            // in place) are not lost. Only waiting for room is cut short.
             let sent_some = {
                 let mut state = self.shared.lock();
                 if !state.receiver_alive {
@@ -293,6 +294,23 @@ impl<T> Receiver<T> {
                 () = self.shared.cancel.cancelled() => return Err(Cancelled),
                 () = self.shared.data.notified() => {}
             }
+        }
+    }
+
+    /// The next morsel, waiting for one even after cancellation; `None` once every sender is
+    /// gone and the queue is empty (aborted or not). For the run's outputs: what a sink still
+    /// emits as the run stops (a summary after its file is in place) is delivered, not lost.
+    /// Senders end promptly once the run is cancelled, so this does not wait for long.
+    pub async fn recv_until_closed(&mut self) -> Option<Morsel<T>> {
+        loop {
+            if let Some(morsel) = self.try_recv() {
+                return Some(morsel);
+            }
+            if self.shared.lock().open_senders == 0 {
+                // A morsel may have come between the two looks.
+                return self.try_recv();
+            }
+            self.shared.data.notified().await;
         }
     }
 

@@ -130,3 +130,16 @@ async fn an_aborted_stream_delivers_what_was_sent_then_no_end() {
     assert_eq!(rx.recv().await.unwrap().unwrap().items, vec![2]);
     assert!(rx.recv().await.is_err());
 }
+
+#[tokio::test]
+async fn a_cancelled_run_takes_what_fits_and_refuses_to_wait() {
+    let cancel = CancellationToken::new();
+    let (senders, mut rx) = channel::<u32>(&[2], NO_BYTE_LIMIT, cancel.clone());
+    let tx = senders.into_iter().next().unwrap();
+    cancel.cancel();
+    // A sink's summary after its file is in place still goes out...
+    tx.send(vec![1, 2]).await.unwrap();
+    // ... but nothing waits for room once the run is cancelled.
+    assert!(matches!(tx.send(vec![3]).await, Err(SendError::Cancelled)));
+    assert_eq!(rx.try_recv().unwrap().items, vec![1, 2]);
+}

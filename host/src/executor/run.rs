@@ -226,7 +226,8 @@ impl OutputReceiver {
     pub async fn recv(&mut self) -> Result<Option<Output>, Cancelled> {
         let morsel = match self.rx.recv().await {
             Ok(morsel) => morsel,
-            Err(Cancelled) => Some(self.rx.try_recv().ok_or(Cancelled)?),
+            // Stopping: every sink still delivers what it emits until it ends.
+            Err(Cancelled) => Some(self.rx.recv_until_closed().await.ok_or(Cancelled)?),
         };
         Ok(morsel.map(|m| (Arc::clone(&self.sinks[m.slot]), m.items)))
     }

@@ -91,8 +91,8 @@ impl TaskSet {
         self.names.insert(handle.id(), name);
     }
 
-    /// Waits for every task. Returns the first real error if there was one, `Cancelled` if the
-    /// run was cancelled from outside, else `Ok`.
+    /// Waits for every task. Returns the first real error if there was one, `Cancelled` if a
+    /// task was stopped by the run's cancellation, else `Ok` (every task ended well).
     ///
     /// # Errors
     /// As above.
@@ -111,11 +111,9 @@ impl TaskSet {
                 }
             }
         }
-        match self.errors.take() {
-            Some(error) => Err(error),
-            None if self.cancel.is_cancelled() => Err(HostError::Cancelled),
-            None => Ok(()),
-        }
+        // Every task ended well: the run is complete, even if a stop came once the work was
+        // done (saying "cancelled" then would hide files already in place).
+        self.errors.take().map_or(Ok(()), Err)
     }
 }
 
