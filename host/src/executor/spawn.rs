@@ -52,7 +52,6 @@ pub struct TaskSet {
     set: JoinSet<Result<(), HostError>>,
     names: HashMap<Id, String>,
     errors: ErrorSlot,
-    cancel: CancellationToken,
 }
 
 impl TaskSet {
@@ -61,8 +60,7 @@ impl TaskSet {
         TaskSet {
             set: JoinSet::new(),
             names: HashMap::new(),
-            errors: ErrorSlot::new(cancel.clone()),
-            cancel,
+            errors: ErrorSlot::new(cancel),
         }
     }
 
