@@ -134,6 +134,21 @@ def node(node_id: str, node_type: str, **fields: Any) -> dict[str, Any]:
             },
             ["runtime.channel_bytes: expected an integer, got number 1.5"],
         ),
+        (
+            {
+                "version": "v1",
+                "nodes": [
+                    node("r", "Range", params={"stop": 200.0}),
+                    node("s", "Range", params={"stop": 1e20}),
+                ],
+                "connections": [],
+            },
+            [
+                "nodes[0].params.stop: expected an integer, got number 200.0",
+                "nodes[1].params.stop: number 1e+20 is out of range "
+                "(-9223372036854775808 to 9223372036854775807)",
+            ],
+        ),
         ({"version": "v1", "nodes": []}, ["nodes: needs at least 1 entry"]),
         ([], ["manifest: expected an object, got an array"]),
     ],
@@ -148,6 +163,7 @@ def node(node_id: str, node_type: str, **fields: Any) -> dict[str, Any]:
         "source-in-implied-chain",
         "queue-bounds-below-one",
         "channel-bytes-not-an-integer",
+        "whole-float-for-an-integer",
         "no-nodes",
         "not-an-object",
     ],

@@ -247,8 +247,12 @@ fn integer_out_of_range(v: &Json) -> Option<&Json> {
 
 /// A JSON number with no fraction that `as_i64` refuses: too large for 64 bits (serde reads
 /// such a number as `u64`, or as a float beyond `u64`).
+/// A whole number that no 64-bit integer holds (`2**64`, `1e20`); a whole float that one
+/// would hold (`200.0`) is just not an integer.
 fn is_whole_number(v: &Json) -> bool {
-    v.is_u64() || v.as_f64().is_some_and(|x| x.fract() == 0.0)
+    #[allow(clippy::cast_precision_loss)] // the bounds of i64 as floats, for a comparison
+    let outside = |x: f64| x < i64::MIN as f64 || x >= i64::MAX as f64;
+    v.is_u64() || v.as_f64().is_some_and(|x| x.fract() == 0.0 && outside(x))
 }
 
 /// An integer parameter, or `default` when absent. Call only after [`check_params`] passed.
@@ -327,6 +331,20 @@ mod tests {
         assert!(!ParamKind::List.accepts(&json!({"a": 1})));
         assert_eq!(ParamKind::from_tag("audio"), ParamKind::Audio);
         assert_eq!(ParamKind::from_tag("tensor"), ParamKind::Any);
+    }
+
+    #[test]
+    fn a_whole_float_for_an_integer_is_not_an_integer_unless_no_integer_could_hold_it() {
+        assert_eq!(
+            check(json!({"factor": 1, "step": 200.0})),
+            vec!["nodes[1].params.step: expected an integer, got number 200.0"]
+        );
+        assert_eq!(
+            check(json!({"factor": 1, "step": 1e20})),
+            vec![
+                "nodes[1].params.step: number 1e+20 is out of range (-9223372036854775808 to 9223372036854775807)"
+            ]
+        );
     }
 
     #[test]

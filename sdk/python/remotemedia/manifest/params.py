@@ -81,7 +81,11 @@ def _article(name: str) -> str:
 
 def _wrong_kind(kind: str, value: Any) -> str:
     name = _NAMES.get(kind, kind)
-    whole = _is_int(value) or (isinstance(value, float) and value.is_integer())
+    # A whole number no 64-bit integer holds; a whole float one would hold (200.0) is just
+    # not an integer.
+    whole = _is_int(value) or (
+        isinstance(value, float) and value.is_integer() and not I64_MIN <= value < I64_MAX
+    )
     if kind == "int" and whole:
         return f"{describe(value)} is out of range ({I64_MIN} to {I64_MAX})"
     return f"expected {_article(name)}, got {describe(value)}"
