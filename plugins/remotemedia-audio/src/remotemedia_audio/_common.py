@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+# numpy (and AudioFrame, which imports it) are imported by the functions that need them, when a
+# node runs: plugin discovery imports the nodes' modules, and with them this one.
+if TYPE_CHECKING:
+    import numpy as np
 
-from remotemedia.media import AudioFrame
+    from remotemedia.media import AudioFrame
 
 INT16_SCALE = 32768.0
 """int16 samples are read as `value / 32768`, so full scale is [-1, 1) as for float32."""
@@ -39,6 +42,8 @@ def integer(node: str, key: str, value: object, low: int, high: int) -> int:
 
 def describe(item: object) -> str:
     """A short description of an item for an error message (never the whole of a big one)."""
+    import numpy as np  # noqa: PLC0415 -- numpy is imported when a node runs, not when plugins are discovered
+
     if isinstance(item, dict):
         text = repr(item)
         return f"a map {text if len(text) <= 120 else text[:117] + '...'}"
@@ -53,6 +58,8 @@ def audio_frame(node: str, item: object) -> AudioFrame:
     Raises:
         TypeError: Anything else, naming the node type and what it got.
     """
+    from remotemedia.media import AudioFrame  # noqa: PLC0415 -- numpy is imported when a node runs, not when plugins are discovered
+
     if not isinstance(item, AudioFrame):
         raise TypeError(f"{node} takes audio frames, got {describe(item)}")
     return item
@@ -60,6 +67,8 @@ def audio_frame(node: str, item: object) -> AudioFrame:
 
 def as_float(samples: np.ndarray[Any, Any]) -> np.ndarray[Any, np.dtype[np.float64]]:
     """Samples as float64 of shape `(n, channels)`, int16 scaled by 1/32768 (a new array)."""
+    import numpy as np  # noqa: PLC0415 -- numpy is imported when a node runs, not when plugins are discovered
+
     values = np.asarray(samples, dtype=np.float64)
     if samples.dtype == np.int16:
         values /= INT16_SCALE
@@ -87,5 +96,9 @@ def same_format(node: str, first: AudioFrame, frame: AudioFrame) -> None:
 def format_of(frame: AudioFrame) -> AudioFrame:
     """An empty frame of `frame`'s rate, channels and dtype, to check later frames against
     with `same_format` without keeping `frame`'s samples alive."""
+    import numpy as np  # noqa: PLC0415 -- numpy is imported when a node runs, not when plugins are discovered
+
+    from remotemedia.media import AudioFrame  # noqa: PLC0415 -- numpy is imported when a node runs, not when plugins are discovered
+
     empty = np.empty((0, *frame.samples.shape[1:]), dtype=frame.samples.dtype)
     return AudioFrame(empty, frame.sample_rate, frame.timestamp)

@@ -5,10 +5,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from remotemedia import Node
-from remotemedia.media import AudioFrame
 from remotemedia_audio._common import (
     INT16_SCALE,
     as_float,
@@ -19,6 +16,9 @@ from remotemedia_audio._common import (
 )
 
 if TYPE_CHECKING:
+    import numpy as np
+
+    from remotemedia.media import AudioFrame
     from remotemedia_audio.meter import StreamingMeter
 
 _TYPE = "audio.LoudnessNormalize"
@@ -99,6 +99,10 @@ class LoudnessNormalize(Node):
             ValueError: A rate, channel count or dtype other than the first frame's, or more
                 than 5 channels.
         """
+        import numpy as np  # noqa: PLC0415 -- numpy is imported when a node runs, not when plugins are discovered
+
+        from remotemedia.media import AudioFrame  # noqa: PLC0415 -- numpy is imported when a node runs, not when plugins are discovered
+
         frame = audio_frame(_TYPE, data)
         meter = self._meter
         if meter is None or self._first is None:
@@ -144,6 +148,8 @@ class LoudnessNormalize(Node):
         out: np.ndarray[Any, np.dtype[np.float64]], like: np.ndarray[Any, Any]
     ) -> np.ndarray[Any, Any]:
         """`out` (shape `(n, channels)`) in the dtype and shape of the input samples."""
+        import numpy as np  # noqa: PLC0415 -- numpy is imported when a node runs, not when plugins are discovered
+
         out = out.reshape(like.shape)
         if like.dtype == np.int16:
             scaled = np.rint(out * INT16_SCALE)

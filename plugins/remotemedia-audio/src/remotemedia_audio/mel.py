@@ -14,9 +14,14 @@ are `n_mels + 2` points evenly spaced in mel from `fmin` to `fmax`, each scaled 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+# numpy is imported by the functions, when a node runs: plugin discovery imports `logmel`, and
+# with it this module.
+if TYPE_CHECKING:
+    import numpy as np
+
+    Floats = np.ndarray[Any, np.dtype[np.float64]]
 
 SCALES = ("slaney", "htk")
 """The mel scales `mel_filterbank` knows."""
@@ -26,11 +31,11 @@ _MIN_LOG_HZ = 1000.0
 _MIN_LOG_MEL = _MIN_LOG_HZ / _F_SP
 _LOGSTEP = math.log(6.4) / 27.0
 
-Floats = np.ndarray[Any, np.dtype[np.float64]]
-
 
 def hz_to_mel(hz: Floats | float, scale: str = "slaney") -> Floats:
     """Frequencies in Hz to mel on `scale` ("slaney" or "htk")."""
+    import numpy as np  # noqa: PLC0415 -- numpy is imported when a node runs, not when plugins are discovered
+
     f = np.asarray(hz, dtype=np.float64)
     if scale == "htk":
         return 2595.0 * np.log10(1.0 + f / 700.0)
@@ -42,6 +47,8 @@ def hz_to_mel(hz: Floats | float, scale: str = "slaney") -> Floats:
 
 def mel_to_hz(mel: Floats | float, scale: str = "slaney") -> Floats:
     """Mel on `scale` ("slaney" or "htk") to frequencies in Hz (the inverse of `hz_to_mel`)."""
+    import numpy as np  # noqa: PLC0415 -- numpy is imported when a node runs, not when plugins are discovered
+
     m = np.asarray(mel, dtype=np.float64)
     if scale == "htk":
         return 700.0 * (10.0 ** (m / 2595.0) - 1.0)
@@ -59,6 +66,8 @@ def mel_filterbank(
     Raises:
         ValueError: An unknown scale, or not `0 <= fmin < fmax <= sample_rate / 2`.
     """
+    import numpy as np  # noqa: PLC0415 -- numpy is imported when a node runs, not when plugins are discovered
+
     if scale not in SCALES:
         raise ValueError(f"unknown mel scale {scale!r} (scales: {', '.join(SCALES)})")
     if not 0.0 <= fmin < fmax <= sample_rate / 2:

@@ -7,14 +7,16 @@ import math
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
-from typing import Any, TypeGuard
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from remotemedia import Node
-from remotemedia.media import AudioFrame
 from remotemedia_audio._common import describe, format_of, number, same_format
-from remotemedia_audio._wavstream import WavStream
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from remotemedia.media import AudioFrame
+    from remotemedia_audio._wavstream import WavStream
 
 _TYPE = "audio.SegmentWriter"
 _START, _END = "speech_start", "speech_end"
@@ -154,6 +156,8 @@ class SegmentWriter(Node):
             ValueError: A map that is not a speech event, an event out of order, or a frame
                 of another rate, channel count or dtype than the first.
         """
+        from remotemedia.media import AudioFrame  # noqa: PLC0415 -- numpy is imported when a node runs, not when plugins are discovered
+
         if isinstance(item, AudioFrame):
             yield from self._audio(item)
         elif isinstance(item, dict):
@@ -301,6 +305,8 @@ class SegmentWriter(Node):
                 lo = self._to = lo + count
 
     def _open(self, first: int, start: float) -> None:
+        from remotemedia_audio._wavstream import WavStream  # noqa: PLC0415 -- numpy is imported when a node runs, not when plugins are discovered
+
         assert self._format is not None
         self._written += 1
         path = Path(self.directory) / f"{self.prefix}_{self._written:04d}.wav"

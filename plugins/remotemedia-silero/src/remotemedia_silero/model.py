@@ -9,11 +9,11 @@ recurrent state the previous window returned, and `sr` = 16000.
 
 from __future__ import annotations
 
-from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 DISTRIBUTION = "silero-vad"
 """The distribution that ships the model file."""
@@ -39,6 +39,9 @@ def model_path() -> Path:
         FileNotFoundError: `silero-vad` is not installed, or has no model file, with the
             command that installs it.
     """
+    # importlib.metadata takes ~25 ms to import: only looking for the model needs it.
+    from importlib import metadata  # noqa: PLC0415 -- see above
+
     try:
         distribution = metadata.distribution(DISTRIBUTION)
     except metadata.PackageNotFoundError:
@@ -76,8 +79,9 @@ class SileroModel:
         Args:
             path: The model file (see `model_path`).
         """
-        # Imported here, not with the module: onnxruntime takes ~250 ms to import, which
-        # plugin discovery (listing node types) should not pay.
+        # Imported here, not with the module: onnxruntime takes ~250 ms to import and numpy
+        # ~95 ms, which plugin discovery (listing node types) should not pay.
+        import numpy as np  # noqa: PLC0415 -- numpy is imported when a node runs, not when plugins are discovered
         import onnxruntime  # type: ignore[import-untyped]  # noqa: PLC0415 -- see above; no stubs
 
         options = onnxruntime.SessionOptions()
@@ -99,6 +103,8 @@ class SileroModel:
     def _binding(self, read: int, rate: np.ndarray[Any, Any]) -> Any:
         """Binds the input and `_states[read]`, and the outputs into `_output` and the other
         state array."""
+        import numpy as np  # noqa: PLC0415 -- numpy is imported when a node runs, not when plugins are discovered
+
         binding = self._session.io_binding()
         binding.bind_cpu_input("input", self._input)
         binding.bind_cpu_input("state", self._states[read])
