@@ -82,3 +82,16 @@ def run_streaming(node: Node, items: Iterable[Any]) -> list[Any]:
 
     outputs: list[Any] = run(drive())
     return outputs
+
+
+def ramp(
+    seconds: float, dtype: type[np.generic], channels: int = 1, rate: int = 8000
+) -> np.ndarray[Any, Any]:
+    """Samples that are all different (within 8 s at 8 kHz), so a file shows which it holds;
+    a second channel is the first negated."""
+    n = round(seconds * rate)
+    if dtype is np.int16:
+        values = (np.arange(n) % 65536 - 32768).astype(np.int16)
+    else:
+        values = (np.arange(n) / n).astype(np.float32)
+    return values if channels == 1 else np.stack([values, -values], axis=1)

@@ -10,23 +10,11 @@ import numpy as np
 import pytest
 import scipy.io.wavfile
 
-from audio_plugin_testing import ENGINES, cut, run_pipeline, run_streaming
+from audio_plugin_testing import ENGINES, cut, ramp, run_pipeline, run_streaming
 from remotemedia import AudioFrame
 from remotemedia_audio.segments import SegmentWriter
 
 RATE = 8000
-
-
-def ramp(seconds: float, dtype: type[np.generic], channels: int = 1) -> np.ndarray[Any, Any]:
-    """Samples that are all different (within 8 s at 8 kHz), so a file shows which it holds."""
-    n = round(seconds * RATE)
-    if dtype is np.int16:
-        values = (np.arange(n) % 65536 - 32768).astype(np.int16)
-    else:
-        values = (np.arange(n) / n).astype(np.float32)
-    if channels == 1:
-        return values
-    return np.stack([values, -values], axis=1)
 
 
 def with_events(
