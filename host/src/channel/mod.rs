@@ -94,6 +94,17 @@ struct Shared<T> {
     cancel: CancellationToken,
 }
 
+impl<T> State<T> {
+    /// Takes the oldest morsel off the queue, giving its slot back the room it held.
+    fn pop(&mut self) -> Option<Morsel<T>> {
+        let (morsel, bytes) = self.queue.pop_front()?;
+        let slot = &mut self.slots[morsel.slot];
+        slot.queued -= morsel.items.len();
+        slot.bytes -= bytes;
+        Some(morsel)
+    }
+}
+
 impl<T> Shared<T> {
     fn lock(&self) -> MutexGuard<'_, State<T>> {
         // A panic while holding this lock cannot leave the queue inconsistent (every update is
@@ -273,13 +284,8 @@ impl<T> Receiver<T> {
             }
             let popped = {
                 let mut state = self.shared.lock();
-                match state.queue.pop_front() {
-                    Some((morsel, bytes)) => {
-                        let slot = &mut state.slots[morsel.slot];
-                        slot.queued -= morsel.items.len();
-                        slot.bytes -= bytes;
-                        Some(morsel)
-                    }
+                match state.pop() {
+                    Some(morsel) => Some(morsel),
                     None if state.open_senders == 0 && state.aborted => return Err(Cancelled),
                     None if state.open_senders == 0 => return Ok(None),
                     None => None,
@@ -317,14 +323,7 @@ impl<T> Receiver<T> {
     /// The next queued morsel, without waiting and even after cancellation: for draining what
     /// was already sent when a run stops.
     pub fn try_recv(&mut self) -> Option<Morsel<T>> {
-        let morsel = {
-            let mut state = self.shared.lock();
-            let (morsel, bytes) = state.queue.pop_front()?;
-            let slot = &mut state.slots[morsel.slot];
-            slot.queued -= morsel.items.len();
-            slot.bytes -= bytes;
-            morsel
-        };
+        let morsel = self.shared.lock().pop()?;
         self.shared.space[morsel.slot].notify_one();
         Some(morsel)
     }
