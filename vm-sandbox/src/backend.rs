@@ -49,6 +49,20 @@ pub struct NodeSpec {
     /// An existing node object to use as is (no import, no constructor). Only a backend whose
     /// [`Capabilities::live_nodes`] is true accepts one.
     pub live: Option<LiveNode>,
+    /// How often a failed `process` call of one item is tried again (manifest `retry`).
+    pub retry: Option<RetryPolicy>,
+    /// The longest one item's call may take, in milliseconds (manifest `timeout_ms`).
+    pub timeout_ms: Option<u64>,
+}
+
+/// A node's `retry` (DESIGN §3): a failed `process` call of an item is made again, on the same
+/// node instance, after `backoff_ms`, until `max_attempts` calls in all have failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RetryPolicy {
+    /// Calls in all, the first included (at least 1).
+    pub max_attempts: u32,
+    /// The pause before each new attempt, in milliseconds.
+    pub backoff_ms: u64,
 }
 
 /// What a stage may hold on its input and on its output: items, and media payload bytes

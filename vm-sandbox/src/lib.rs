@@ -36,7 +36,7 @@ pub mod value;
 
 pub use backend::{
     Backend, BoxFuture, Capabilities, Fed, Limits, LiveNode, NodeCounts, NodeSpec, PyFailure,
-    StageId,
+    RetryPolicy, StageId,
 };
 pub use discovery::{Discovery, NodeTypeInfo, ParamInfo, PluginError};
 pub use env::PythonEnv;

@@ -151,6 +151,8 @@ mod tests {
             qualname: "C".into(),
             params: serde_json::Map::new(),
             live: Some(crate::LiveNode(Arc::new(()))),
+            retry: None,
+            timeout_ms: None,
         };
         let Err(error) = Stage::create(Arc::new(NoLive), vec![node], 4).await else {
             panic!("a live node was accepted");

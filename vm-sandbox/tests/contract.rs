@@ -41,6 +41,8 @@ fn spec(id: &str, class: &str, params: &Json) -> NodeSpec {
         qualname: class.to_owned(),
         params: params.as_object().cloned().unwrap_or_default(),
         live: None,
+        retry: None,
+        timeout_ms: None,
     }
 }
 
