@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::backend::Backend;
 use crate::env::PythonEnv;
 use crate::error::SandboxError;
+use crate::worker::{Launch, Worker};
 
 /// A kind of interpreter for Python nodes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,6 +42,8 @@ impl InterpreterKind {
 pub struct Interpreter {
     kind: InterpreterKind,
     backend: Arc<dyn Backend>,
+    /// The worker process, for an interpreter isolated in one.
+    worker: Option<Arc<Worker>>,
 }
 
 impl std::fmt::Debug for Interpreter {
@@ -66,7 +69,11 @@ impl Interpreter {
                 {
                     tracing::debug!(?env, "starting CPython");
                     let backend = crate::cpython::CPython::start(env)?;
-                    Ok(Interpreter { kind, backend })
+                    Ok(Interpreter {
+                        kind,
+                        backend,
+                        worker: None,
+                    })
                 }
                 #[cfg(not(feature = "cpython"))]
                 {
@@ -79,6 +86,32 @@ impl Interpreter {
         }
     }
 
+    /// Starts a worker process (DESIGN §10) with `launch` and waits until its Python is
+    /// ready: the pipeline's Python nodes run there.
+    ///
+    /// # Errors
+    /// [`SandboxError::Start`]: the worker cannot be started, or failed before it was ready.
+    pub fn start_worker(launch: &Launch) -> Result<Interpreter, SandboxError> {
+        tracing::debug!(?launch, "starting a worker process");
+        let worker = Arc::new(Worker::start(launch)?);
+        Ok(Interpreter {
+            kind: InterpreterKind::Cpython,
+            backend: Arc::clone(&worker) as Arc<dyn Backend>,
+            worker: Some(worker),
+        })
+    }
+
+    /// The worker process's id, for an interpreter isolated in one.
+    pub fn worker_pid(&self) -> Option<u32> {
+        self.worker.as_ref().map(|w| w.pid())
+    }
+
+    /// Whether it can still run stages: `false` once its worker process has ended (crashed,
+    /// killed, stopped); an in-process interpreter counts as alive.
+    pub fn is_alive(&self) -> bool {
+        self.worker.as_ref().is_none_or(|w| w.is_alive())
+    }
+
     /// Its kind.
     pub fn kind(&self) -> InterpreterKind {
         self.kind
@@ -89,9 +122,14 @@ impl Interpreter {
         Arc::clone(&self.backend)
     }
 
-    /// Stops the interpreter once every stage has been cleaned up. CPython's threads serve the
-    /// whole process: they stop, and a later [`Interpreter::start`] makes new ones.
+    /// Stops the interpreter once every stage has been cleaned up. A worker process stops
+    /// (and is reaped); CPython's threads serve the whole process: they stop, and a later
+    /// [`Interpreter::start`] makes new ones.
     pub fn shutdown(&self) {
+        if let Some(worker) = &self.worker {
+            worker.stop();
+            return;
+        }
         match self.kind {
             InterpreterKind::Cpython => Self::stop_all(),
         }
@@ -100,6 +138,7 @@ impl Interpreter {
     /// Stops every interpreter the process runs; starts nothing (the native module calls this
     /// at exit).
     pub fn stop_all() {
+        Worker::stop_all();
         #[cfg(feature = "cpython")]
         crate::cpython::CPython::stop_running();
     }

@@ -21,6 +21,7 @@
 //! - `stage`: [`Stage`], the executor's handle on a Python stage.
 //! - `env`: [`PythonEnv`], which environment (virtualenv, plugins) Python nodes use.
 //! - `cpython`: the embedded CPython backend.
+//! - `worker`: a worker process per pipeline, and the wire between it and the host.
 //! - `error`: [`SandboxError`].
 
 mod backend;
@@ -33,6 +34,7 @@ mod interpreter;
 pub mod media;
 mod stage;
 pub mod value;
+pub mod worker;
 
 pub use backend::{
     Backend, BoxFuture, Capabilities, Fed, Limits, LiveNode, NodeCounts, NodeSpec, PyFailure,

@@ -1,0 +1,25 @@
+//! A worker process per pipeline (DESIGN §10): the pipeline's Python nodes run in a child
+//! process, so a crash, an `os._exit` or a hang there ends that pipeline with a node error and
+//! nothing else.
+//!
+//! The worker embeds CPython like the host does and runs the same backend
+//! ([`crate::cpython::CPython`]) and driver; the host reaches it through [`Worker`], a
+//! [`crate::Backend`] whose operations travel over a Unix socket in the versioned format of
+//! [`wire`]. Items cross in the batches the executor already makes (morsels); media payloads
+//! of a message cross in one sealed shared-memory segment ([`shm`]), copied once.
+//!
+//! # Layout
+//! - `wire`: frames, and items in binary form.
+//! - `shm`: media segments, and the board where the worker notes which node runs.
+//! - `client`: the host's side ([`Worker`], [`Launch`]).
+//! - `serve`: the worker's side ([`serve`]).
+
+mod client;
+#[cfg(feature = "cpython")]
+mod serve;
+pub mod shm;
+pub mod wire;
+
+pub use client::{Launch, Worker};
+#[cfg(feature = "cpython")]
+pub use serve::serve;
