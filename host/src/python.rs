@@ -9,11 +9,12 @@
 use std::future::Future;
 use std::path::{Path, PathBuf};
 
+use remotemedia_vm_sandbox::worker::Launch;
 use remotemedia_vm_sandbox::{Interpreter, InterpreterKind, PluginError, PythonEnv, SandboxError};
 use serde_json::Value as Json;
 
 use crate::error::HostError;
-use crate::manifest::node_refs;
+use crate::manifest::{Isolation, node_refs};
 use crate::node::{NodeType, Registry, import_path};
 
 /// Which Python environment the interpreter uses.
@@ -34,23 +35,65 @@ pub struct PythonChoice {
     pub kind: InterpreterKind,
     /// Its environment.
     pub env: EnvChoice,
+    /// The isolation the command line forces (`--isolation`); `None` follows the manifest's
+    /// `runtime.isolation`.
+    pub isolation: Option<Isolation>,
+    /// How a worker process is started (DESIGN §10), for a pipeline isolated in one.
+    pub worker: Launch,
 }
 
 impl PythonChoice {
-    /// The binary's choice, from its `--python-env` flag.
+    /// The binary's choice, from its `--python-env` flag: a worker is this binary's hidden
+    /// `worker` command.
     pub fn for_binary(python_env: Option<&Path>) -> Self {
         PythonChoice {
             kind: InterpreterKind::Cpython,
             env: EnvChoice::Select(python_env.map(Path::to_owned)),
+            isolation: None,
+            worker: Launch {
+                program: std::env::current_exe().unwrap_or_else(|_| "remotemedia-host".into()),
+                args: vec!["worker".into()],
+                env: Vec::new(),
+            },
         }
     }
 
-    /// The native module's choice: the interpreter of the calling program.
-    pub fn in_program() -> Self {
+    /// The native module's choice: the interpreter of the calling program; a worker is
+    /// `launch` (that program's Python running the native module's worker).
+    pub fn in_program(worker: Launch) -> Self {
         PythonChoice {
             kind: InterpreterKind::Cpython,
             env: EnvChoice::CurrentProgram,
+            isolation: None,
+            worker,
         }
+    }
+
+    /// The isolation a manifest document gets: the forced one, else its `runtime.isolation`.
+    pub fn isolation_of(&self, doc: &Json) -> Isolation {
+        self.isolation.unwrap_or_else(|| {
+            let asked = doc.pointer("/runtime/isolation").and_then(Json::as_str);
+            if asked == Some("process") {
+                Isolation::Process
+            } else {
+                Isolation::InProcess
+            }
+        })
+    }
+
+    /// Starts a worker process for a pipeline (DESIGN §10), with this choice's environment.
+    ///
+    /// # Errors
+    /// [`HostError::Sandbox`]: the environment cannot be used, or the worker did not start.
+    pub fn start_worker(&self) -> Result<Interpreter, HostError> {
+        let mut launch = self.worker.clone();
+        if let EnvChoice::Select(_) = self.env
+            && let Some(venv) = self.env()?.venv
+        {
+            launch.args.push("--python-env".into());
+            launch.args.push(venv.into_os_string());
+        }
+        Ok(Interpreter::start_worker(&launch)?)
     }
 
     /// The environment this choice selects.
@@ -112,13 +155,32 @@ pub fn registry_for(
     if !needs_python {
         return Ok((registry, None));
     }
-    let interpreter = match choice.start() {
+    let started = match choice.isolation_of(doc) {
+        Isolation::Process => choice.start_worker(),
+        Isolation::InProcess => choice.start(),
+    };
+    let interpreter = match started {
         Ok(interpreter) => interpreter,
         Err(e) => {
             registry.python_unavailable(e.to_string());
             return Ok((registry, None));
         }
     };
+    registry_in(doc, interpreter, known, report).map(|(r, i)| (r, Some(i)))
+}
+
+/// [`registry_for`] with an interpreter started already (a pipeline's kept worker).
+///
+/// # Errors
+/// Discovery itself failed, or the interpreter stopped.
+pub fn registry_in(
+    doc: &Json,
+    interpreter: Interpreter,
+    known: &[(String, NodeType)],
+    report: impl Fn(&PluginError),
+) -> Result<(Registry, Interpreter), HostError> {
+    let mut registry = Registry::builtin();
+    let refs = node_refs(doc);
     let backend = interpreter.backend();
     add_plugins(&mut registry, &interpreter, &report)?;
     for (name, described) in known {
@@ -152,7 +214,7 @@ pub fn registry_for(
         };
         registry.add_import(path, described);
     }
-    Ok((registry, Some(interpreter)))
+    Ok((registry, interpreter))
 }
 
 /// The registry of every node type: built-in, and the plugins' when an environment with the

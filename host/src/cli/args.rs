@@ -43,6 +43,14 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         python_env: Option<PathBuf>,
     },
+    /// Serve a host as its worker process (DESIGN §10): the wire on stdin. Started by the
+    /// host itself, never by hand.
+    #[command(hide = true)]
+    Worker {
+        /// Python environment whose packages the nodes use.
+        #[arg(long, value_name = "DIR")]
+        python_env: Option<PathBuf>,
+    },
     /// Print a manifest's graph.
     Graph {
         /// Manifest file (.json or .toml).

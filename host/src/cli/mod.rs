@@ -31,6 +31,7 @@ pub fn execute(cli: Cli) -> Result<(), HostError> {
             python_env,
         } => render::validate(&manifest, python_env.as_deref()),
         Command::Nodes { json, python_env } => render::nodes(json, python_env.as_deref()),
+        Command::Worker { python_env } => python::serve_worker(python_env.as_deref()),
         Command::Graph {
             manifest,
             format,

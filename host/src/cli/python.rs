@@ -6,7 +6,7 @@ use std::path::Path;
 use remotemedia_vm_sandbox::{Interpreter, PluginError};
 
 use crate::error::HostError;
-use crate::manifest::escape;
+use crate::manifest::{Isolation, escape};
 use crate::pipeline::Pipeline;
 use crate::python::{PythonChoice, registry_for};
 
@@ -20,12 +20,17 @@ pub fn report(e: &PluginError) {
     ));
 }
 
-/// Reads, validates and builds a manifest, starting Python if its nodes need it.
+/// Reads, validates and builds a manifest, starting Python if its nodes need it (in a worker
+/// process when `isolation`, else the manifest, asks for one).
 pub fn load(
     path: &Path,
     python_env: Option<&Path>,
+    isolation: Option<Isolation>,
 ) -> Result<(Pipeline, Option<Interpreter>), HostError> {
-    let choice = PythonChoice::for_binary(python_env);
+    let choice = PythonChoice {
+        isolation,
+        ..PythonChoice::for_binary(python_env)
+    };
     choice.check_explicit()?;
     let doc = Pipeline::read_document(path)?;
     let (registry, interpreter) = registry_for(&doc, &choice, &[], report)?;
@@ -44,4 +49,12 @@ pub fn load(
         ),
         None => (pipeline, None),
     })
+}
+
+/// The hidden `worker` command: serves the host that started this process (DESIGN §10).
+pub fn serve_worker(python_env: Option<&Path>) -> Result<(), HostError> {
+    let kind = remotemedia_vm_sandbox::InterpreterKind::Cpython;
+    let env = remotemedia_vm_sandbox::PythonEnv::select(python_env, kind.python_version())?;
+    remotemedia_vm_sandbox::worker::serve(&env)?;
+    Ok(())
 }

@@ -9,13 +9,14 @@ use super::args::GraphFormat;
 use super::print;
 use super::python;
 use crate::error::HostError;
+use crate::manifest::Isolation;
 use crate::node::NodeType;
 use crate::pipeline::Pipeline;
 use crate::python::{PythonChoice, registry_with_plugins};
 
 /// `validate`: every problem, or one line saying what the manifest holds.
 pub fn validate(path: &Path, python_env: Option<&Path>) -> Result<(), HostError> {
-    let (pipeline, interpreter) = python::load(path, python_env)?;
+    let (pipeline, interpreter) = python::load(path, python_env, Some(Isolation::InProcess))?;
     interpreter.iter().for_each(Interpreter::shutdown);
     let m = pipeline.resolved();
     print(&format!(
@@ -96,7 +97,7 @@ pub fn nodes(json: bool, python_env: Option<&Path>) -> Result<(), HostError> {
 
 /// `graph`: the manifest's DAG as Graphviz dot or a Mermaid flowchart.
 pub fn graph(path: &Path, format: GraphFormat, python_env: Option<&Path>) -> Result<(), HostError> {
-    let (pipeline, interpreter) = python::load(path, python_env)?;
+    let (pipeline, interpreter) = python::load(path, python_env, Some(Isolation::InProcess))?;
     interpreter.iter().for_each(Interpreter::shutdown);
     print(&render_graph(&pipeline, format))
 }

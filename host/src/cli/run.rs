@@ -15,6 +15,7 @@ use super::progress::Progress;
 use super::python;
 use crate::error::HostError;
 use crate::executor::{Run, RunReport};
+use crate::manifest::Isolation;
 
 /// Runs a manifest: validate, start, stream input and output, report.
 pub fn run(args: &RunArgs) -> Result<(), HostError> {
@@ -30,7 +31,12 @@ pub fn run(args: &RunArgs) -> Result<(), HostError> {
         let _entered = runtime.enter();
         StopSignals::install()
     };
-    let (pipeline, interpreter) = python::load(&args.manifest, args.python_env.as_deref())?;
+    let isolation = args.isolation.map(|i| match i {
+        IsolationArg::InProcess => Isolation::InProcess,
+        IsolationArg::Process => Isolation::Process,
+    });
+    let (pipeline, interpreter) =
+        python::load(&args.manifest, args.python_env.as_deref(), isolation)?;
     let input = args.input.as_deref().map(open_input).transpose()?;
     let result = runtime.block_on(async {
         let cancel = CancellationToken::new();
@@ -159,13 +165,8 @@ async fn received(stream: Option<&mut Signal>) {
 
 /// Flags whose feature this build does not have are errors, never silently ignored.
 fn refuse_unbuilt(args: &RunArgs) -> Result<(), HostError> {
-    let unbuilt = if args.runtime == Some(RuntimeArg::Rustpython) {
-        Some("--runtime rustpython: the RustPython runtime is not supported yet")
-    } else if args.isolation == Some(IsolationArg::Process) {
-        Some("--isolation process: process isolation is not supported yet")
-    } else {
-        None
-    };
+    let unbuilt = (args.runtime == Some(RuntimeArg::Rustpython))
+        .then_some("--runtime rustpython: the RustPython runtime is not supported yet");
     unbuilt.map_or(Ok(()), |message| Err(HostError::Usage(message.to_owned())))
 }
 
