@@ -163,9 +163,13 @@ pub fn _caller_chain<'py>(
     live_nodes: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Option<Bound<'py, PyList>>> {
     let doc = document(py, manifest)?;
+    let choice = crate::worker::choice(py)?;
+    if choice.isolation_of(&doc) == remotemedia_host::manifest::Isolation::Process {
+        return Ok(None); // its Python nodes run in a worker, which the caller cannot drive
+    }
     let live = live_node_map(py, &doc, live_nodes)?;
     let pipeline = py
-        .detach(|| build(&doc, live))
+        .detach(|| build(&doc, live, &choice, None))
         .map_err(|e| to_pyerr(py, &e))?;
     let Ok(chain) = pipeline.into_caller_chain() else {
         return Ok(None);

@@ -7,12 +7,14 @@
 //! - `run`: the functions that run pipelines.
 //! - `session`: `Session`, a streaming run (`Pipeline.process`) on the host's threads.
 //! - `caller`: the live path of `Pipeline.process`, a chain its caller drives.
+//! - `worker`: worker processes: a pipeline's kept worker, and the worker's own main.
 //! - `errors`: the one mapping from host errors to `remotemedia.errors` exceptions.
 
 mod caller;
 mod errors;
 mod run;
 mod session;
+mod worker;
 
 use pyo3::prelude::*;
 
@@ -29,6 +31,8 @@ mod _native {
     };
     #[pymodule_export]
     use super::session::Session;
+    #[pymodule_export]
+    use super::worker::{_serve_worker, WorkerHandle};
 
     use pyo3::prelude::*;
 

@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
+use remotemedia_host::manifest::Isolation;
 use remotemedia_host::node::NodeType;
 use remotemedia_host::pipeline::SHORT_RUN_ITEMS;
-use remotemedia_host::python::{PythonChoice, registry_for};
+use remotemedia_host::python::{PythonChoice, registry_for, registry_in};
 use remotemedia_host::{HostError, Pipeline, Registry, Value, run_collect};
 use remotemedia_vm_sandbox::cpython::convert::{from_py, to_py};
 use remotemedia_vm_sandbox::cpython::live_node;
@@ -16,6 +17,7 @@ use remotemedia_vm_sandbox::{Interpreter, LiveNode, NodeTypeInfo};
 use tokio_util::sync::CancellationToken;
 
 use crate::errors::{internal, to_pyerr};
+use crate::worker::{WorkerHandle, choice};
 
 /// The runtime every call shares: made once, on first use.
 pub fn runtime() -> PyResult<&'static tokio::runtime::Runtime> {
@@ -58,7 +60,7 @@ impl CancelHandle {
 /// Runs a manifest (JSON text or dict) without input items and returns the outputs.
 #[pyfunction]
 pub fn execute_pipeline(py: Python<'_>, manifest: &Bound<'_, PyAny>) -> PyResult<Py<PyList>> {
-    execute(py, manifest, None, None, None, false).map(|out| out.unwrap_or_else(|| empty(py)))
+    execute(py, manifest, None, Execute::default()).map(|out| out.unwrap_or_else(|| empty(py)))
 }
 
 /// Runs a manifest (JSON text or dict) on `inputs` and returns the outputs.
@@ -68,7 +70,7 @@ pub fn execute_pipeline_with_input(
     manifest: &Bound<'_, PyAny>,
     inputs: &Bound<'_, PyAny>,
 ) -> PyResult<Py<PyList>> {
-    execute(py, manifest, Some(inputs), None, None, false)
+    execute(py, manifest, Some(inputs), Execute::default())
         .map(|out| out.unwrap_or_else(|| empty(py)))
 }
 
@@ -83,7 +85,7 @@ fn empty(py: Python<'_>) -> Py<PyList> {
 /// `Pipeline::is_short_run`) runs here, on the calling thread, and anything else returns
 /// `None` at once without running, for the caller to run it on a worker thread.
 #[pyfunction]
-#[pyo3(signature = (manifest, inputs=None, live_nodes=None, cancel=None, only_if_short=false))]
+#[pyo3(signature = (manifest, inputs=None, live_nodes=None, cancel=None, only_if_short=false, worker=None))]
 pub fn _execute(
     py: Python<'_>,
     manifest: &Bound<'_, PyAny>,
@@ -91,9 +93,26 @@ pub fn _execute(
     live_nodes: Option<&Bound<'_, PyDict>>,
     cancel: Option<&Bound<'_, CancelHandle>>,
     only_if_short: bool,
+    worker: Option<&Bound<'_, WorkerHandle>>,
 ) -> PyResult<Option<Py<PyList>>> {
     let token = cancel.map(|c| c.get().0.clone());
-    execute(py, manifest, inputs, live_nodes, token, only_if_short)
+    let run = Execute {
+        live_nodes,
+        cancel: token,
+        only_if_short,
+        worker: worker.map(Bound::get),
+    };
+    execute(py, manifest, inputs, run)
+}
+
+/// How `execute` runs: the caller's live nodes, its cancel, whether only a short run may run
+/// here, the pipeline's kept worker.
+#[derive(Default)]
+struct Execute<'a, 'py> {
+    live_nodes: Option<&'a Bound<'py, PyDict>>,
+    cancel: Option<CancellationToken>,
+    only_if_short: bool,
+    worker: Option<&'a WorkerHandle>,
 }
 
 /// Stops the interpreter thread the runs use, if one runs (the SDK calls this at exit).
@@ -120,7 +139,11 @@ pub fn node_types(py: Python<'_>) -> PyResult<Py<PyList>> {
 #[pyfunction]
 pub fn validate(py: Python<'_>, manifest: &Bound<'_, PyAny>) -> PyResult<()> {
     let doc = document(py, manifest)?;
-    py.detach(|| build(&doc, LiveNodes::default()).map(drop))
+    let choice = PythonChoice {
+        isolation: Some(Isolation::InProcess),
+        ..choice(py)?
+    };
+    py.detach(|| build(&doc, LiveNodes::default(), &choice, None).map(drop))
         .map_err(|e| to_pyerr(py, &e))
 }
 
@@ -128,10 +151,14 @@ fn execute(
     py: Python<'_>,
     manifest: &Bound<'_, PyAny>,
     inputs: Option<&Bound<'_, PyAny>>,
-    live_nodes: Option<&Bound<'_, PyDict>>,
-    cancel: Option<CancellationToken>,
-    only_if_short: bool,
+    run: Execute<'_, '_>,
 ) -> PyResult<Option<Py<PyList>>> {
+    let Execute {
+        live_nodes,
+        cancel,
+        only_if_short,
+        worker,
+    } = run;
     if only_if_short {
         // Certainly not short: live nodes (Python), no inputs (sources), many inputs.
         let few = inputs
@@ -154,6 +181,7 @@ fn execute(
         None => None,
     };
     let live = live_node_map(py, &doc, live_nodes)?;
+    let choice = choice(py)?;
     let cancel = cancel.unwrap_or_default();
     let runtime = runtime()?;
     let outcome = py.detach(|| {
@@ -164,7 +192,7 @@ fn execute(
                 _ => return Ok(None),
             }
         } else {
-            build(&doc, live)?
+            build(&doc, live, &choice, worker)?
         };
         // A short run of Rust nodes stays on this thread: waking the shared runtime's workers
         // would cost more than the run (5 items through 3 nodes: 126 us against ~40 us).
@@ -294,18 +322,38 @@ pub fn live_node_map(
     Ok(live)
 }
 
-/// Validates and builds a manifest document, starting Python (in this program's interpreter)
-/// if its nodes need it, with the caller's live nodes in place. Call with the lock released.
-pub fn build(doc: &serde_json::Value, live: LiveNodes) -> Result<Pipeline, HostError> {
-    let choice = PythonChoice::in_program();
-    let (registry, interpreter) = registry_for(doc, &choice, &live.types, |e| {
+/// Validates and builds a manifest document, starting Python if its nodes need it: in this
+/// program's interpreter, or in a worker process when the manifest isolates the pipeline in
+/// one (the handle's kept worker, else one for this run alone), with the caller's live nodes in
+/// place. Call with the lock released.
+pub fn build(
+    doc: &serde_json::Value,
+    live: LiveNodes,
+    choice: &PythonChoice,
+    worker: Option<&WorkerHandle>,
+) -> Result<Pipeline, HostError> {
+    let report = |e: &remotemedia_vm_sandbox::PluginError| {
         tracing::warn!(
             "plugin {} ({}) failed to load: {}",
             e.entry_point,
             e.provider,
             e.error
         );
-    })?;
+    };
+    let isolated = choice.isolation_of(doc) == Isolation::Process;
+    if isolated && let Some((id, _)) = live.nodes.first() {
+        return Err(HostError::Usage(format!(
+            "node \"{id}\" is an object of this program, which cannot run in a worker process \
+             (runtime.isolation \"process\"): define its class in an importable module"
+        )));
+    }
+    let (registry, interpreter) = match worker {
+        Some(handle) if isolated => {
+            let (registry, interpreter) = registry_in(doc, handle.get(choice)?, &[], report)?;
+            (registry, Some(interpreter))
+        }
+        _ => registry_for(doc, choice, &live.types, report)?,
+    };
     let mut pipeline = Pipeline::from_document(doc, "<manifest>", &registry)?;
     for (id, object) in live.nodes {
         pipeline.set_live_node(&id, object)?;

@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::errors::{internal, to_pyerr};
 use crate::run::{build, document, runtime};
+use crate::worker::WorkerHandle;
 
 /// Python input items as items; one that cannot be is a `UsageError`.
 fn input_items(py: Python<'_>, items: &Bound<'_, PyList>) -> PyResult<Vec<Value>> {
@@ -66,19 +67,22 @@ impl Drop for Session {
 impl Session {
     /// Starts the run; `with_inputs` says whether items will be pushed.
     #[new]
-    #[pyo3(signature = (manifest, live_nodes=None, with_inputs=true))]
+    #[pyo3(signature = (manifest, live_nodes=None, with_inputs=true, worker=None))]
     fn new(
         py: Python<'_>,
         manifest: &Bound<'_, PyAny>,
         live_nodes: Option<&Bound<'_, PyDict>>,
         with_inputs: bool,
+        worker: Option<&Bound<'_, WorkerHandle>>,
     ) -> PyResult<Self> {
         let doc = document(py, manifest)?;
         let runtime = runtime()?;
         let cancel = CancellationToken::new();
         let live = crate::run::live_node_map(py, &doc, live_nodes)?;
+        let choice = crate::worker::choice(py)?;
+        let worker = worker.map(Bound::get);
         let started = py.detach(|| {
-            let pipeline = build(&doc, live)?;
+            let pipeline = build(&doc, live, &choice, worker)?;
             let _guard = runtime.enter();
             let mut run = Run::start(pipeline, with_inputs, cancel.clone())?;
             let inputs = run.take_inputs();

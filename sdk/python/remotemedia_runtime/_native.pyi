@@ -29,6 +29,21 @@ class CancelHandle:
         `remotemedia.errors.PipelineCancelled`."""
 
 @final
+class WorkerHandle:
+    """A pipeline's worker process (runtime.isolation "process"), started on first use, kept
+    across runs, and replaced when it has died."""
+
+    def __new__(cls) -> WorkerHandle: ...
+    @property
+    def pid(self) -> int | None:
+        """The worker's process id, while one runs."""
+    def close(self) -> None:
+        """Stops the worker, if one runs, and waits until it has exited."""
+
+def _serve_worker() -> None:
+    """The worker's main (`python -m remotemedia_runtime._worker`); never called by hand."""
+
+@final
 class Session:
     """A streaming run: items pushed as they come, outputs pulled as the sinks emit them."""
 
@@ -37,6 +52,7 @@ class Session:
         manifest: str | dict[str, Any],
         live_nodes: dict[str, Any] | None = None,
         with_inputs: bool = True,
+        worker: WorkerHandle | None = None,
     ) -> Session: ...
     def push(self, items: list[Any]) -> bool:
         """Feeds items, waiting while the pipeline is full; False once no node takes input."""
@@ -84,6 +100,7 @@ def _execute(
     live_nodes: dict[str, Any] | None = None,
     cancel: CancelHandle | None = None,
     only_if_short: bool = False,
+    worker: WorkerHandle | None = None,
 ) -> list[Any] | None:
     """What `Pipeline.run()` calls: `live_nodes` maps node ids to the caller's own node
     objects, used instead of constructing those nodes. With `only_if_short`, a run certain

@@ -55,6 +55,7 @@ class Pipeline:
         self._nodes: list[Node] = []
         self._edges: list[Edge] | None = None  # None: the implied chain
         self._hints: dict[str, str] = {}  # node id -> runtime_hint other than "auto"
+        self._worker: Any = None  # the native WorkerHandle, once an isolated run made one
 
     @property
     def nodes(self) -> list[Node]:
@@ -273,6 +274,27 @@ class Pipeline:
             An async iterator over the outputs; closing it early cancels the run.
         """
         return engines.process(self, stream, use_rust=use_rust)
+
+    def close(self) -> None:
+        """Stops the pipeline's worker process, if it has one (`runtime.isolation: "process"`).
+        The worker is also stopped when the pipeline is collected, and at exit; a later run
+        starts a new one."""
+        if self._worker is not None:
+            self._worker.close()
+
+    def __enter__(self) -> Pipeline:
+        """The pipeline itself; leaving the `with` block closes it."""
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Closes the pipeline (see `close`)."""
+        self.close()
+
+    def _worker_handle(self, native: Any) -> Any:
+        """The native handle of this pipeline's worker process, kept across runs."""
+        if self._worker is None:
+            self._worker = native.WorkerHandle()
+        return self._worker
 
     def __repr__(self) -> str:
         """Shows the name and the node ids."""

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from typing import TYPE_CHECKING, Any
 
 from remotemedia import _native, executor
-from remotemedia.errors import RemoteMediaError
+from remotemedia.errors import RemoteMediaError, UsageError
 from remotemedia.pipeline.caller import CallerChain
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ def process(
     pipeline: Pipeline, stream: AsyncIterable[Any] | Iterable[Any] | None, *, use_rust: bool
 ) -> AsyncIterator[Any]:
     """`Pipeline.process`: the engine chosen as for `run`, outputs streamed as they come."""
-    native = _native.module() if use_rust else None
+    native = _native_for(pipeline, use_rust=use_rust)
     logger.info("pipeline %r runs on the %s engine", pipeline.name, "rust" if native else "python")
     if native is not None:
         return _process_native(native, pipeline, stream)
@@ -44,11 +44,30 @@ async def run(pipeline: Pipeline, inputs: list[Any] | None, *, use_rust: bool) -
     if it does not, why is logged at DEBUG and the Python executor runs it. A run that fails
     raises its error: it is never run again on the other engine.
     """
-    native = _native.module() if use_rust else None
+    native = _native_for(pipeline, use_rust=use_rust)
     logger.info("pipeline %r runs on the %s engine", pipeline.name, "rust" if native else "python")
     if native is None:
         return await _run_python(pipeline, inputs)
     return await _run_native(native, pipeline, inputs)
+
+
+def _isolated(pipeline: Pipeline) -> bool:
+    """Whether the pipeline's Python nodes must run in a worker process (DESIGN §10)."""
+    return pipeline.runtime.get("isolation") == "process"
+
+
+def _native_for(pipeline: Pipeline, *, use_rust: bool) -> Any:
+    """The native module for this run, or None for the Python executor. A pipeline isolated in
+    a worker process never runs on the Python executor, which runs nodes in this process: it
+    needs the native module (DESIGN §8)."""
+    native = _native.module() if use_rust else None
+    if native is None and _isolated(pipeline):
+        why = "use_rust=False asks for" if not use_rust else "the native module is missing, so only"
+        raise UsageError(
+            f"pipeline {pipeline.name!r} asks for runtime.isolation \"process\", but {why} the "
+            "Python executor, which runs nodes in this process"
+        )
+    return native
 
 
 async def _run_native(native: Any, pipeline: Pipeline, inputs: list[Any] | None) -> list[Any]:
@@ -58,10 +77,11 @@ async def _run_native(native: Any, pipeline: Pipeline, inputs: list[Any] | None)
     cleanup before `CancelledError` propagates."""
     manifest = pipeline.to_manifest()
     live = _live_nodes(pipeline, manifest)
+    worker = _worker(native, pipeline)
     # A run bounded by its few input items through Rust nodes is done in tens of microseconds,
     # less than handing it to a worker thread costs (~120 us here): the host decides, knowing
     # its built-in nodes, and runs it here; anything else comes back as None, not run.
-    short: list[Any] | None = native._execute(manifest, inputs, live, None, True)
+    short: list[Any] | None = native._execute(manifest, inputs, live, None, True, worker)
     if short is not None:
         return short
     cancel = native.CancelHandle()
@@ -70,7 +90,7 @@ async def _run_native(native: Any, pipeline: Pipeline, inputs: list[Any] | None)
     # it lasts, and a few long runs must not hold every pool thread (the next call would wait).
     lane = _lane()
     work = asyncio.ensure_future(
-        loop.run_in_executor(lane, native._execute, manifest, inputs, live, cancel)
+        loop.run_in_executor(lane, native._execute, manifest, inputs, live, cancel, False, worker)
     )
     try:
         outputs: list[Any] = await asyncio.shield(work)
@@ -91,9 +111,31 @@ def _lane() -> concurrent.futures.ThreadPoolExecutor:
     return concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="remotemedia")
 
 
+def _worker(native: Any, pipeline: Pipeline) -> Any:
+    """The pipeline's kept worker handle (made on first use), or None when not isolated."""
+    if not _isolated(pipeline):
+        return None
+    return pipeline._worker_handle(native)
+
+
 def _live_nodes(pipeline: Pipeline, manifest: dict[str, Any]) -> dict[str, Node]:
     """The nodes the native engine must use as they are: those of classes no plugin registers
-    (written as `module:QualName`)."""
+    (written as `module:QualName`). A pipeline isolated in a worker process has none: the
+    worker constructs every node from its manifest entry, and a class it cannot import (one
+    defined in `__main__` or inside a function) is a `UsageError` naming the node."""
+    if _isolated(pipeline):
+        for spec, node in zip(manifest["nodes"], pipeline.nodes, strict=True):
+            cls = type(node)
+            if ":" in spec["node_type"] and (
+                cls.__module__ == "__main__" or "<locals>" in cls.__qualname__
+            ):
+                raise UsageError(
+                    f"node {spec['id']!r} is an object of this program "
+                    f"({cls.__module__}.{cls.__qualname__}), which cannot run in a worker "
+                    'process (runtime.isolation "process"): define its class in an importable '
+                    "module"
+                )
+        return {}
     return {
         spec["id"]: node
         for spec, node in zip(manifest["nodes"], pipeline.nodes, strict=True)
@@ -125,7 +167,7 @@ async def _process_native(
                         yield item
                 return
         session = await loop.run_in_executor(
-            pulls, native.Session, manifest, live, stream is not None
+            pulls, native.Session, manifest, live, stream is not None, _worker(native, pipeline)
         )
 
         async def feed() -> None:

@@ -1,0 +1,94 @@
+//! Worker processes from Python (DESIGN §10): a `Pipeline` keeps its worker across runs in a
+//! [`WorkerHandle`]; a worker is this program's Python running `remotemedia_runtime._worker`,
+//! which serves the host with [`_serve_worker`].
+
+use std::sync::{Mutex, PoisonError};
+
+use pyo3::prelude::*;
+use remotemedia_host::HostError;
+use remotemedia_host::python::PythonChoice;
+use remotemedia_vm_sandbox::worker::Launch;
+use remotemedia_vm_sandbox::{Interpreter, PythonEnv};
+
+use crate::errors::to_pyerr;
+
+/// The variable that hands the caller's `sys.path` to its worker, so that the worker imports
+/// what the caller can (a test's helper modules, a script's own directory).
+const SYS_PATH_VAR: &str = "REMOTEMEDIA_WORKER_SYS_PATH";
+
+/// How this program starts a worker: its own Python, with its `sys.path`.
+pub fn launch(py: Python<'_>) -> PyResult<Launch> {
+    let sys = py.import("sys")?;
+    let executable: String = sys.getattr("executable")?.extract()?;
+    let path: Vec<String> = sys.getattr("path")?.extract()?;
+    let path = serde_json::to_string(&path).map_err(|e| crate::errors::internal(e.to_string()))?;
+    Ok(Launch {
+        program: executable.into(),
+        args: vec!["-m".into(), "remotemedia_runtime._worker".into()],
+        env: vec![(SYS_PATH_VAR.into(), path.into())],
+    })
+}
+
+/// The native module's choice of Python, with this program's way to start a worker.
+pub fn choice(py: Python<'_>) -> PyResult<PythonChoice> {
+    Ok(PythonChoice::in_program(launch(py)?))
+}
+
+/// A pipeline's worker process, started on first use and kept across runs; one that died
+/// (a crash, a kill after a stuck timeout) is replaced by the next run.
+#[pyclass(module = "remotemedia_runtime._native", frozen)]
+#[derive(Default)]
+pub struct WorkerHandle {
+    running: Mutex<Option<Interpreter>>,
+}
+
+impl WorkerHandle {
+    /// The running worker, or a new one (`choice` says how to start it).
+    pub fn get(&self, choice: &PythonChoice) -> Result<Interpreter, HostError> {
+        let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(interpreter) = running.as_ref().filter(|i| i.is_alive()) {
+            return Ok(interpreter.clone());
+        }
+        let started = choice.start_worker()?;
+        *running = Some(started.clone());
+        Ok(started)
+    }
+}
+
+#[pymethods]
+impl WorkerHandle {
+    #[new]
+    fn new() -> Self {
+        WorkerHandle::default()
+    }
+
+    /// The worker's process id, while one runs.
+    #[getter]
+    fn pid(&self) -> Option<u32> {
+        let running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+        running
+            .as_ref()
+            .filter(|i| i.is_alive())
+            .and_then(Interpreter::worker_pid)
+    }
+
+    /// Stops the worker, if one runs, and waits until it has exited.
+    fn close(&self, py: Python<'_>) {
+        let running = self
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(interpreter) = running {
+            py.detach(|| interpreter.shutdown());
+        }
+    }
+}
+
+/// The worker's main: serves the host on standard input with this interpreter, until the
+/// host stops it. Called by `python -m remotemedia_runtime._worker`.
+#[pyfunction]
+pub fn _serve_worker(py: Python<'_>) -> PyResult<()> {
+    py.detach(|| remotemedia_vm_sandbox::worker::serve(&PythonEnv::current_program()))
+        .map_err(|e| to_pyerr(py, &HostError::Sandbox(e)))
+}
