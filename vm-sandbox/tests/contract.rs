@@ -17,16 +17,37 @@ use serde_json::{Value as Json, json};
 
 /// Every backend this build has, by name.
 fn backends() -> Vec<(&'static str, Arc<dyn Backend>)> {
-    vec![("cpython", start(InterpreterKind::Cpython))]
+    vec![
+        ("cpython", start(InterpreterKind::Cpython)),
+        ("worker", start_worker()),
+    ]
 }
 
-fn start(kind: InterpreterKind) -> Arc<dyn Backend> {
+fn venv() -> PathBuf {
     let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv");
     assert!(
         venv.join("pyvenv.cfg").is_file(),
         "no virtualenv at {}: run `make setup` first",
         venv.display()
     );
+    venv
+}
+
+/// A worker process: the virtualenv's Python serving with the native module `make setup`
+/// installed there (this crate's worker side, built from the same sources).
+fn start_worker() -> Arc<dyn Backend> {
+    let launch = remotemedia_vm_sandbox::worker::Launch {
+        program: venv().join("bin/python"),
+        args: vec!["-m".into(), "remotemedia_runtime._worker".into()],
+        env: Vec::new(),
+    };
+    Interpreter::start_worker(&launch)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .backend()
+}
+
+fn start(kind: InterpreterKind) -> Arc<dyn Backend> {
+    let venv = venv();
     let env =
         PythonEnv::select(Some(&venv), kind.python_version()).unwrap_or_else(|e| panic!("{e}"));
     Interpreter::start(kind, &env)

@@ -20,6 +20,9 @@ mod serve;
 pub mod shm;
 pub mod wire;
 
+#[cfg(test)]
+mod tests;
+
 pub use client::{Launch, Worker};
 #[cfg(feature = "cpython")]
 pub use serve::serve;

@@ -173,7 +173,7 @@ impl Frame {
         let count = reader.u32()? as usize;
         let mut items = Vec::with_capacity(count.min(1 << 16));
         for _ in 0..count {
-            items.push(reader.value(0)?);
+            items.push(reader.value()?);
         }
         if reader.at != self.body.len() {
             return Err(invalid("trailing bytes after the items"));
@@ -573,6 +573,13 @@ fn read_u64(body: &[u8], at: &mut usize) -> Result<u64, String> {
     Ok(u64::from_le_bytes(word))
 }
 
+/// A list or map being read: what it holds so far, how many it will hold, and (a map) the
+/// key of the value being read.
+enum Open {
+    List(Vec<Value>, usize),
+    Map(Vec<(Arc<str>, Value)>, usize, Option<Arc<str>>),
+}
+
 struct ItemReader<'a> {
     body: &'a [u8],
     at: usize,
@@ -613,34 +620,81 @@ impl ItemReader<'_> {
             .map_err(|_| invalid("a string that is not UTF-8"))
     }
 
-    fn value(&mut self, depth: usize) -> io::Result<Value> {
-        if depth > MAX_DEPTH {
-            return Err(invalid("items nested too deeply"));
+    /// One value, read without recursion (a list nested 1000 deep must not need 1000 stack
+    /// frames on a runtime's worker thread).
+    fn value(&mut self) -> io::Result<Value> {
+        let mut open: Vec<Open> = Vec::new();
+        loop {
+            if let Some(Open::Map(_, _, key @ None)) = open.last_mut() {
+                *key = Some(self.text()?);
+            }
+            let kind = self.byte()?;
+            let mut done = match kind {
+                kind::LIST | kind::MAP => {
+                    let n = self.len()?;
+                    if n == 0 {
+                        if kind == kind::LIST {
+                            Value::List(Vec::new().into())
+                        } else {
+                            Value::Map(Vec::new().into())
+                        }
+                    } else {
+                        if open.len() >= MAX_DEPTH {
+                            return Err(invalid("items nested too deeply"));
+                        }
+                        // Each element takes at least one byte: a count beyond the frame is a lie.
+                        let room = n.min(self.body.len() - self.at);
+                        open.push(if kind == kind::LIST {
+                            Open::List(Vec::with_capacity(room), n)
+                        } else {
+                            Open::Map(Vec::with_capacity(room), n, None)
+                        });
+                        continue;
+                    }
+                }
+                other => self.scalar(other)?,
+            };
+            // Hand the value to the containers it completes, innermost first.
+            loop {
+                match open.last_mut() {
+                    None => return Ok(done),
+                    Some(Open::List(items, n)) => {
+                        items.push(done);
+                        if items.len() < *n {
+                            break;
+                        }
+                        let Some(Open::List(items, _)) = open.pop() else {
+                            unreachable!()
+                        };
+                        done = Value::List(items.into());
+                    }
+                    Some(Open::Map(entries, n, key)) => {
+                        let key = key
+                            .take()
+                            .ok_or_else(|| invalid("a map value without its key"))?;
+                        entries.push((key, done));
+                        if entries.len() < *n {
+                            break;
+                        }
+                        let Some(Open::Map(entries, ..)) = open.pop() else {
+                            unreachable!()
+                        };
+                        done = Value::Map(entries.into());
+                    }
+                }
+            }
         }
-        Ok(match self.byte()? {
+    }
+
+    /// A value that holds no other values.
+    fn scalar(&mut self, kind: u8) -> io::Result<Value> {
+        Ok(match kind {
             kind::NULL => Value::Null,
             kind::FALSE => Value::Bool(false),
             kind::TRUE => Value::Bool(true),
             kind::INT => Value::Int(i64::from_le_bytes(self.word()?)),
             kind::FLOAT => Value::Float(f64::from_le_bytes(self.word()?)),
             kind::STR => Value::Str(self.text()?),
-            kind::LIST => {
-                let n = self.len()?;
-                let mut items = Vec::with_capacity(n.min(1 << 16));
-                for _ in 0..n {
-                    items.push(self.value(depth + 1)?);
-                }
-                Value::List(items.into())
-            }
-            kind::MAP => {
-                let n = self.len()?;
-                let mut entries = Vec::with_capacity(n.min(1 << 16));
-                for _ in 0..n {
-                    let key = self.text()?;
-                    entries.push((key, self.value(depth + 1)?));
-                }
-                Value::Map(entries.into())
-            }
             kind::BYTES => Value::Bytes(self.payload()?),
             kind::ARRAY => Value::Array(Arc::new(self.array()?)),
             kind::AUDIO => {
