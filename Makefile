@@ -98,6 +98,7 @@ bench: setup ## per-hop cost, frame latency and memory against the pure-Python r
 	$(VENV)/bin/python bench/python_hops.py --host $(VENV_HOST) --venv $(VENV)
 	$(VENV)/bin/python bench/sdk_run.py
 	$(VENV)/bin/python bench/live_frames.py --host $(VENV_HOST) --venv $(VENV)
+	$(VENV)/bin/python bench/worker_frames.py
 	$(VENV)/bin/python bench/media_size.py
 	$(VENV)/bin/python bench/voice_vad.py --host $(VENV_HOST)
 
