@@ -295,3 +295,31 @@ def test_large_arrays_cross_through_shared_memory_unchanged(
     result = run_isolated(path, shapes_env, tmp_path, json.dumps(item) + "\n")
     assert result.code == 0, result
     assert result.items() == [item]
+
+
+def test_a_worker_whose_host_was_killed_exits(shapes_env: Path, tmp_path: Path) -> None:
+    path = manifest(tmp_path, between(node("x", "faults:Sleep")))
+    tag = uuid.uuid4().hex
+    process = subprocess.Popen(
+        host_command(["run", path, "--input", "-"], shapes_env),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=child_env({"PYTHONPATH": str(tmp_path), "RM_TEST_RUN": tag}),
+    )
+    assert process.stdin is not None
+    process.stdin.write("1\n")
+    process.stdin.flush()
+    deadline = time.monotonic() + 30
+    while not tagged_processes(tag) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # the item reaches the sleeping node
+    process.kill()
+    process.wait(timeout=30)
+    process.stdin.close()
+    deadline = time.monotonic() + 30
+    while tagged_processes(tag) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = tagged_processes(tag)
+    assert left == [], [Path(f"/proc/{p}/cmdline").read_bytes() for p in left]

@@ -60,10 +60,10 @@ pub fn serve(env: &PythonEnv) -> Result<(), SandboxError> {
         let frame = match reader.next() {
             Ok(Some(frame)) if frame.tag == Tag::Shutdown => break,
             Ok(Some(frame)) => frame,
-            Ok(None) => break,
+            Ok(None) => host_gone(),
             Err(error) => {
                 tracing::error!("worker: bad frame from the host: {error}");
-                break;
+                host_gone();
             }
         };
         if frame.tag == Tag::Interrupt {
@@ -89,6 +89,13 @@ pub fn serve(env: &PythonEnv) -> Result<(), SandboxError> {
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
     python.shutdown();
     Ok(())
+}
+
+/// The host has gone (its end of the socket closed without a `Shutdown`, or it sent
+/// garbage): nobody is left to answer, and node code blocked in a C call must not keep the
+/// process alive, so it ends now, without joining Python's threads.
+fn host_gone() -> ! {
+    std::process::exit(0)
 }
 
 /// The board the hello carries, after checking the protocol.
