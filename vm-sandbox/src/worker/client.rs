@@ -1,5 +1,8 @@
 //! The host's side of a worker process: [`Worker`], a [`Backend`] whose operations travel to
 //! the worker over the wire, and the watch over the process (its death, its reaping).
+// `state` (what the host knows of its worker) sits beside `stage` (a pipeline's) everywhere:
+// both are the domain's words.
+#![allow(clippy::similar_names)]
 
 use std::collections::{HashMap, VecDeque};
 use std::ffi::OsString;
@@ -38,7 +41,7 @@ pub struct Launch {
 }
 
 /// How long the worker may take to start Python and answer the hello.
-const START_TIMEOUT: Duration = Duration::from_secs(60);
+const START_TIMEOUT: Duration = Duration::from_mins(1);
 /// How long a worker asked to stop (or whose socket failed) may take before it is killed.
 const STOP_GRACE: Duration = Duration::from_secs(2);
 /// How long a cancelled stage's code may ignore interrupts before the worker is killed.
@@ -183,8 +186,12 @@ impl Worker {
             .drain(..)
             .filter_map(|w| w.upgrade())
             .collect();
-        all.iter().for_each(|w| w.stop());
-        all.iter().for_each(|w| drop(w.wait_death()));
+        for worker in &all {
+            worker.stop();
+        }
+        for worker in &all {
+            drop(worker.wait_death());
+        }
     }
 }
 
@@ -209,7 +216,7 @@ impl Inner {
         reader
             .set_timeout(Some(START_TIMEOUT))
             .map_err(|e| e.to_string())?;
-        let frame = match reader.next() {
+        let frame = match reader.read_frame() {
             Ok(Some(frame)) => frame,
             Ok(None) => return Err("it closed its socket".into()),
             Err(e) => return Err(e.to_string()),
@@ -249,7 +256,7 @@ impl Inner {
         tag: Tag,
         stage: Option<u64>,
         body: &[u8],
-        fd: Option<OwnedFd>,
+        fd: Option<&OwnedFd>,
     ) -> impl std::future::Future<Output = Answer> + Send + use<> {
         let call = self.next_call.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
@@ -263,7 +270,7 @@ impl Inner {
             }
         };
         if dead.is_none()
-            && let Err(error) = self.send(tag, call, body, fd.as_ref().map(AsFd::as_fd))
+            && let Err(error) = self.send(tag, call, body, fd.map(AsFd::as_fd))
         {
             // The watching thread sees the socket fail too and answers every call.
             tracing::debug!("cannot write to the worker process: {error}");
@@ -322,7 +329,7 @@ impl Inner {
         forwarder: Option<std::thread::JoinHandle<()>>,
     ) {
         let ended = loop {
-            match reader.next() {
+            match reader.read_frame() {
                 Ok(Some(frame)) if frame.tag == Tag::Stuck => {
                     let said: serde_json::Value = frame.json().unwrap_or_default();
                     let text = |k: &str| {
@@ -630,7 +637,9 @@ impl Backend for Worker {
         items: Vec<Value>,
     ) -> BoxFuture<'static, Result<Fed, SandboxError>> {
         let answer = match wire::items_body(&stage.0.to_le_bytes(), &items) {
-            Ok((body, fd)) => Ok(self.inner.call(Tag::Push, Some(stage.0), &body, fd)),
+            Ok((body, fd)) => Ok(self
+                .inner
+                .call(Tag::Push, Some(stage.0), &body, fd.as_ref())),
             Err(e) => Err(SandboxError::Protocol(format!(
                 "cannot pass items to the worker: {e}"
             ))),

@@ -34,7 +34,7 @@ pub fn serve(env: &PythonEnv) -> Result<(), SandboxError> {
     let writer = Arc::new(Writer::new(socket.try_clone().map_err(protocol)?));
     let mut reader = FrameReader::new(socket);
     let hello = reader
-        .next()
+        .read_frame()
         .map_err(protocol)?
         .ok_or_else(|| SandboxError::Protocol("worker: the host closed the socket".into()))?;
     let board = check_hello(&hello)?;
@@ -57,7 +57,7 @@ pub fn serve(env: &PythonEnv) -> Result<(), SandboxError> {
         .build()
         .map_err(|e| SandboxError::Start(format!("cannot start the worker's runtime: {e}")))?;
     loop {
-        let frame = match reader.next() {
+        let frame = match reader.read_frame() {
             Ok(Some(frame)) if frame.tag == Tag::Shutdown => break,
             Ok(Some(frame)) => frame,
             Ok(None) => host_gone(),
@@ -76,7 +76,7 @@ pub fn serve(env: &PythonEnv) -> Result<(), SandboxError> {
         let writer = Arc::clone(&writer);
         runtime.spawn(async move {
             let call = frame.call;
-            let (tag, body, fd) = answer(&*backend, frame)
+            let (tag, body, fd) = answer(&backend, frame)
                 .await
                 .unwrap_or_else(|e| failure(&e));
             if let Err(error) =
@@ -150,7 +150,7 @@ struct StuckReporter {
 
 #[pymethods]
 impl StuckReporter {
-    fn __call__(&self, py: Python<'_>, node_id: String, message: String) {
+    fn __call__(&self, py: Python<'_>, node_id: &str, message: &str) {
         let body = json!({"node_id": node_id, "message": message}).to_string();
         py.detach(|| drop(self.writer.send(Tag::Stuck, 0, body.as_bytes(), None)));
     }

@@ -308,7 +308,7 @@ impl FrameReader {
         }
     }
 
-    /// Bounds how long [`FrameReader::next`] waits (`None`: no bound).
+    /// Bounds how long [`FrameReader::read_frame`] waits (`None`: no bound).
     ///
     /// # Errors
     /// The socket refused the setting.
@@ -320,7 +320,7 @@ impl FrameReader {
     ///
     /// # Errors
     /// The socket failed, closed inside a frame, or sent something that is not a frame.
-    pub fn next(&mut self) -> io::Result<Option<Frame>> {
+    pub fn read_frame(&mut self) -> io::Result<Option<Frame>> {
         if !self.fill(16)? {
             return Ok(None);
         }
