@@ -11,6 +11,7 @@ import signal
 import subprocess
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -229,13 +230,15 @@ def test_a_call_that_cannot_be_interrupted_gets_its_worker_killed(
     assert "worker process was killed" in result.stderr, result
 
 
-def test_a_hang_without_a_timeout_is_stopped_by_ctrl_c(shapes_env: Path, tmp_path: Path) -> None:
+def start_sleeping_run(shapes_env: Path, tmp_path: Path) -> tuple[subprocess.Popen[str], str]:
+    """Starts a host whose worker's node sleeps in a C call on the first item; returns the
+    host, once the item has had time to reach the node, and the run's tag."""
     path = manifest(tmp_path, between(node("x", "faults:Sleep")))
     tag = uuid.uuid4().hex
     process = subprocess.Popen(
         host_command(["run", path, "--input", "-"], shapes_env),
         stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
         env=child_env({"PYTHONPATH": str(tmp_path), "RM_TEST_RUN": tag}),
@@ -243,10 +246,20 @@ def test_a_hang_without_a_timeout_is_stopped_by_ctrl_c(shapes_env: Path, tmp_pat
     assert process.stdin is not None
     process.stdin.write("1\n")
     process.stdin.flush()
-    deadline = time.monotonic() + 30
-    while not tagged_processes(tag) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: tagged_processes(tag) != [])
     time.sleep(0.5)  # the item reaches the sleeping node
+    return process, tag
+
+
+def wait_until(condition: Callable[[], bool]) -> None:
+    """Polls `condition` for up to 30 s (a bound against hangs, not a speed check)."""
+    deadline = time.monotonic() + 30
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def test_a_hang_without_a_timeout_is_stopped_by_ctrl_c(shapes_env: Path, tmp_path: Path) -> None:
+    process, tag = start_sleeping_run(shapes_env, tmp_path)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=30)
     assert process.returncode == 130, stderr
@@ -298,28 +311,9 @@ def test_large_arrays_cross_through_shared_memory_unchanged(
 
 
 def test_a_worker_whose_host_was_killed_exits(shapes_env: Path, tmp_path: Path) -> None:
-    path = manifest(tmp_path, between(node("x", "faults:Sleep")))
-    tag = uuid.uuid4().hex
-    process = subprocess.Popen(
-        host_command(["run", path, "--input", "-"], shapes_env),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=child_env({"PYTHONPATH": str(tmp_path), "RM_TEST_RUN": tag}),
-    )
-    assert process.stdin is not None
-    process.stdin.write("1\n")
-    process.stdin.flush()
-    deadline = time.monotonic() + 30
-    while not tagged_processes(tag) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.5)  # the item reaches the sleeping node
+    process, tag = start_sleeping_run(shapes_env, tmp_path)
     process.kill()
-    process.wait(timeout=30)
-    process.stdin.close()
-    deadline = time.monotonic() + 30
-    while tagged_processes(tag) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    process.communicate(timeout=30)
+    wait_until(lambda: tagged_processes(tag) == [])
     left = tagged_processes(tag)
     assert left == [], [Path(f"/proc/{p}/cmdline").read_bytes() for p in left]
