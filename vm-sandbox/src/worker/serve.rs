@@ -9,7 +9,7 @@ use pyo3::prelude::*;
 use serde_json::{Value as Json, json};
 
 use super::wire::{self, Frame, FrameReader, PROTOCOL, Tag, Writer};
-use crate::backend::{Backend, Fed, Limits, NodeSpec, RetryPolicy, StageId};
+use crate::backend::{Backend, BoxFuture, Fed, Limits, NodeSpec, RetryPolicy, StageId};
 use crate::cpython::CPython;
 use crate::env::PythonEnv;
 use crate::error::SandboxError;
@@ -72,13 +72,11 @@ pub fn serve(env: &PythonEnv) -> Result<(), SandboxError> {
             }
             continue;
         }
-        let backend = Arc::clone(&python);
+        let call = frame.call;
+        let answered = start(&python, frame);
         let writer = Arc::clone(&writer);
         runtime.spawn(async move {
-            let call = frame.call;
-            let (tag, body, fd) = answer(&backend, frame)
-                .await
-                .unwrap_or_else(|e| failure(&e));
+            let (tag, body, fd) = answered.await.unwrap_or_else(|e| failure(&e));
             if let Err(error) =
                 writer.send(tag, call, &body, fd.as_ref().map(std::os::fd::AsFd::as_fd))
             {
@@ -166,6 +164,44 @@ fn ack() -> Reply {
     (Tag::Ack, Vec::new(), None)
 }
 
+/// Starts one request: a push or a pull is posted to its stage's thread here, on the reading
+/// thread (a hop through the runtime before the post cost a thread wake-up per frame); the
+/// answer to come is awaited on the runtime.
+fn start(backend: &Arc<CPython>, frame: Frame) -> BoxFuture<'static, Result<Reply, SandboxError>> {
+    let bad = |e: std::io::Error| SandboxError::Protocol(e.to_string());
+    match frame.tag {
+        Tag::Push => {
+            let posted = frame
+                .stage()
+                .and_then(|stage| Ok((StageId(stage), frame.items()?)))
+                .map(|(stage, items)| backend.push(stage, items));
+            drop(frame);
+            Box::pin(async move {
+                Ok(match posted.map_err(bad)?.await? {
+                    Fed::Accepted => (Tag::Accepted, Vec::new(), None),
+                    Fed::Closed => (Tag::Closed, Vec::new(), None),
+                })
+            })
+        }
+        Tag::Pull => {
+            let posted = frame.stage().map(|stage| backend.pull(StageId(stage)));
+            Box::pin(async move {
+                match posted.map_err(bad)?.await? {
+                    Some(items) => {
+                        let (body, fd) = wire::items_body(&[], &items).map_err(bad)?;
+                        Ok((Tag::Items, body, fd))
+                    }
+                    None => Ok((Tag::End, Vec::new(), None)),
+                }
+            })
+        }
+        _ => {
+            let backend = Arc::clone(backend);
+            Box::pin(async move { answer(&backend, frame).await })
+        }
+    }
+}
+
 /// Runs one request on the backend.
 async fn answer(backend: &CPython, frame: Frame) -> Result<Reply, SandboxError> {
     let bad = |e: std::io::Error| SandboxError::Protocol(e.to_string());
@@ -192,26 +228,10 @@ async fn answer(backend: &CPython, frame: Frame) -> Result<Reply, SandboxError> 
                 .await?;
             Ok(ack())
         }
-        Tag::Push => {
-            let stage = StageId(frame.stage().map_err(bad)?);
-            let items = frame.items().map_err(bad)?;
-            drop(frame);
-            Ok(match backend.push(stage, items).await? {
-                Fed::Accepted => (Tag::Accepted, Vec::new(), None),
-                Fed::Closed => (Tag::Closed, Vec::new(), None),
-            })
-        }
         Tag::Close => {
             backend.close(StageId(frame.stage().map_err(bad)?)).await?;
             Ok(ack())
         }
-        Tag::Pull => match backend.pull(StageId(frame.stage().map_err(bad)?)).await? {
-            Some(items) => {
-                let (body, fd) = wire::items_body(&[], &items).map_err(bad)?;
-                Ok((Tag::Items, body, fd))
-            }
-            None => Ok((Tag::End, Vec::new(), None)),
-        },
         Tag::Cleanup => {
             let counts = backend
                 .cleanup(StageId(frame.stage().map_err(bad)?))
