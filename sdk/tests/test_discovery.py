@@ -89,6 +89,7 @@ SDK_TYPES = [
         "remotemedia.nodes.range",
         "Range",
         source=True,
+        streaming=True,
         params=[
             {"name": "stop", "kind": "int", "required": True},
             {"name": "start", "kind": "int", "required": False, "default": 0},
@@ -103,6 +104,7 @@ SDK_TYPES = [
         "remotemedia.nodes.audio.wav_source",
         "WavSource",
         source=True,
+        streaming=True,
         params=[
             {"name": "path", "kind": "string", "required": True},
             {"name": "frame_ms", "kind": "number", "required": False, "default": 20},
@@ -115,6 +117,7 @@ SDK_TYPES = [
         "place at the end; emits one summary map.",
         "remotemedia.nodes.audio.wav_sink",
         "WavSink",
+        streaming=True,
         params=[{"name": "path", "kind": "string", "required": True}],
     ),
     NodeTypeInfo(
@@ -124,6 +127,7 @@ SDK_TYPES = [
         "N seconds out.",
         "remotemedia.nodes.audio.resample",
         "Resample",
+        streaming=True,
         params=[{"name": "rate", "kind": "int", "required": True}],
     ),
     NodeTypeInfo(
@@ -148,6 +152,7 @@ SDK_TYPES = [
         "the first frame.",
         "remotemedia.nodes.audio.rechunk",
         "Rechunk",
+        streaming=True,
         params=[{"name": "frame_ms", "kind": "number", "required": False, "default": 20}],
     ),
 ]

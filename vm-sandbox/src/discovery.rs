@@ -31,6 +31,10 @@ pub struct NodeTypeInfo {
     pub qualname: String,
     /// Whether it takes no input items (`is_source = True`).
     pub source: bool,
+    /// Whether its `process` takes the whole stream (an async generator function, DESIGN §5),
+    /// so no single item's call exists to retry. Absent in documents of older SDKs: false.
+    #[serde(default)]
+    pub streaming: bool,
     /// The constructor's parameters (from `__init__`, without `name`).
     pub params: Vec<ParamInfo>,
     /// Whether the constructor takes `**kwargs`, so unknown parameter names are accepted.

@@ -61,6 +61,9 @@ pub struct NodeType {
     pub params: Vec<ParamSpec>,
     /// Whether it accepts parameter names beyond `params` (a Python `**kwargs`).
     pub extra_params: bool,
+    /// Whether its `process` takes the whole stream (a Python streaming node, DESIGN §5):
+    /// there is no one item's call to retry.
+    pub streaming: bool,
     /// How it is made.
     pub implementation: Implementation,
 }
@@ -95,6 +98,7 @@ impl NodeType {
             role,
             params,
             extra_params: false,
+            streaming: false,
             implementation: Implementation::Rust {
                 check: None,
                 factory,
@@ -137,6 +141,7 @@ impl NodeType {
                 })
                 .collect(),
             extra_params: info.extra_params,
+            streaming: info.streaming,
             implementation: Implementation::Python {
                 module: info.module.clone(),
                 qualname: info.qualname.clone(),
@@ -155,6 +160,11 @@ impl NodeType {
     /// Whether it takes no input items.
     pub fn is_source(&self) -> bool {
         self.role == Role::Source
+    }
+
+    /// Whether it is a Python node type, whose calls `retry` and `timeout_ms` can govern.
+    pub fn is_python(&self) -> bool {
+        matches!(self.implementation, Implementation::Python { .. })
     }
 
     /// Problems with a node's `params` for this type (`at` is the node's location): unknown

@@ -76,6 +76,8 @@ class NodeTypeInfo:
         module: The module that defines the class.
         qualname: The class's qualified name inside `module`.
         source: Whether it takes no input items (`is_source = True`).
+        streaming: Whether its `process` takes the whole stream (an async generator
+            function), so no single item's call of it can be retried.
         params: Its constructor's parameters, each `{"name", "kind", "required"}` plus
             `"default"` when it has one that JSON can hold.
         extra_params: Whether its constructor takes `**kwargs` (any other name is accepted).
@@ -87,6 +89,7 @@ class NodeTypeInfo:
     module: str
     qualname: str
     source: bool = False
+    streaming: bool = False
     params: list[dict[str, Any]] = field(default_factory=list)
     extra_params: bool = False
 
@@ -122,6 +125,7 @@ class NodeTypeInfo:
             module=node_class.__module__,
             qualname=node_class.__qualname__,
             source=source,
+            streaming=kind(node_class) == "stream",
             params=params,
             extra_params=extra,
         )
@@ -253,6 +257,7 @@ def _type_info(item: Any) -> NodeTypeInfo:
     return NodeTypeInfo(
         provider=provider,
         source=item.get("source") is True,
+        streaming=item.get("streaming") is True,
         params=params,
         extra_params=item.get("extra_params") is True,
         **texts,  # type: ignore[arg-type]  # each checked to be a str above

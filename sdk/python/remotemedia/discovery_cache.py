@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from typing import Any
 
-FORMAT = 3
+FORMAT = 4
 """The layout of the cache file; a file of another format is ignored."""
 
 Fingerprint = list[tuple[str, int]]
