@@ -1,6 +1,6 @@
 //! The contract every interpreter backend must pass: discovery and description, every node
-//! shape of DESIGN §5 in one stage, errors attributed to their node, cleanup after success and
-//! after failure, and backpressure both ways. Each test runs on every backend [`backends`]
+//! shape of DESIGN §5 in one stage, errors attributed to their node, retries and timeouts,
+//! cleanup after success and after failure, and backpressure both ways. Each test runs on every backend [`backends`]
 //! lists; a new backend (RustPython, a worker process) joins by adding itself there.
 //!
 //! The nodes are the SDK's `remotemedia.testing` classes; Python comes from the repository's
@@ -11,7 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use remotemedia_vm_sandbox::{
-    Backend, Interpreter, InterpreterKind, NodeSpec, PythonEnv, SandboxError, Stage, Value,
+    Backend, Interpreter, InterpreterKind, NodeSpec, PythonEnv, RetryPolicy, SandboxError, Stage,
+    Value,
 };
 use serde_json::{Value as Json, json};
 
@@ -223,6 +224,50 @@ async fn constructor_and_initialize_errors_name_their_node() {
                 "{name} {stage_of_failure}"
             );
         }
+    }
+}
+
+#[tokio::test]
+async fn retry_and_timeout_govern_each_items_call() {
+    let retry = |max_attempts| {
+        Some(RetryPolicy {
+            max_attempts,
+            backoff_ms: 1,
+        })
+    };
+    for (name, backend) in backends() {
+        // Fails twice per item: the third attempt succeeds, and order is kept.
+        let flaky = || spec("flaky", "Flaky", &json!({"failures": 2}));
+        let nodes = vec![NodeSpec {
+            retry: retry(3),
+            ..flaky()
+        }];
+        let out = through(&backend, nodes, ints(&[1, 2, 3])).await.unwrap();
+        assert_eq!(out, ints(&[13, 23, 33]), "{name}");
+        let nodes = vec![NodeSpec {
+            retry: retry(2),
+            ..flaky()
+        }];
+        let failure = raised(through(&backend, nodes, ints(&[1])).await);
+        assert_eq!(
+            failure.message, "item 1 failed on attempt 2, as asked (after 2 attempts)",
+            "{name}"
+        );
+        // A busy pure-Python loop past its timeout is interrupted.
+        let started = journal_path(&format!("{name}-timeout"));
+        let never = started.with_extension("never");
+        let spin = spec("spin", "Spin", &json!({"started": started, "until": never}));
+        let nodes = vec![NodeSpec {
+            timeout_ms: Some(100),
+            ..spin
+        }];
+        let failure = raised(through(&backend, nodes, ints(&[1])).await);
+        assert_eq!(failure.node_id.as_deref(), Some("spin"), "{name}");
+        assert_eq!(failure.error_type, "TimeoutError", "{name}");
+        assert_eq!(
+            failure.message, "process() did not finish within timeout_ms=100",
+            "{name}"
+        );
     }
 }
 

@@ -42,22 +42,26 @@ class StageInterrupted(BaseException):
 
 
 class NodeRaised(Exception):
-    """An exception raised by node code, with the id of the node that raised it."""
+    """An exception raised by node code, with the id of the node that raised it, and what its
+    message is reported with (`" (after 3 attempts)"` when retries gave up)."""
 
-    def __init__(self, node_id: str, error: BaseException) -> None:
+    def __init__(self, node_id: str, error: BaseException, note: str = "") -> None:
         super().__init__(node_id, error)
         self.node_id = node_id
         self.error = error
+        self.note = note
 
 
 def failure(error: BaseException, node_id: str | None = None) -> tuple[str | None, str, str, str]:
     """The host's report of an exception: (node id, type name, message, traceback)."""
     import traceback  # noqa: PLC0415 -- only when something failed
 
+    note = ""
     if isinstance(error, NodeRaised):
+        note = error.note
         node_id, error = error.node_id, error.error
     trace = "".join(traceback.format_exception(type(error), error, error.__traceback__))
-    return (node_id, type(error).__name__, str(error), trace)
+    return (node_id, type(error).__name__, str(error) + note, trace)
 
 
 def _flags(method: Any) -> int:
@@ -122,6 +126,60 @@ def load_class(module: str, qualname: str) -> Any:
     for part in qualname.split("."):
         target = getattr(target, part)
     return target
+
+
+class CallOptions:
+    """A node's `retry` and `timeout_ms` (DESIGN §3), which `remotemedia.driver.guarded`
+    applies around its calls.
+
+    Attributes:
+        retry: `(max_attempts, backoff_ms)`, or None.
+        timeout_ms: The longest one call may take, or None.
+    """
+
+    __slots__ = ("retry", "timeout_ms")
+
+    def __init__(self, retry: tuple[int, int] | None = None, timeout_ms: int | None = None) -> None:
+        self.retry, self.timeout_ms = retry, timeout_ms
+
+    @classmethod
+    def of(cls, retry: Any, timeout_ms: int | None) -> CallOptions | None:
+        """The options given `retry` as `(max_attempts, backoff_ms)` (as the host sends it) and
+        `timeout_ms`; None when there are neither."""
+        if retry is None and timeout_ms is None:
+            return None
+        return cls(None if retry is None else (int(retry[0]), int(retry[1])), timeout_ms)
+
+    @classmethod
+    def from_manifest(cls, spec: dict[str, Any]) -> CallOptions | None:
+        """The options of a valid manifest's node entry; None when it has neither field."""
+        retry = spec.get("retry")
+        pair = None if retry is None else (retry["max_attempts"], retry.get("backoff_ms", 0))
+        return cls.of(pair, spec.get("timeout_ms"))
+
+    def to_manifest(self) -> dict[str, Any]:
+        """The node entry's fields that give these options."""
+        fields: dict[str, Any] = {}
+        if self.retry is not None:
+            fields["retry"] = {"max_attempts": self.retry[0], "backoff_ms": self.retry[1]}
+        if self.timeout_ms is not None:
+            fields["timeout_ms"] = self.timeout_ms
+        return fields
+
+    def __repr__(self) -> str:
+        """Shows the fields."""
+        return f"CallOptions(retry={self.retry!r}, timeout_ms={self.timeout_ms!r})"
+
+
+def call_options(node: Any) -> CallOptions | None:
+    """The `retry` and `timeout_ms` a node was given (`set_call_options`), if any."""
+    return getattr(node, "_remotemedia_call_options", None)
+
+
+def set_call_options(node: Any, options: CallOptions | None) -> None:
+    """Gives a node instance the `retry` and `timeout_ms` of its manifest entry: the reference
+    executor applies them, and `Pipeline.to_manifest` writes them back."""
+    node._remotemedia_call_options = options
 
 
 class Counts:

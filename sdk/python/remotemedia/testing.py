@@ -23,6 +23,7 @@ __all__ = [
     "DropOdd",
     "Endless",
     "FailOn",
+    "Flaky",
     "Journal",
     "Nap",
     "Naturals",
@@ -134,6 +135,22 @@ class FailOn(Node):
         if data == self.value:
             raise ValueError(f"failing on {data!r}, as asked")
         return data
+
+
+class Flaky(Node):
+    """Fails (`ValueError`) the first `failures` calls of `process` for each item, then emits
+    `item * 10 + the attempt that succeeded`: for tests of `retry`."""
+
+    def __init__(self, failures: int = 2, name: str | None = None) -> None:
+        super().__init__(name=name)
+        self.failures = failures
+        self.calls: dict[Any, int] = {}
+
+    def process(self, data: int) -> int:
+        attempt = self.calls[data] = self.calls.get(data, 0) + 1
+        if attempt <= self.failures:
+            raise ValueError(f"item {data} failed on attempt {attempt}, as asked")
+        return data * 10 + attempt
 
 
 class Journal(Node):

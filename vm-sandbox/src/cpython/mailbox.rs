@@ -40,6 +40,8 @@ pub enum Request {
         nodes: Vec<NodeSpec>,
         /// Buffer bound in items.
         limits: crate::backend::Limits,
+        /// The stage's id (its slot on a crash-attribution board is derived from it).
+        stage: u64,
     },
     /// Run every node's `initialize()` and start the stage.
     Init,
@@ -202,12 +204,25 @@ fn request_to_py(py: Python<'_>, request: Request) -> PyResult<(&'static str, Bo
         Request::Describe { module, qualname } => {
             ("describe", (module, qualname).into_pyobject(py)?.into_any())
         }
-        Request::Create { nodes, limits } => {
+        Request::Create {
+            nodes,
+            limits,
+            stage,
+        } => {
             let specs = PyList::empty(py);
             for node in nodes {
                 let params = params_to_py(py, &node.params)?;
                 let live = node.live.as_ref().and_then(|l| super::live_object(py, l));
-                specs.append((node.id, node.module, node.qualname, params, live))?;
+                let retry = node.retry.map(|r| (r.max_attempts, r.backoff_ms));
+                specs.append((
+                    node.id,
+                    node.module,
+                    node.qualname,
+                    params,
+                    live,
+                    retry,
+                    node.timeout_ms,
+                ))?;
             }
             (
                 "create",
@@ -217,6 +232,7 @@ fn request_to_py(py: Python<'_>, request: Request) -> PyResult<(&'static str, Bo
                         specs.into_any(),
                         limits.items.into_pyobject(py)?.into_any(),
                         limits.bytes.into_pyobject(py)?.into_any(),
+                        stage.into_pyobject(py)?.into_any(),
                     ],
                 )?
                 .into_any(),

@@ -223,7 +223,11 @@ impl Backend for CPython {
             Ok(thread) => thread,
             Err(error) => return Box::pin(async move { Err(error) }),
         };
-        let reply = thread.post(Request::Create { nodes, limits });
+        let reply = thread.post(Request::Create {
+            nodes,
+            limits,
+            stage: id.0,
+        });
         // A stage whose creation failed ends its thread itself; one whose caller went away
         // before the answer is cleaned up, which ends it too.
         let unclaimed = Unclaimed(Some(thread));

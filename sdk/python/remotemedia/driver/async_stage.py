@@ -2,7 +2,9 @@
 thread.
 
 Each node shape of DESIGN §5 gets a wrapper; consecutive plain sync nodes share one, so a hop
-between them is a Python call. ``push`` feeds the chain (acknowledged while it holds fewer
+between them is a Python call. A node with `retry` or `timeout_ms` (and every node, when a
+worker's board is attached) gets a guarded wrapper instead
+(`remotemedia.driver.guarded`). ``push`` feeds the chain (acknowledged while it holds fewer
 than ``limit`` items), ``pull`` is answered as soon as the chain has produced something and
 given the loop a turn: one answer carries what a morsel produced, and no output waits for more.
 """
@@ -11,12 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from remotemedia._calls import NODE_FAILURES, Counts, NodeRaised, call_lifecycle, failure, kind
 from remotemedia._payload import payload_bytes
+from remotemedia.driver import board as crash_board
 
 
 async def _sync_run(
@@ -108,6 +112,65 @@ async def _streaming(
         raise NodeRaised(node_id, e) from e
 
 
+async def _guarded_each(
+    node_id: str,
+    guard: Any,
+    kind_: str,
+    node: Any,
+    at: int,
+    counts: Counts,
+    upstream: AsyncIterator[Any],
+) -> AsyncIterator[Any]:
+    """A node with `retry`, `timeout_ms` or a board mark whose `process` takes one item."""
+    from remotemedia.driver import guarded  # noqa: PLC0415 -- imported when the guard was made
+
+    process = node.process
+    n_in = n_out = 0  # as in _generator
+    try:
+        async for item in upstream:
+            n_in += 1
+            try:
+                if kind_ == "generator":
+                    async with contextlib.aclosing(guarded.generate(guard, process, item)) as outs:
+                        async for out in outs:
+                            n_out += 1
+                            yield out
+                    continue
+                out = await guarded.call(guard, process, kind_ == "async", item)
+            except NodeRaised:
+                raise
+            except NODE_FAILURES as e:
+                raise NodeRaised(node_id, e) from e
+            if out is not None:
+                n_out += 1
+                yield out
+    finally:
+        counts.seen[at] += n_in
+        counts.made[at] += n_out
+
+
+async def _guarded_streaming(
+    node_id: str, guard: Any, node: Any, at: int, counts: Counts, upstream: AsyncIterator[Any]
+) -> AsyncIterator[Any]:
+    """A streaming node with `timeout_ms` or a board mark."""
+    from remotemedia.driver import guarded  # noqa: PLC0415 -- imported when the guard was made
+
+    async def counted() -> AsyncIterator[Any]:
+        async for item in guarded.paused(guard, upstream):
+            counts.seen[at] += 1
+            yield item
+
+    try:
+        async with contextlib.aclosing(guarded.stream(guard, node.process(counted()))) as outs:
+            async for out in outs:
+                counts.made[at] += 1
+                yield out
+    except NodeRaised:
+        raise  # an upstream node's error passing through this node's input stream
+    except NODE_FAILURES as e:
+        raise NodeRaised(node_id, e) from e
+
+
 _WRAPPERS: dict[str, Callable[..., AsyncIterator[Any]]] = {
     "generator": _generator,
     "async": _awaited,
@@ -119,13 +182,35 @@ class AsyncStage:
     """A stage with async or streaming nodes: an async-generator chain on its thread's loop."""
 
     def __init__(
-        self, driver: Any, ids: list[str], nodes: list[Any], limit: int, byte_limit: int
+        self,
+        driver: Any,
+        ids: list[str],
+        nodes: list[Any],
+        limit: int,
+        byte_limit: int,
+        options: list[Any] | None = None,
+        stage_id: int = 0,
     ) -> None:
         self.driver, self.ids, self.nodes, self.limit = driver, ids, nodes, max(limit, 1)
         self.byte_limit = byte_limit
         self.fed_bytes = 0  # media payload of the feed
         self.out_bytes = 0  # media payload of `out`
         self.kinds = [kind(n) for n in nodes]
+        # Nodes with `retry` or `timeout_ms`, and every node when a worker's board is
+        # attached, are driven by guarded wrappers; the others by the plain ones.
+        self.board, self.slot = crash_board.board, crash_board.slot(stage_id)
+        self.guards: list[Any] = [None] * len(nodes)
+        self._watching: float | None = None
+        if self.board is not None or (options and any(o is not None for o in options)):
+            from remotemedia.driver import guarded  # noqa: PLC0415 -- only for nodes that need it
+
+            self.guards = [
+                guarded.guard_for(node_id, k, o, self.board, self.slot, i + 1)
+                for i, (node_id, k, o) in enumerate(
+                    zip(ids, self.kinds, options or [None] * len(nodes), strict=True)
+                )
+            ]
+            self._watching = guarded.watch(self.guards)
         self.counts = Counts(len(nodes))
         self.feed: collections.deque[tuple[list[Any], int]] = collections.deque()
         self.fed = 0  # items in the feed, not yet taken by the first node
@@ -142,31 +227,43 @@ class AsyncStage:
         self._flush_scheduled = False
 
     async def initialize(self) -> None:
-        for node_id, node in zip(self.ids, self.nodes, strict=True):
+        for i, (node_id, node) in enumerate(zip(self.ids, self.nodes, strict=True)):
             try:
+                self._mark(i + 1)
                 result = call_lifecycle(node, "initialize")
                 if hasattr(result, "__await__"):
                     await result
             except NODE_FAILURES as e:
                 raise NodeRaised(node_id, e) from e
+            finally:
+                self._mark(0)
             self.initialized.append(node)
         self.task = self.driver.loop.create_task(self._run())
 
+    def _mark(self, value: int) -> None:
+        if self.board is not None:
+            self.board[self.slot] = value
+
     def _chain(self) -> AsyncIterator[Any]:
         stream = self._feed_items()
+        plain = [g is None for g in self.guards]
         i = 0
         while i < len(self.nodes):
-            if self.kinds[i] == "sync":
+            if self.kinds[i] == "sync" and plain[i]:
                 j = i
-                while j < len(self.nodes) and self.kinds[j] == "sync":
+                while j < len(self.nodes) and self.kinds[j] == "sync" and plain[j]:
                     j += 1
                 stream = _sync_run(self.ids[i:j], self.nodes[i:j], i, self.counts, stream)
                 i = j
+                continue
+            args = (self.ids[i], self.nodes[i], i, self.counts, stream)
+            if plain[i]:
+                stream = _WRAPPERS[self.kinds[i]](*args)
+            elif self.kinds[i] == "stream":
+                stream = _guarded_streaming(self.ids[i], self.guards[i], *args[1:])
             else:
-                stream = _WRAPPERS[self.kinds[i]](
-                    self.ids[i], self.nodes[i], i, self.counts, stream
-                )
-                i += 1
+                stream = _guarded_each(self.ids[i], self.guards[i], self.kinds[i], *args[1:])
+            i += 1
         return stream
 
     async def _feed_items(self) -> AsyncIterator[Any]:
@@ -257,8 +354,14 @@ class AsyncStage:
         if self.task is not None and not self.task.done():
             self.task.cancel()
             await asyncio.gather(self.task, return_exceptions=True)
-        for node_id, node in zip(self.ids, self.initialized, strict=False):
+        if self._watching is not None:
+            from remotemedia.driver import guarded  # noqa: PLC0415 -- imported when watched
+
+            guarded.unwatch(self._watching)
+            self._watching = None
+        for i, (node_id, node) in enumerate(zip(self.ids, self.initialized, strict=False)):
             try:
+                self._mark(i + 1)
                 result = call_lifecycle(node, "cleanup")
                 if hasattr(result, "__await__"):
                     await result
@@ -266,6 +369,8 @@ class AsyncStage:
                 logging.getLogger("remotemedia").exception(
                     "cleanup of node %s failed", node_id, extra={"node_id": node_id}
                 )
+            finally:
+                self._mark(0)
         return self._node_counts()
 
     def _node_counts(self) -> list[tuple[int, int]]:

@@ -16,6 +16,7 @@ import _thread
 
 from remotemedia._calls import (
     SYNC_NODE_FAILURES,
+    CallOptions,
     NodeRaised,
     StageInterrupted,
     failure,
@@ -136,10 +137,15 @@ class StageDriver(Serving):
         self.host.reply(token, "ack", None)
 
     def _construct(
-        self, specs: list[Any], limit: int, byte_limit: int = 1 << 62
+        self, specs: list[Any], limit: int, byte_limit: int = 1 << 62, stage_id: int = 0
     ) -> SyncStage | AsyncStage:
+        """The stage's nodes, constructed. Each spec is `(id, module, qualname, params, live)`,
+        optionally followed by `retry` (`(max_attempts, backoff_ms)` or None) and `timeout_ms`
+        (or None); `stage_id` gives the stage its word on a worker's board."""
         ids, nodes = [], []
-        for node_id, module, qualname, params, live in specs:
+        options: list[Any] = []
+        for node_id, module, qualname, params, live, *call_options in specs:
+            options.append(CallOptions.of(*call_options) if call_options else None)
             try:
                 node: Any = (
                     live
@@ -158,8 +164,8 @@ class StageDriver(Serving):
             from remotemedia.driver.async_stage import AsyncStage  # noqa: PLC0415 -- imports asyncio
 
             self.event_loop()
-            return AsyncStage(self, ids, nodes, limit, byte_limit)
-        return SyncStage(self, ids, nodes, limit, byte_limit)
+            return AsyncStage(self, ids, nodes, limit, byte_limit, options, stage_id)
+        return SyncStage(self, ids, nodes, limit, byte_limit, options, stage_id)
 
     def _spawn(self, token: int, work: Any, answer: str, result: Any, last: bool = False) -> None:
         def done(task: asyncio.Task[Any]) -> None:

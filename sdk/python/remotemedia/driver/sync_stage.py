@@ -16,12 +16,15 @@ from collections import deque
 
 from remotemedia._calls import SYNC_NODE_FAILURES, Counts, NodeRaised, call_lifecycle, failure, kind
 from remotemedia._payload import payload_bytes
+from remotemedia.driver import board as crash_board
 
 # typing costs start-up time and is needed for annotations only (mypy reads this name).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from typing import Any
+
+    from remotemedia._calls import CallOptions
 
 
 class SyncStage:
@@ -34,11 +37,25 @@ class SyncStage:
     """
 
     def __init__(
-        self, driver: Any, ids: list[str], nodes: list[Any], limit: int, byte_limit: int
+        self,
+        driver: Any,
+        ids: list[str],
+        nodes: list[Any],
+        limit: int,
+        byte_limit: int,
+        options: list[CallOptions | None] | None = None,
+        stage_id: int = 0,
     ) -> None:
         self.driver, self.ids, self.nodes, self.limit = driver, ids, nodes, max(limit, 1)
         self.byte_limit = byte_limit
         self.steps = [(n.process, kind(n) == "generator") for n in nodes]
+        # Only nodes with `retry` or `timeout_ms` get their calls guarded; the others' steps
+        # stay their own `process`.
+        self._watching: float | None = None
+        if options is not None and any(o is not None for o in options):
+            self.steps = self._guarded(options)
+        # A worker's crash-attribution board: the node whose code runs, per morsel.
+        self.board, self.slot = crash_board.board, crash_board.slot(stage_id)
         self.counts = Counts(len(nodes))
         self.out: list[Any] = []
         self.out_bytes = 0  # media payload of `out`
@@ -51,14 +68,37 @@ class SyncStage:
         self._pending_pull: int | None = None
         self._pending_pushes: list[int] = []
 
+    def _guarded(self, options: list[CallOptions | None]) -> list[tuple[Callable[..., Any], bool]]:
+        from remotemedia.driver import guarded  # noqa: PLC0415 -- only for nodes that need it
+
+        steps = []
+        for node_id, (process, is_generator), node_options in zip(
+            self.ids, self.steps, options, strict=True
+        ):
+            kind_ = "generator" if is_generator else "sync"
+            guard = guarded.guard_for(node_id, kind_, node_options)
+            if guard is not None:
+                wrap = guarded.retried_generator if is_generator else guarded.retried
+                process = wrap(guard, process)
+                self._watching = self._watching or guarded.watch([guard])
+            steps.append((process, is_generator))
+        return steps
+
     def initialize(self) -> None:
         """Runs every node's `initialize()`, in order."""
-        for node_id, node in zip(self.ids, self.nodes, strict=True):
+        for i, (node_id, node) in enumerate(zip(self.ids, self.nodes, strict=True)):
             try:
+                self._mark(i + 1)
                 call_lifecycle(node, "initialize")
             except SYNC_NODE_FAILURES as e:
                 raise NodeRaised(node_id, e) from e
+            finally:
+                self._mark(0)
             self.initialized.append(node)
+
+    def _mark(self, value: int) -> None:
+        if self.board is not None:
+            self.board[self.slot] = value
 
     def push(self, token: int, items: list[Any]) -> None:
         """Takes a morsel and works on it while there is room; the answer waits while the
@@ -76,6 +116,12 @@ class SyncStage:
         left and ``out`` is full. A morsel goes through plain functions whatever ``out`` holds
         (the host has at most a few pushes in flight), as before generators were lazy: one
         pull then carries what several morsels made."""
+        try:
+            self._pump_items()
+        finally:
+            self._mark(0)
+
+    def _pump_items(self) -> None:
         steps, n = self.steps, len(self.steps)
         while not self.done:
             if not self.stack:
@@ -93,6 +139,7 @@ class SyncStage:
             else:
                 items = []
                 room = self.byte_limit - self.out_bytes
+                self._mark(maker + 1)
                 try:
                     for item in source:
                         items.append(item)
@@ -115,10 +162,13 @@ class SyncStage:
         """Runs `items` through the nodes from `first` on: eagerly through functions, and up to
         the next generator node, whose outputs wait on the stack to be taken lazily."""
         seen, made = self.counts.seen, self.counts.made
+        board = self.board
         for i in range(first, n):
             if not items:
                 return
             process, is_generator = steps[i]
+            if board is not None:
+                board[self.slot] = i + 1
             if is_generator:
                 self.stack.append((i + 1, self._expand(i, process, items), i))
                 return
@@ -158,7 +208,8 @@ class SyncStage:
     def _fail(self, i: int, error: BaseException) -> None:
         """Node `i` raised: the stage takes no more work; what is in ``out`` is still pulled."""
         if self.error is None:
-            self.error = NodeRaised(self.ids[i], error)
+            # A guarded node's error is tagged already, with its note.
+            self.error = error if isinstance(error, NodeRaised) else NodeRaised(self.ids[i], error)
         self.done = self.closed = True
         self.backlog.clear()
         self.stack.clear()
@@ -213,8 +264,14 @@ class SyncStage:
             if close is not None:
                 close()  # a suspended generator's `finally` runs now, before cleanup
         self.stack.clear()
-        for node_id, node in zip(self.ids, self.initialized, strict=False):
+        if self._watching is not None:
+            from remotemedia.driver import guarded  # noqa: PLC0415 -- imported when watched
+
+            guarded.unwatch(self._watching)
+            self._watching = None
+        for i, (node_id, node) in enumerate(zip(self.ids, self.initialized, strict=False)):
             try:
+                self._mark(i + 1)
                 call_lifecycle(node, "cleanup")
             except (
                 SYNC_NODE_FAILURES
@@ -224,4 +281,6 @@ class SyncStage:
                 logging.getLogger("remotemedia").exception(
                     "cleanup of node %s failed", node_id, extra={"node_id": node_id}
                 )
+            finally:
+                self._mark(0)
         return self.counts.pairs()

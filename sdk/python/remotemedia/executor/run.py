@@ -169,9 +169,11 @@ class _Run:
             loop.create_task(task.run(), name=f"node {task.node.name}") for task in self.tasks
         ]
         feeding = loop.create_task(feeder(), name="inputs")
+        watching = _watch([task.guard for task in self.tasks])
         try:
             await self._supervise([*workers, feeding], workers)
         finally:
+            _unwatch(watching)
             for task in (*workers, feeding):
                 task.cancel()
             try:
@@ -196,7 +198,7 @@ class _Run:
                 error = task.exception()
                 if isinstance(error, NodeRaised):
                     raise _node_error(
-                        self.tasks[workers.index(task)].node, error.error
+                        self.tasks[workers.index(task)].node, error.error, error.note
                     ) from error.error
                 if error is not None:
                     raise error
@@ -213,14 +215,30 @@ class _Run:
                 logger.exception("cleanup of node %s failed", task.node.name)
 
 
-def _node_error(node: Node, error: BaseException) -> NodeError:
+def _node_error(node: Node, error: BaseException, note: str = "") -> NodeError:
     return NodeError(
         node_id=node.name,
         node_type=node.type_name(),
         error_type=type(error).__name__,
-        message=str(error),
+        message=str(error) + note,
         traceback="".join(traceback.format_exception(error)),
     )
+
+
+def _watch(guards: list[Any]) -> float | None:
+    """Has the watchdog watch the run's deadlines, if a node has `timeout_ms`."""
+    if all(guard is None for guard in guards):
+        return None
+    from remotemedia.driver import guarded  # noqa: PLC0415 -- imported with the guards
+
+    return guarded.watch(guards)
+
+
+def _unwatch(handle: float | None) -> None:
+    if handle is not None:
+        from remotemedia.driver import guarded  # noqa: PLC0415 -- imported with the guards
+
+        guarded.unwatch(handle)
 
 
 async def execute(

@@ -6,13 +6,24 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from remotemedia._calls import NODE_FAILURES, SYNC_NODE_FAILURES, NodeRaised, call_lifecycle, kind
+from remotemedia._calls import (
+    NODE_FAILURES,
+    SYNC_NODE_FAILURES,
+    NodeRaised,
+    call_lifecycle,
+    call_options,
+    kind,
+)
 from remotemedia.media import check_item, payload_bytes
 from remotemedia.node import Node
+
+if TYPE_CHECKING:
+    from remotemedia.driver.guarded import Guard
 
 END: Any = object()
 """What `Inbox.get` returns once every slot is closed and drained (items may be `None`)."""
@@ -134,6 +145,12 @@ class NodeTask:
         self.node, self.inbox, self.downstream, self.output = node, inbox, downstream, output
         self.kind = kind(node)
         self.initialized = False
+        # A node with `retry` or `timeout_ms` has its calls guarded; the others run plain.
+        self.guard: Guard | None = None
+        if (options := call_options(node)) is not None:
+            from remotemedia.driver.guarded import guard_for  # noqa: PLC0415 -- only when asked
+
+            self.guard = guard_for(node.name, self.kind, options)
 
     async def run(self) -> None:
         """Runs the node to the end of its input, then closes its downstream slots."""
@@ -169,6 +186,9 @@ class NodeTask:
         """A node whose `process` takes one item: sync function, generator or `async def`."""
         if self.inbox is None:
             return
+        if self.guard is not None:
+            await self._each_guarded(self.guard)
+            return
         process, shape, node_id = self.node.process, self.kind, self.node.name
         while (item := await self.inbox.get()) is not END:
             try:
@@ -193,6 +213,27 @@ class NodeTask:
             finally:
                 out.close()
 
+    async def _each_guarded(self, guard: Guard) -> None:
+        """`_each` for a node with `retry` or `timeout_ms` (`remotemedia.driver.guarded`)."""
+        from remotemedia.driver import guarded  # noqa: PLC0415 -- imported when the guard was made
+
+        assert self.inbox is not None
+        process, shape, node_id = self.node.process, self.kind, self.node.name
+        while (item := await self.inbox.get()) is not END:
+            try:
+                if shape == "generator":
+                    async with contextlib.aclosing(guarded.generate(guard, process, item)) as outs:
+                        async for out in outs:
+                            await self._emit(out)
+                    continue
+                out = await guarded.call(guard, process, shape == "async", item)
+            except NodeRaised:
+                raise
+            except SYNC_NODE_FAILURES as e:
+                raise NodeRaised(node_id, e) from e
+            if out is not None:
+                await self._emit(out)
+
     async def _inputs(self) -> AsyncIterator[Any]:
         if self.inbox is None:
             return
@@ -202,6 +243,10 @@ class NodeTask:
     async def _stream(self) -> None:
         """A streaming node: `process(stream)` is an async generator over all the inputs."""
         outputs = self.node.process(self._inputs())
+        if self.guard is not None:
+            from remotemedia.driver import guarded  # noqa: PLC0415 -- imported with the guard
+
+            outputs = guarded.stream(self.guard, outputs)
         try:
             while True:
                 try:

@@ -1,0 +1,404 @@
+"""A node's `retry` and `timeout_ms` (DESIGN §3), and its mark on a worker's board, applied
+around each of its calls: what the host's stages and the reference executor share.
+
+Only the nodes that need it get a `Guard` (`guard_for` gives None otherwise), and the stages
+and the executor keep their plain code path for the others: a node without `retry` or
+`timeout_ms` runs exactly as it did.
+
+- **Retry**: a call of `process` for one item that raises an `Exception` (a timeout
+  included) is made again on the same node instance after `backoff_ms`, up to
+  `max_attempts` calls in all; each failed attempt is logged at WARNING on the `remotemedia`
+  logger. A generator is retried only when it failed before yielding its first output for the
+  item; once it has yielded, its failure is final. Giving up reports the last error, its
+  message followed by `" (after N attempts)"`. `SystemExit` and `KeyboardInterrupt` are never
+  retried, and cancellation passes through.
+- **Timeout**: the call's deadline (`remotemedia.driver.deadlines`) is armed while the node's
+  own code runs: for a function the call; for `async def` each step of its coroutine, against
+  one deadline for the whole call, which `asyncio.timeout` also enforces while it awaits; for
+  a generator each `next`; for a streaming node each resumption of its code, not counting the
+  time its input stream takes to deliver (upstream nodes may run inside it). A call that
+  passes it fails with `TimeoutError` (`process() did not finish within timeout_ms=100`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterator
+from types import TracebackType
+from typing import Any
+
+from remotemedia._calls import NODE_FAILURES, CallOptions, NodeRaised
+from remotemedia.driver import deadlines
+from remotemedia.driver.deadlines import Deadline, NodeTimeout
+
+logger = logging.getLogger("remotemedia")
+
+_TIMEOUT_MESSAGES = {
+    "sync": "process() did not finish within timeout_ms={}",
+    "async": "process() did not finish within timeout_ms={}",
+    "generator": "process() did not yield its next output or finish within timeout_ms={}",
+    "stream": "process() ran for longer than timeout_ms={} without yielding or awaiting",
+}
+
+
+class Guard:
+    """What is applied around the calls of one node: retries, a deadline, a board mark."""
+
+    __slots__ = ("attempts", "backoff", "backoff_ms", "board", "deadline", "enter", "leave",
+                 "mark", "node_id", "paused", "slot")  # fmt: skip
+
+    def __init__(
+        self,
+        node_id: str,
+        kind: str,
+        options: CallOptions | None,
+        board: Any = None,
+        slot: int = 0,
+        mark: int = 0,
+    ) -> None:
+        """Prepares the guard of one node.
+
+        Args:
+            node_id: The node.
+            kind: Its shape (`remotemedia._calls.kind`), which words its timeout's message.
+            options: Its retry and timeout, if any.
+            board: A worker's board to mark (`remotemedia.driver.board`), or None.
+            slot: The stage's word on the board.
+            mark: What is written there while the node's code runs (its index in the stage,
+                plus one).
+        """
+        options = options or CallOptions()
+        self.node_id = node_id
+        self.attempts, self.backoff_ms = options.retry or (1, 0)
+        self.backoff = self.backoff_ms / 1000
+        timeout_ms = options.timeout_ms
+        self.deadline = (
+            None
+            if timeout_ms is None
+            else Deadline(node_id, timeout_ms, _TIMEOUT_MESSAGES[kind].format(timeout_ms))
+        )
+        self.board, self.slot, self.mark = board, slot, mark
+        self.paused = False
+        # `enter()`: the node's code runs from now; `leave()`: it has stopped (safe to call
+        # again). The cheapest form for what the guard has: they run around every call.
+        self.enter: Callable[[], None] = _nothing
+        self.leave: Callable[[], None] = _nothing
+        if board is not None:
+            self.enter, self.leave = self._enter_marked, self._leave_marked
+        elif self.deadline is not None:
+            self.enter, self.leave = self.deadline.enter, self.deadline.leave
+
+    def _enter_marked(self) -> None:
+        self.board[self.slot] = self.mark
+        if self.deadline is not None:
+            self.deadline.enter()
+
+    def _leave_marked(self) -> None:
+        if self.deadline is not None:
+            self.deadline.leave()
+        self.board[self.slot] = 0
+
+    def timeout(self, trace: TracebackType | None = None) -> TimeoutError:
+        """The node's error for a call that passed its deadline; `trace` shows where it was
+        interrupted."""
+        assert self.deadline is not None
+        return self.deadline.error().with_traceback(trace)
+
+    def gave_up(self, error: BaseException, attempts: int) -> NodeRaised:
+        """The node's error once a call failed for the last time."""
+        note = f" (after {attempts} attempts)" if attempts > 1 else ""
+        return NodeRaised(self.node_id, error, note)
+
+    def failed_attempt(self, error: BaseException, attempt: int) -> None:
+        """Logs a failed attempt that will be made again."""
+        logger.warning(
+            "node %s: attempt %d of %d failed (%s: %s); trying again in %d ms",
+            self.node_id,
+            attempt,
+            self.attempts,
+            type(error).__name__,
+            error,
+            self.backoff_ms,
+            extra={"node_id": self.node_id},
+        )
+
+
+def _nothing() -> None:
+    pass
+
+
+def guard_for(
+    node_id: str,
+    kind: str,
+    options: CallOptions | None,
+    board: Any = None,
+    slot: int = 0,
+    mark: int = 0,
+) -> Guard | None:
+    """A node's guard, or None when it needs none (no options, no board)."""
+    if options is None and board is None:
+        return None
+    return Guard(node_id, kind, options, board, slot, mark)
+
+
+def watch(guards: list[Guard | None]) -> float | None:
+    """Registers guards with the watchdog if any has a deadline; the handle for `unwatch`."""
+    seconds = [g.deadline.seconds for g in guards if g is not None and g.deadline is not None]
+    return deadlines.register(round(min(seconds) * 1000)) if seconds else None
+
+
+def unwatch(handle: float | None) -> None:
+    """Ends what `watch` registered."""
+    if handle is not None:
+        deadlines.unregister(handle)
+
+
+def attempt(guard: Guard, function: Callable[[Any], Any], argument: Any) -> Any:
+    """One call of the node's code, `function(argument)`, with its deadline armed; a call that
+    passes it raises the node's `TimeoutError`, with the traceback of where it was."""
+    deadline = guard.deadline
+    if deadline is not None:
+        deadline.start()
+    try:
+        guard.enter()
+        try:
+            result = function(argument)
+        finally:
+            guard.leave()
+    except NodeTimeout as e:
+        guard.leave()  # it may have landed before `leave` had disarmed
+        raise guard.timeout(e.__traceback__) from None
+    if deadline is not None and deadline.fired:
+        raise guard.timeout()  # it returned, after its deadline
+    return result
+
+
+def retried(guard: Guard, process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A sync function node's `process` with the guard applied (backoff with `time.sleep`)."""
+
+    plain = guard.deadline is None and guard.board is None  # retries only: a plain call
+
+    def call(item: Any) -> Any:
+        tried = 1
+        while True:
+            try:
+                return process(item) if plain else attempt(guard, process, item)
+            except Exception as e:
+                if tried >= guard.attempts:
+                    raise guard.gave_up(e, tried) from e
+                guard.failed_attempt(e, tried)
+            time.sleep(guard.backoff)
+            tried += 1
+
+    return call
+
+
+def first_output(guard: Guard, process: Callable[[Any], Any], item: Any) -> tuple[Any, Any]:
+    """Starts a generator node on `item`: `(generator, first output)`.
+
+    Raises:
+        StopIteration: It yielded nothing.
+        Exception: It failed (or timed out) before its first output; it is closed.
+    """
+    outputs = process(item)
+    try:
+        return outputs, attempt(guard, next, outputs)
+    except StopIteration:
+        raise
+    except BaseException:
+        outputs.close()
+        raise
+
+
+def rest(guard: Guard, outputs: Iterator[Any]) -> Iterator[Any]:
+    """A generator node's outputs after its first: each step guarded, a failure final."""
+    while True:
+        try:
+            out = attempt(guard, next, outputs)
+        except StopIteration:
+            return
+        except NodeRaised:
+            raise
+        except NODE_FAILURES as e:
+            note = " (not retried: it had yielded for this item)" if guard.attempts > 1 else ""
+            raise NodeRaised(guard.node_id, e, note) from e
+        yield out
+
+
+def retried_generator(
+    guard: Guard, process: Callable[[Any], Any]
+) -> Callable[[Any], Iterator[Any]]:
+    """A sync generator node's `process` with the guard applied (backoff with `time.sleep`)."""
+
+    def generate(item: Any) -> Iterator[Any]:
+        tried = 1
+        while True:
+            try:
+                outputs, first = first_output(guard, process, item)
+                break
+            except StopIteration:
+                return
+            except Exception as e:
+                if tried >= guard.attempts:
+                    raise guard.gave_up(e, tried) from e
+                guard.failed_attempt(e, tried)
+            time.sleep(guard.backoff)
+            tried += 1
+        try:
+            yield first
+            yield from rest(guard, outputs)
+        finally:
+            outputs.close()
+
+    return generate
+
+
+class Stepped:
+    """An awaitable (a coroutine, an async generator's `__anext__()`) whose every step runs
+    with the guard entered: its code is timed and marked only while it runs, never while it
+    waits. `restart` gives each step a deadline of its own (a streaming node's resumptions);
+    else the deadline started before is the whole call's (`async def`)."""
+
+    __slots__ = ("awaitable", "guard", "restart")
+
+    def __init__(self, awaitable: Awaitable[Any], guard: Guard, restart: bool = False) -> None:
+        self.awaitable, self.guard, self.restart = awaitable, guard, restart
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        inner: Any = self.awaitable.__await__()
+        guard, deadline, restart = self.guard, self.guard.deadline, self.restart
+        value: Any = None
+        error: BaseException | None = None
+        try:
+            while True:
+                if not guard.paused:  # a streaming node's input is delivering: not its time
+                    if restart and deadline is not None:
+                        deadline.start()
+                    guard.enter()
+                try:
+                    signal = inner.send(value) if error is None else inner.throw(error)
+                finally:
+                    guard.leave()
+                try:
+                    value, error = (yield signal), None
+                except GeneratorExit:
+                    raise
+                except BaseException as e:  # noqa: BLE001 -- passed on into the awaitable
+                    value, error = None, e
+        except StopIteration as stop:
+            return stop.value
+        except BaseException:
+            inner.close()
+            raise
+
+
+async def awaited_attempt(guard: Guard, process: Callable[[Any], Any], item: Any) -> Any:
+    """One call of an `async def` node, its steps guarded, its whole call bounded."""
+    deadline = guard.deadline
+    if deadline is None:
+        return await Stepped(process(item), guard)
+    import asyncio  # noqa: PLC0415 -- an async node runs on a loop: imported already
+
+    deadline.start()
+    scope = asyncio.timeout(deadline.seconds)
+    try:
+        async with scope:
+            result = await Stepped(process(item), guard)
+    except NodeTimeout as e:
+        guard.leave()
+        raise guard.timeout(e.__traceback__) from None
+    except TimeoutError as e:
+        if scope.expired():  # the await passed the deadline (else the node's own error)
+            raise guard.timeout(e.__traceback__) from None
+        raise
+    if deadline.fired or scope.expired():
+        raise guard.timeout()
+    return result
+
+
+async def call(guard: Guard, process: Callable[[Any], Any], is_async: bool, item: Any) -> Any:
+    """A function or `async def` node's output for one item, the guard applied (backoff
+    awaited, so the loop goes on meanwhile)."""
+    import asyncio  # noqa: PLC0415 -- on a loop: imported already
+
+    tried = 1
+    while True:
+        try:
+            if is_async:
+                return await awaited_attempt(guard, process, item)
+            return attempt(guard, process, item)
+        except Exception as e:
+            if tried >= guard.attempts:
+                raise guard.gave_up(e, tried) from e
+            guard.failed_attempt(e, tried)
+        await asyncio.sleep(guard.backoff)
+        tried += 1
+
+
+async def generate(
+    guard: Guard, process: Callable[[Any], Any], item: Any
+) -> AsyncGenerator[Any, None]:
+    """A sync generator node's outputs for one item, the guard applied (backoff awaited)."""
+    import asyncio  # noqa: PLC0415 -- on a loop: imported already
+
+    tried = 1
+    while True:
+        try:
+            outputs, first = first_output(guard, process, item)
+            break
+        except StopIteration:
+            return
+        except Exception as e:
+            if tried >= guard.attempts:
+                raise guard.gave_up(e, tried) from e
+            guard.failed_attempt(e, tried)
+        await asyncio.sleep(guard.backoff)
+        tried += 1
+    try:
+        yield first
+        for out in rest(guard, outputs):
+            yield out
+    finally:
+        outputs.close()
+
+
+async def stream(guard: Guard, outputs: Any) -> AsyncGenerator[Any, None]:
+    """A streaming node's outputs, each resumption of its code guarded."""
+    deadline = guard.deadline
+    try:
+        while True:
+            try:
+                out = await Stepped(outputs.__anext__(), guard, restart=True)
+            except StopAsyncIteration:
+                return
+            except NodeTimeout as e:
+                guard.leave()
+                raise guard.timeout(e.__traceback__) from None
+            if deadline is not None and deadline.fired:
+                raise guard.timeout()
+            yield out
+    finally:
+        await outputs.aclose()
+
+
+async def paused(guard: Guard, inputs: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    """A guarded streaming node's input: while it delivers an item (upstream nodes may run
+    inside it) the node's deadline and mark are set aside; they start again when its code
+    has the item."""
+    while True:
+        deadline = guard.deadline
+        if deadline is not None and deadline.fired:
+            raise NodeTimeout  # it passed its deadline, and the interrupt was taken back
+        guard.leave()
+        guard.paused = True
+        try:
+            item = await inputs.__anext__()
+        except StopAsyncIteration:
+            return
+        finally:
+            guard.paused = False
+            if deadline is not None:
+                deadline.start()
+            guard.enter()
+        yield item
