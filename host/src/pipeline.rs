@@ -106,9 +106,11 @@ impl Pipeline {
             .iter()
             .map(|node| match &node.resolved.implementation {
                 Implementation::Rust { factory, .. } => Constructed::Rust(factory(&node.params)),
-                Implementation::Python { module, qualname } => {
-                    Constructed::Python(PythonNode::new(module, qualname, node.params.clone()))
-                }
+                Implementation::Python { module, qualname } => Constructed::Python(PythonNode {
+                    retry: node.retry,
+                    timeout_ms: node.timeout_ms,
+                    ..PythonNode::new(module, qualname, node.params.clone())
+                }),
             })
             .collect();
         Pipeline {
@@ -168,7 +170,8 @@ impl Pipeline {
     /// most one edge in and one out) of synchronous Rust nodes and Python nodes: the shape a
     /// caller can drive item by item on its own thread, with no queue and no thread between
     /// nodes (the SDK's live path, DESIGN §7). Anything else (a source, an asynchronous Rust
-    /// node, a fan-out or fan-in) gives the pipeline back.
+    /// node, a fan-out or fan-in, a Python node with `retry` or `timeout_ms`, which the
+    /// interpreter's stages apply) gives the pipeline back.
     ///
     /// # Errors
     /// The pipeline itself, unchanged, when it is not such a chain.
@@ -177,11 +180,9 @@ impl Pipeline {
         let Some(order) = self.chain_order() else {
             return Err(self);
         };
-        let fits = |n: &Constructed| {
-            matches!(
-                n,
-                Constructed::Rust(NodeImpl::Sync(_)) | Constructed::Python(_)
-            )
+        let fits = |n: &Constructed| match n {
+            Constructed::Rust(node) => matches!(node, NodeImpl::Sync(_)),
+            Constructed::Python(node) => !node.has_call_options(),
         };
         if !self.nodes.iter().all(fits) {
             return Err(self);

@@ -87,7 +87,9 @@ def node(node_id: str, node_type: str, **fields: Any) -> dict[str, Any]:
         ),
         (
             {"version": "v1", "nodes": [node("a", "PassThrough", retry={"max_attempts": 2})]},
-            ["nodes[0].retry: retries are not supported yet"],
+            [
+                'nodes[0].retry: retry applies to Python nodes only, and "PassThrough" is a Rust node'
+            ],
         ),
         (
             {
@@ -157,7 +159,7 @@ def node(node_id: str, node_type: str, **fields: Any) -> dict[str, Any]:
         "duplicate-id",
         "cycle",
         "every-problem-at-once",
-        "retry-not-built",
+        "retry-on-a-rust-node",
         "rustpython-not-built",
         "rust-hint-on-python-type",
         "source-in-implied-chain",

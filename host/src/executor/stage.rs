@@ -75,8 +75,8 @@ impl StageTask {
                 qualname: n.node.qualname.clone(),
                 params: n.node.params.clone(),
                 live: n.node.live.clone(),
-                retry: None,
-                timeout_ms: None,
+                retry: n.node.retry,
+                timeout_ms: n.node.timeout_ms,
             })
             .collect();
         let names: Vec<(String, String)> = self

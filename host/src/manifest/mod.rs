@@ -4,7 +4,8 @@
 //! - `load`: text (JSON or TOML) to a JSON document, with parse errors as [`Problem`]s.
 //! - `schema`: structure, checked against the committed `manifest.schema.json`.
 //! - `validate`: the rules a schema cannot state (unique ids, known nodes, parameters, sources,
-//!   cycles, features not built yet), then the [`ResolvedPipeline`].
+//!   cycles, `retry` and `timeout_ms` only where they apply, features not built yet), then the
+//!   [`ResolvedPipeline`].
 //! - `ids`: [`NodeId`].
 //! - `problem`: [`Problem`] and [`Location`], and the "did you mean" helper.
 
@@ -14,6 +15,7 @@ mod problem;
 pub mod schema;
 mod validate;
 
+use remotemedia_vm_sandbox::RetryPolicy;
 use serde::{Deserialize, Serialize};
 
 pub use ids::NodeId;
@@ -52,6 +54,10 @@ pub struct ResolvedNode {
     pub resolved: NodeType,
     /// Constructor parameters, checked against the type's.
     pub params: serde_json::Map<String, serde_json::Value>,
+    /// `retry`: how often one item's failed call is made again (Python nodes only).
+    pub retry: Option<RetryPolicy>,
+    /// `timeout_ms`: the longest one item's call may take (Python nodes only).
+    pub timeout_ms: Option<u64>,
 }
 
 /// One edge between nodes, by index, with its queue length resolved.

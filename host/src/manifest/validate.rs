@@ -1,10 +1,12 @@
 //! The rules a JSON Schema cannot state, checked alongside the schema: unique ids, connections
-//! that name existing nodes, known node types with well-typed parameters, no cycles, no fields
-//! whose feature is not built yet. Every check reads the raw document defensively, so one run
+//! that name existing nodes, known node types with well-typed parameters, `retry` and
+//! `timeout_ms` only on the Python nodes they apply to, no cycles, no fields whose feature is
+//! not built yet. Every check reads the raw document defensively, so one run
 //! reports every problem, whatever else is wrong, in document order.
 
 use std::collections::HashMap;
 
+use remotemedia_vm_sandbox::RetryPolicy;
 use serde_json::{Map, Value as Json};
 
 use super::problem::{Location, Problem, closest, did_you_mean};
@@ -81,7 +83,7 @@ pub fn validate(doc: &Json, registry: &Registry) -> Result<ResolvedPipeline, Vec
         .map_err(|e| vec![Problem::new(Location::root(), e.to_string())])
 }
 
-/// Ids, node types, parameters and node fields not built yet. Returns the index of each id,
+/// Ids, node types, parameters, and `retry` and `timeout_ms` where they do not apply. Returns the index of each id,
 /// and each node's resolved type where it resolved.
 fn check_nodes<'d, 'r>(
     nodes: &'d [Json],
@@ -123,17 +125,52 @@ fn check_nodes<'d, 'r>(
         if let (Some(found), Some(params)) = (found, params) {
             problems.extend(found.check(params, &at));
         }
-        resolved.push(found);
-        for (field, what) in [("retry", "retries"), ("timeout_ms", "per-item timeouts")] {
-            if node.get(field).is_some() {
-                problems.push(Problem::new(
-                    at.key(field),
-                    format!("{what} are not supported yet"),
-                ));
-            }
+        if let (Some(found), Some(name)) = (found, refer.node_type) {
+            check_call_options(node, found, name, &at, problems);
         }
+        resolved.push(found);
     }
     (index_of, resolved)
+}
+
+/// `retry` and `timeout_ms` govern one item's call of a Python node's `process`: a Rust node
+/// has no such call, and a streaming node takes the whole stream, so no single item's call of
+/// it can be made again (its `timeout_ms` bounds each resumption of its code).
+fn check_call_options(
+    node: &Json,
+    found: &NodeType,
+    name: &str,
+    at: &Location,
+    problems: &mut Vec<Problem>,
+) {
+    for field in ["retry", "timeout_ms"] {
+        if node.get(field).is_none() {
+            continue;
+        }
+        let message = if !found.is_python() {
+            format!("{field} applies to Python nodes only, and \"{name}\" is a Rust node")
+        } else if field == "retry" && found.streaming {
+            format!(
+                "retry does not apply to a streaming node: \"{name}\" takes the whole stream, so no single item's call can be made again"
+            )
+        } else {
+            continue;
+        };
+        problems.push(Problem::new(at.key(field), message));
+    }
+}
+
+/// A node's `retry`, from a document that passed the schema (`max_attempts` >= 1, both
+/// bounded by it).
+fn retry_policy(node: &Json) -> Option<RetryPolicy> {
+    let retry = node.get("retry")?;
+    let field = |key: &str| retry.get(key).and_then(Json::as_u64);
+    Some(RetryPolicy {
+        max_attempts: field("max_attempts")
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(1),
+        backoff_ms: field("backoff_ms").unwrap_or(0),
+    })
 }
 
 fn has_misspelt_params(node: &Json) -> bool {
@@ -315,6 +352,8 @@ fn typed(
                     .and_then(Json::as_object)
                     .cloned()
                     .unwrap_or_default(),
+                retry: retry_policy(node),
+                timeout_ms: node.get("timeout_ms").and_then(Json::as_u64),
             })
         })
         .collect();
@@ -328,69 +367,4 @@ fn typed(
 }
 
 #[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-
-    fn problems(doc: &Json) -> Vec<String> {
-        validate(doc, &Registry::builtin())
-            .unwrap_err()
-            .iter()
-            .map(ToString::to_string)
-            .collect()
-    }
-
-    #[test]
-    fn missing_connections_key_chains_nodes_in_order() {
-        let doc = json!({"version": "v1", "nodes": [
-            {"id": "a", "node_type": "PassThrough"},
-            {"id": "b", "node_type": "Add", "params": {"addend": 1}},
-            {"id": "c", "node_type": "PassThroughNode"}]});
-        let m = validate(&doc, &Registry::builtin()).unwrap();
-        let pairs: Vec<(usize, usize)> = m.edges.iter().map(|e| (e.from, e.to)).collect();
-        assert_eq!(pairs, vec![(0, 1), (1, 2)]);
-        assert_eq!(m.edges[0].capacity, super::super::DEFAULT_CHANNEL_CAPACITY);
-        assert_eq!(m.nodes[1].resolved.name, "Add");
-    }
-
-    #[test]
-    fn empty_connections_means_no_edges() {
-        let doc = json!({"version": "v1", "connections": [], "nodes": [
-            {"id": "a", "node_type": "PassThrough"}, {"id": "b", "node_type": "PassThrough"}]});
-        assert!(
-            validate(&doc, &Registry::builtin())
-                .unwrap()
-                .edges
-                .is_empty()
-        );
-    }
-
-    #[test]
-    fn schema_and_semantic_problems_come_together() {
-        let found = problems(&json!({"version": "v1", "nodes": [
-            {"id": "a", "node_type": "Multipy", "parms": {}},
-            {"id": "a", "node_type": "Add", "params": {"addend": "one"}}],
-            "connections": [{"from": "a", "to": "b"}]}));
-        assert_eq!(
-            found,
-            vec![
-                "nodes[0].parms: unknown field \"parms\" (did you mean \"params\"?)",
-                "nodes[0].node_type: unknown node type \"Multipy\" (did you mean \"Multiply\"?)",
-                "nodes[1].id: duplicate node id \"a\" (first used by nodes[0])",
-                "nodes[1].params.addend: expected a number, got string \"one\"",
-                "connections[0].to: unknown node \"b\" (node ids: a)",
-            ]
-        );
-    }
-
-    #[test]
-    fn cycle_names_its_nodes() {
-        let found = problems(&json!({"version": "v1", "nodes": [
-            {"id": "src", "node_type": "PassThrough"},
-            {"id": "x", "node_type": "PassThrough"},
-            {"id": "y", "node_type": "PassThrough"}],
-            "connections": [{"from": "src", "to": "x"}, {"from": "x", "to": "y"}, {"from": "y", "to": "x"}]}));
-        assert_eq!(found, vec!["connections: cycle: x -> y -> x"]);
-    }
-}
+mod tests;

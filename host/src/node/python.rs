@@ -1,6 +1,6 @@
 //! Python nodes as the executor sees them: declarations that the planner groups into stages.
 
-use remotemedia_vm_sandbox::LiveNode;
+use remotemedia_vm_sandbox::{LiveNode, RetryPolicy};
 use serde_json::{Map, Value as Json};
 
 /// A Python node to construct: its class and its parameters. The node itself lives in the
@@ -15,6 +15,10 @@ pub struct PythonNode {
     pub params: Map<String, Json>,
     /// The caller's own node object, used instead of constructing one (the native module).
     pub live: Option<LiveNode>,
+    /// The manifest's `retry`: one item's failed call is made again.
+    pub retry: Option<RetryPolicy>,
+    /// The manifest's `timeout_ms`: the longest one item's call may take.
+    pub timeout_ms: Option<u64>,
 }
 
 impl PythonNode {
@@ -25,6 +29,14 @@ impl PythonNode {
             qualname: qualname.to_owned(),
             params,
             live: None,
+            retry: None,
+            timeout_ms: None,
         }
+    }
+
+    /// Whether the manifest asks for retries or a timeout of its calls: only the interpreter's
+    /// stages apply them.
+    pub fn has_call_options(&self) -> bool {
+        self.retry.is_some() || self.timeout_ms.is_some()
     }
 }

@@ -40,6 +40,19 @@ def rust_node_types() -> set[str] | None:
     return {info["node_type"] for info in native.node_types()}
 
 
+def is_rust_node(name: str, hint: str, discovery: Any) -> bool:
+    """Whether a node type resolves to one of the host's built-in Rust nodes (by the native
+    module's list, else by the SDK's own nodes, which stand for them): such a node has no
+    Python call for `retry` or `timeout_ms` to govern."""
+    if hint == "python":
+        return False
+    rust = rust_node_types()
+    if rust is not None:
+        return name in rust
+    wanted = "PassThroughNode" if name == PASS_THROUGH_ALIAS else name
+    return any(i.node_type == wanted and i.provider == SDK_PROVIDER for i in discovery.types)
+
+
 def resolve(name: str, hint: str, discovery: Any = None) -> Resolved:
     """Resolves a node type to the Python class that builds it.
 

@@ -4,7 +4,8 @@
 know its built-in nodes and their parameters) where it imports, and runs `check_manifest`, the
 SDK's own checks, only without it. `check_manifest` checks what the host checks, in the host's
 words: the schema (`remotemedia.manifest.schema`), duplicate ids, node types resolved for
-Python (`remotemedia.manifest.resolve`), features not built yet, connections, sources, cycles.
+Python (`remotemedia.manifest.resolve`), `retry` and `timeout_ms` only on the Python nodes
+they apply to, features not built yet, connections, sources, cycles.
 Parameters are checked against what each class declares (`remotemedia.manifest.params`), so
 the host's built-ins are checked as the SDK's nodes of the same names: their value checks
 beyond kinds (`Range`'s step of 0) are their constructors', run when `Pipeline.from_manifest`
@@ -22,7 +23,7 @@ from remotemedia.errors import ManifestError
 from remotemedia.manifest.graph import cycle_problem, find_cycle
 from remotemedia.manifest.params import check_params, decode_params
 from remotemedia.manifest.problems import did_you_mean, problem
-from remotemedia.manifest.resolve import resolve
+from remotemedia.manifest.resolve import is_rust_node, resolve
 from remotemedia.manifest.schema import check_structure
 from remotemedia.node import Node
 
@@ -100,9 +101,8 @@ def check_manifest(doc: Any) -> tuple[list[type[Node]], list[str]]:
                 problems += check_params(info.params, info.extra_params, params, at)
                 if isinstance(params, dict):
                     problems += decode_params(params, at)[1]
-        for field, what in (("retry", "retries"), ("timeout_ms", "per-item timeouts")):
-            if field in spec:
-                problems.append(problem(f"nodes[{i}].{field}", f"{what} are not supported yet"))
+                rust = is_rust_node(name, hint, discovery)
+                problems += _call_option_problems(i, spec, name, rust, info.streaming)
     runtime: dict[str, Any] = doc["runtime"] if isinstance(doc.get("runtime"), dict) else {}
     if runtime.get("python") == "rustpython":
         problems.append(problem("runtime.python", "the RustPython runtime is not supported yet"))
@@ -112,6 +112,28 @@ def check_manifest(doc: Any) -> tuple[list[type[Node]], list[str]]:
     if (cycle := find_cycle(len(nodes), edges)) is not None:
         problems.append(cycle_problem([i or "?" for i in ids], cycle))
     return classes, _in_document_order(doc, problems)
+
+
+def _call_option_problems(
+    i: int, spec: dict[str, Any], name: str, rust: bool, streaming: bool
+) -> list[str]:
+    """`retry` and `timeout_ms` govern one item's call of a Python node's `process`: a Rust
+    node has none, and a streaming node takes the whole stream (as the host words it)."""
+    found = []
+    for field in ("retry", "timeout_ms"):
+        if field not in spec:
+            continue
+        if rust:
+            message = f'{field} applies to Python nodes only, and "{name}" is a Rust node'
+        elif field == "retry" and streaming:
+            message = (
+                f'retry does not apply to a streaming node: "{name}" takes the whole stream, '
+                "so no single item's call can be made again"
+            )
+        else:
+            continue
+        found.append(problem(f"nodes[{i}].{field}", message))
+    return found
 
 
 def _misspelt_params(spec: dict[str, Any]) -> bool:

@@ -16,6 +16,7 @@ import os
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from typing import Any
 
+from remotemedia._calls import CallOptions, call_options, set_call_options
 from remotemedia.errors import ManifestError
 from remotemedia.manifest.graph import Edge, is_source
 from remotemedia.manifest.params import decode_params
@@ -159,6 +160,8 @@ class Pipeline:
             entry["params"] = written
         if node.name in self._hints:
             entry["runtime_hint"] = self._hints[node.name]
+        if (options := call_options(node)) is not None:
+            entry.update(options.to_manifest())
         return entry
 
     def serialize(self, format: str = "json") -> str:
@@ -222,6 +225,8 @@ class Pipeline:
                 )
                 continue
             node._remotemedia_params = dict(node_params)  # type: ignore[attr-defined] # read by params()
+            if (options := CallOptions.from_manifest(spec)) is not None:
+                set_call_options(node, options)  # applied by either engine, written back
             nodes.append(node)
         if problems:
             raise ManifestError(problems, source_name)
