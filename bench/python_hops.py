@@ -8,6 +8,8 @@ same with `AsyncInc` (`async def process`), which the host runs on its asyncio p
   cancel out between t1 and t11.
 - python: the async-generator chain of ../shared/bench/py_baseline.py with the same Inc class,
   in this process.
+The same host chain with `retry`, `timeout_ms` or both on every Inc node: what each costs per
+call (a node without them runs the plain path).
 Start-up: `remotemedia-host validate` of a one-Python-node manifest minus the same for a
 built-in manifest (which never starts Python): interpreter start plus plugin discovery, with a
 warm discovery cache and with an empty one.
@@ -94,9 +96,9 @@ def host_seconds(
     return time.perf_counter() - t
 
 
-def chain(n_items: int, n_nodes: int, node_type: str = "hopnodes:Inc") -> dict:
+def chain(n_items: int, n_nodes: int, node_type: str = "hopnodes:Inc", **fields: Any) -> dict:
     nodes = [{"id": "src", "node_type": "Range", "params": {"stop": n_items}}]
-    nodes += [{"id": f"inc{i}", "node_type": node_type} for i in range(n_nodes)]
+    nodes += [{"id": f"inc{i}", "node_type": node_type, **fields} for i in range(n_nodes)]
     return {"version": "v1", "nodes": nodes}
 
 
@@ -136,6 +138,20 @@ def main() -> None:
             f"{py_async_hop:.1f} ns, ratio {async_hop / py_async_hop:.2f}"
         )
         print(f"host throughput, Range -> 1 Python node -> stdout: {n / h1:,.0f} items/s")
+        # What a node's retry and timeout_ms cost per call (nodes without them pay nothing).
+        g = n // 5
+        for label, fields in (
+            ("retry", {"retry": {"max_attempts": 3}}),
+            ("timeout_ms", {"timeout_ms": 1000}),
+            ("retry and timeout_ms", {"retry": {"max_attempts": 3}, "timeout_ms": 1000}),
+        ):
+            g_doc = [chain(g, k, **fields) for k in (1, 11)]
+            g1 = min(host_seconds(args.host, args.venv, g_doc[0], work) for _ in range(r))
+            g11 = min(host_seconds(args.host, args.venv, g_doc[1], work) for _ in range(r))
+            print(
+                f"sync node with {label}: host-driven hop {(g11 - g1) / (10 * g) * 1e9:.0f} ns "
+                f"({g:,} items; {host_hop:.0f} ns without)"
+            )
 
         py_doc = {"version": "v1", "nodes": [{"id": "p", "node_type": "hopnodes:Inc"}]}
         builtin_doc = {"version": "v1", "nodes": [{"id": "p", "node_type": "PassThrough"}]}
