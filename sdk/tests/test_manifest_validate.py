@@ -88,7 +88,8 @@ def node(node_id: str, node_type: str, **fields: Any) -> dict[str, Any]:
         (
             {"version": "v1", "nodes": [node("a", "PassThrough", retry={"max_attempts": 2})]},
             [
-                'nodes[0].retry: retry applies to Python nodes only, and "PassThrough" is a Rust node'
+                "nodes[0].retry: retry applies to Python nodes only, "
+                'and "PassThrough" is a Rust node'
             ],
         ),
         (
