@@ -71,7 +71,7 @@ class SyncStage:
     def _guarded(self, options: list[CallOptions | None]) -> list[tuple[Callable[..., Any], bool]]:
         from remotemedia.driver import guarded  # noqa: PLC0415 -- only for nodes that need it
 
-        steps = []
+        steps, guards = [], []
         for node_id, (process, is_generator), node_options in zip(
             self.ids, self.steps, options, strict=True
         ):
@@ -80,8 +80,9 @@ class SyncStage:
             if guard is not None:
                 wrap = guarded.retried_generator if is_generator else guarded.retried
                 process = wrap(guard, process)
-                self._watching = self._watching or guarded.watch([guard])
             steps.append((process, is_generator))
+            guards.append(guard)
+        self._watching = guarded.watch(guards)  # polled for the smallest timeout
         return steps
 
     def initialize(self) -> None:
