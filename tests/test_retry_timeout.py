@@ -240,6 +240,23 @@ def test_without_a_stuck_handler_a_call_that_cannot_be_interrupted_is_logged(
     assert "has not ended 1 s after it was interrupted" in outcome.log, outcome.log
 
 
+@pytest.mark.parametrize("use_rust", [True, False], ids=["native", "python"])
+def test_process_streams_through_a_node_with_retry_and_timeout(use_rust: bool) -> None:
+    # On the Rust engine such a chain is not driven on the caller's thread (which would not
+    # apply the options) but on the host's stage threads.
+    retry = {"max_attempts": 3, "backoff_ms": 0}
+    doc = manifest(
+        node("f", "retry_nodes:Flaky", params={"failures": 2}, retry=retry, timeout_ms=1000)
+    )
+
+    async def outputs() -> list[Any]:
+        pipeline = Pipeline.from_manifest(doc)
+        return [item async for item in pipeline.process([1, 2], use_rust=use_rust)]
+
+    got = asyncio.run(asyncio.wait_for(outputs(), HANG_GUARD))
+    assert got == [{"item": 1, "attempt": 3}, {"item": 2, "attempt": 3}]
+
+
 def test_retry_and_timeout_survive_a_round_trip_through_the_builder() -> None:
     doc = manifest(
         node("f", "retry_nodes:Flaky", retry={"max_attempts": 3, "backoff_ms": 5}, timeout_ms=40),
