@@ -191,12 +191,6 @@ fn check_runtime(runtime: Option<&Json>, problems: &mut Vec<Problem>) -> usize {
             "the RustPython runtime is not supported yet",
         ));
     }
-    if setting("isolation").and_then(Json::as_str) == Some("process") {
-        problems.push(Problem::new(
-            at.key("isolation"),
-            "process isolation is not supported yet",
-        ));
-    }
     setting("channel_capacity")
         .and_then(Json::as_u64)
         .and_then(|c| usize::try_from(c).ok())

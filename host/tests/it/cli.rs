@@ -290,11 +290,6 @@ fn usage_errors_exit_2_with_an_error_line() {
             &["--runtime rustpython", "not supported"],
         ),
         (
-            &["run", &source, "--isolation", "process"],
-            None,
-            &["--isolation process", "not supported"],
-        ),
-        (
             &["run", &source, "--python-env", "venv"],
             None,
             &["--python-env", "venv is not a virtualenv"],

@@ -13,7 +13,7 @@ from __future__ import annotations
 import faulthandler
 import mmap
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 from remotemedia.driver import board, deadlines
 

@@ -106,8 +106,6 @@ def check_manifest(doc: Any) -> tuple[list[type[Node]], list[str]]:
     runtime: dict[str, Any] = doc["runtime"] if isinstance(doc.get("runtime"), dict) else {}
     if runtime.get("python") == "rustpython":
         problems.append(problem("runtime.python", "the RustPython runtime is not supported yet"))
-    if runtime.get("isolation") == "process":
-        problems.append(problem("runtime.isolation", "process isolation is not supported yet"))
     edges = _edges(doc, ids, sources, problems)
     if (cycle := find_cycle(len(nodes), edges)) is not None:
         problems.append(cycle_problem([i or "?" for i in ids], cycle))

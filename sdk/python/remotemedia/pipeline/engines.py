@@ -64,7 +64,7 @@ def _native_for(pipeline: Pipeline, *, use_rust: bool) -> Any:
     if native is None and _isolated(pipeline):
         why = "use_rust=False asks for" if not use_rust else "the native module is missing, so only"
         raise UsageError(
-            f"pipeline {pipeline.name!r} asks for runtime.isolation \"process\", but {why} the "
+            f'pipeline {pipeline.name!r} asks for runtime.isolation "process", but {why} the '
             "Python executor, which runs nodes in this process"
         )
     return native
