@@ -9,9 +9,9 @@
 //! of a message cross in one sealed shared-memory segment ([`shm`]), copied once.
 //!
 //! # Layout
-//! - `wire`: frames, and items in binary form.
+//! - `wire`: frames (`wire/socket`: on the socket), and items in binary form (`wire/items`).
 //! - `shm`: media segments, and the board where the worker notes which node runs.
-//! - `client`: the host's side ([`Worker`], [`Launch`]).
+//! - `client`: the host's side ([`Worker`], [`Launch`]; `client/backend`: the operations, `client/death`: how a worker ended).
 //! - `serve`: the worker's side ([`serve`]).
 
 mod client;

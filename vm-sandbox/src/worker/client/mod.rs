@@ -6,12 +6,11 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::ffi::OsString;
-use std::io::{Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::UnixStream;
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -19,14 +18,14 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use tokio::sync::oneshot;
 
+mod backend;
+mod death;
+
+use self::backend::failed;
+use self::death::{Death, forward_stderr, reap};
 use super::shm::Board;
-use super::wire::{self, Frame, FrameReader, PROTOCOL, Tag, Writer};
-use crate::backend::{
-    Backend, BoxFuture, Capabilities, Fed, Limits, NodeCounts, NodeSpec, PyFailure, StageId,
-};
-use crate::discovery::{Discovery, NodeTypeInfo};
+use super::wire::{Frame, FrameReader, PROTOCOL, Tag, Writer};
 use crate::error::SandboxError;
-use crate::value::Value;
 
 /// How to start a worker: a program that serves the wire on its standard input (the host's
 /// binary with its hidden `worker` command, or Python running `remotemedia_runtime._worker`).
@@ -80,14 +79,6 @@ struct State {
     death: Option<Death>,
     child: Option<Child>,
     reaped: bool,
-}
-
-#[derive(Clone, Debug)]
-struct Death {
-    status: Option<ExitStatus>,
-    /// Whether the host stopped it (asked to, or killed it on purpose).
-    by_host: bool,
-    stderr: String,
 }
 
 impl Worker {
@@ -377,346 +368,5 @@ impl Inner {
         state.reaped = true;
         drop(state);
         self.reaped.notify_all();
-    }
-
-    /// The error a call of `stage` gets once the worker has died: a node error naming the node
-    /// whose code ran when it did, where the board says.
-    fn death_error(&self, state: &State, stage: Option<u64>) -> SandboxError {
-        let Some(death) = &state.death else {
-            return SandboxError::Stopped;
-        };
-        let nodes = stage.and_then(|s| state.stages.get(&s));
-        if let Some((node, message)) = &state.stuck {
-            return SandboxError::Raised(PyFailure {
-                node_id: Some(node.clone()),
-                error_type: "TimeoutError".into(),
-                message: format!(
-                    "{message}; the call did not stop when interrupted, so its worker process was killed"
-                ),
-                traceback: String::new(),
-            });
-        }
-        let running = stage
-            .map(|s| self.board.read(s))
-            .and_then(|k| usize::try_from(k).ok()?.checked_sub(1))
-            .and_then(|i| nodes?.get(i).cloned());
-        let (error_type, what) = death.what();
-        let message = match &running {
-            Some(node) => format!("{what} while node \"{node}\" ran"),
-            None => what,
-        };
-        SandboxError::Raised(PyFailure {
-            node_id: running.or_else(|| nodes.and_then(|n| n.first().cloned())),
-            error_type: error_type.into(),
-            message,
-            traceback: death.stderr.clone(),
-        })
-    }
-}
-
-impl Death {
-    /// The host stopped the worker (its status follows once it is reaped).
-    fn by_host() -> Death {
-        Death {
-            status: None,
-            by_host: true,
-            stderr: String::new(),
-        }
-    }
-
-    /// The error type and what happened.
-    fn what(&self) -> (&'static str, String) {
-        match self.status {
-            Some(status) => match (status.code(), status.signal()) {
-                (_, Some(signal)) => (
-                    "WorkerCrashed",
-                    format!("the worker process was killed by {}", signal_name(signal)),
-                ),
-                (Some(code), _) => (
-                    "WorkerExited",
-                    format!("the worker process exited with status {code}"),
-                ),
-                (None, None) => ("WorkerExited", "the worker process ended".into()),
-            },
-            None => ("WorkerExited", "the worker process is gone".into()),
-        }
-    }
-
-    fn describe(&self) -> String {
-        let (_, what) = self.what();
-        let stderr = self.stderr.trim();
-        if stderr.is_empty() {
-            format!(" ({what})")
-        } else {
-            format!(" ({what}):\n{stderr}")
-        }
-    }
-}
-
-/// `SIGSEGV (segmentation fault)` and the like.
-fn signal_name(signal: i32) -> String {
-    let name = match signal {
-        4 => "SIGILL (illegal instruction)",
-        6 => "SIGABRT (abort)",
-        7 => "SIGBUS (bus error)",
-        8 => "SIGFPE (arithmetic error)",
-        9 => "SIGKILL",
-        11 => "SIGSEGV (segmentation fault)",
-        15 => "SIGTERM",
-        _ => return format!("signal {signal}"),
-    };
-    name.to_owned()
-}
-
-/// Waits for `child` to exit; after `grace`, kills it (with `kill`) and waits.
-fn reap(child: &mut Child, grace: Duration, kill: impl Fn()) -> ExitStatus {
-    let until = Instant::now() + grace;
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) => return status,
-            Ok(None) if Instant::now() < until => std::thread::sleep(Duration::from_millis(5)),
-            Ok(None) => {
-                kill();
-                drop(child.kill());
-                if let Ok(status) = child.wait() {
-                    return status;
-                }
-            }
-            Err(_) => {
-                if let Ok(status) = child.wait() {
-                    return status;
-                }
-            }
-        }
-    }
-}
-
-/// Copies the worker's standard error to the host's, keeping its end for a crash report.
-fn forward_stderr(
-    mut pipe: std::process::ChildStderr,
-    tail: Arc<Mutex<VecDeque<u8>>>,
-) -> std::thread::JoinHandle<()> {
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 8192];
-        loop {
-            let n = match pipe.read(&mut buf) {
-                Ok(0) | Err(_) => return,
-                Ok(n) => n,
-            };
-            drop(std::io::stderr().write_all(&buf[..n]));
-            let mut kept = tail.lock().unwrap_or_else(PoisonError::into_inner);
-            kept.extend(&buf[..n]);
-            let excess = kept.len().saturating_sub(STDERR_TAIL);
-            kept.drain(..excess);
-        }
-    })
-}
-
-fn failed(frame: &Frame) -> SandboxError {
-    let said: serde_json::Value = frame.json().unwrap_or_default();
-    let text = |k: &str| {
-        said.get(k)
-            .and_then(serde_json::Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
-    match frame.tag {
-        Tag::Raised => SandboxError::Raised(PyFailure {
-            node_id: said
-                .get("node_id")
-                .and_then(serde_json::Value::as_str)
-                .map(str::to_owned),
-            error_type: text("error_type"),
-            message: text("message"),
-            traceback: text("traceback"),
-        }),
-        Tag::Failed => match text("kind").as_str() {
-            "stopped" => SandboxError::Stopped,
-            "unsupported" => SandboxError::Unsupported(text("message")),
-            "start" => SandboxError::Start(text("message")),
-            "env" => SandboxError::Env(text("message")),
-            _ => SandboxError::Protocol(text("message")),
-        },
-        other => SandboxError::Protocol(format!("the worker answered {other:?}")),
-    }
-}
-
-/// The answer as `T`, or the failure it reports.
-fn expect<T>(answer: Answer, read: impl FnOnce(&Frame) -> Option<T>) -> Result<T, SandboxError> {
-    let frame = answer?;
-    if let Some(value) = read(&frame) {
-        return Ok(value);
-    }
-    match frame.tag {
-        Tag::Raised | Tag::Failed => Err(failed(&frame)),
-        other => Err(SandboxError::Protocol(format!(
-            "the worker answered {other:?}"
-        ))),
-    }
-}
-
-fn json_doc<T: serde::de::DeserializeOwned>(frame: &Frame) -> Option<Result<T, SandboxError>> {
-    (frame.tag == Tag::Json).then(|| {
-        frame
-            .json()
-            .map_err(|e| SandboxError::Protocol(e.to_string()))
-    })
-}
-
-impl Worker {
-    fn stage_call(
-        &self,
-        tag: Tag,
-        stage: StageId,
-    ) -> impl std::future::Future<Output = Answer> + Send + use<> {
-        self.inner
-            .call(tag, Some(stage.0), &stage.0.to_le_bytes(), None)
-    }
-}
-
-impl Backend for Worker {
-    fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            name: "worker process",
-            live_nodes: false,
-        }
-    }
-
-    fn discover(&self) -> BoxFuture<'static, Result<Discovery, SandboxError>> {
-        let answer = self.inner.call(Tag::Discover, None, &[], None);
-        Box::pin(async move { expect(answer.await, json_doc)? })
-    }
-
-    fn describe(
-        &self,
-        module: &str,
-        qualname: &str,
-    ) -> BoxFuture<'static, Result<NodeTypeInfo, SandboxError>> {
-        let body = json!({"module": module, "qualname": qualname}).to_string();
-        let answer = self.inner.call(Tag::Describe, None, body.as_bytes(), None);
-        Box::pin(async move { expect(answer.await, json_doc)? })
-    }
-
-    fn create_stage(
-        &self,
-        nodes: Vec<NodeSpec>,
-        limits: Limits,
-    ) -> BoxFuture<'static, Result<StageId, SandboxError>> {
-        let ids: Vec<String> = nodes.iter().map(|n| n.id.clone()).collect();
-        let nodes: Vec<_> = nodes
-            .iter()
-            .map(|n| {
-                json!({"id": n.id, "module": n.module, "qualname": n.qualname, "params": n.params,
-                       "retry": n.retry, "timeout_ms": n.timeout_ms})
-            })
-            .collect();
-        let body =
-            json!({"nodes": nodes, "limits": {"items": limits.items, "bytes": limits.bytes}})
-                .to_string();
-        let answer = self.inner.call(Tag::Create, None, body.as_bytes(), None);
-        let inner = Arc::clone(&self.inner);
-        Box::pin(async move {
-            let created: serde_json::Value = expect(answer.await, json_doc)??;
-            let stage = created
-                .get("stage")
-                .and_then(serde_json::Value::as_u64)
-                .ok_or_else(|| SandboxError::Protocol("a stage without an id".into()))?;
-            inner.lock().stages.insert(stage, ids);
-            Ok(StageId(stage))
-        })
-    }
-
-    fn initialize(&self, stage: StageId) -> BoxFuture<'static, Result<(), SandboxError>> {
-        let answer = self.stage_call(Tag::Init, stage);
-        Box::pin(async move { expect(answer.await, |f| (f.tag == Tag::Ack).then_some(())) })
-    }
-
-    fn push(
-        &self,
-        stage: StageId,
-        items: Vec<Value>,
-    ) -> BoxFuture<'static, Result<Fed, SandboxError>> {
-        let answer = match wire::items_body(&stage.0.to_le_bytes(), &items) {
-            Ok((body, fd)) => Ok(self
-                .inner
-                .call(Tag::Push, Some(stage.0), &body, fd.as_ref())),
-            Err(e) => Err(SandboxError::Protocol(format!(
-                "cannot pass items to the worker: {e}"
-            ))),
-        };
-        Box::pin(async move {
-            expect(answer?.await, |f| match f.tag {
-                Tag::Accepted => Some(Fed::Accepted),
-                Tag::Closed => Some(Fed::Closed),
-                _ => None,
-            })
-        })
-    }
-
-    fn close(&self, stage: StageId) -> BoxFuture<'static, Result<(), SandboxError>> {
-        let answer = self.stage_call(Tag::Close, stage);
-        Box::pin(async move { expect(answer.await, |f| (f.tag == Tag::Ack).then_some(())) })
-    }
-
-    fn pull(&self, stage: StageId) -> BoxFuture<'static, Result<Option<Vec<Value>>, SandboxError>> {
-        let answer = self.stage_call(Tag::Pull, stage);
-        Box::pin(async move {
-            expect(answer.await, |f| match f.tag {
-                Tag::Items => Some(f.items().map(Some)),
-                Tag::End => Some(Ok(None)),
-                _ => None,
-            })?
-            .map_err(|e| SandboxError::Protocol(format!("bad items from the worker: {e}")))
-        })
-    }
-
-    fn interrupt(&self, stage: StageId) {
-        let overdue = {
-            let mut state = self.inner.lock();
-            let first = *state
-                .interrupted
-                .entry(stage.0)
-                .or_insert_with(Instant::now);
-            first.elapsed() > INTERRUPT_GRACE && state.death.is_none()
-        };
-        if overdue {
-            // Code that ignores interrupts (blocked in a C call) cannot be stopped otherwise.
-            tracing::warn!(
-                "a cancelled stage of worker {} does not stop: killing the worker",
-                self.inner.pid
-            );
-            self.inner.lock().death.get_or_insert_with(Death::by_host);
-            self.inner.kill();
-            return;
-        }
-        drop(
-            self.inner
-                .send(Tag::Interrupt, 0, &stage.0.to_le_bytes(), None),
-        );
-    }
-
-    fn cleanup(&self, stage: StageId) -> BoxFuture<'static, Result<Vec<NodeCounts>, SandboxError>> {
-        if !self.is_alive() {
-            // Nothing is left to clean up, and the pipeline's error says why; the counts died
-            // with the worker.
-            self.inner.lock().stages.remove(&stage.0);
-            return Box::pin(async { Ok(Vec::new()) });
-        }
-        let answer = self.stage_call(Tag::Cleanup, stage);
-        let inner = Arc::clone(&self.inner);
-        Box::pin(async move {
-            let counts: Result<Vec<(u64, u64)>, SandboxError> = expect(answer.await, |f| {
-                (f.tag == Tag::Counts)
-                    .then(|| f.json().map_err(|e| SandboxError::Protocol(e.to_string())))
-            })?;
-            let mut state = inner.lock();
-            state.stages.remove(&stage.0);
-            state.interrupted.remove(&stage.0);
-            drop(state);
-            Ok(counts?
-                .into_iter()
-                .map(|(seen, made)| NodeCounts { seen, made })
-                .collect())
-        })
     }
 }
