@@ -183,3 +183,25 @@ def test_an_isolated_pipeline_never_runs_on_the_python_executor(nodes: str) -> N
     pipeline = isolated({"id": "p", "node_type": f"{nodes}:Pid"})
     with pytest.raises(UsageError, match="isolation"):
         asyncio.run(pipeline.run([1], use_rust=False))
+
+
+def test_a_pipeline_built_in_code_is_isolated_with_retry_and_timeout(nodes: str) -> None:
+    module = __import__(nodes)
+    pipeline = Pipeline("built", runtime={"isolation": "process"})
+    pipeline.add_node(
+        module.Pid(name="p"), retry={"max_attempts": 2, "backoff_ms": 5}, timeout_ms=500
+    )
+    entry = pipeline.to_manifest()["nodes"][0]
+    assert entry["retry"] == {"max_attempts": 2, "backoff_ms": 5}
+    assert entry["timeout_ms"] == 500
+
+    async def use() -> tuple[Any, int | None]:
+        async with pipeline:
+            out = await pipeline.run(1)
+            return out, pipeline._worker.pid
+
+    (pid, data), worker = asyncio.run(use())
+    assert (data, pid) == (1, worker)
+    assert not alive(pid), "leaving `async with` did not stop the worker"
+    with pytest.raises(TypeError, match="max_attempts"):
+        pipeline.add_node(module.Pid(name="q"), retry=3)  # type: ignore[arg-type]

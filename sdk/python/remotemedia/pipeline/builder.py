@@ -11,6 +11,7 @@ nodes, plugin types), else `"module:QualName"`.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
@@ -43,16 +44,24 @@ class Pipeline:
             and `channel_bytes`.
     """
 
-    def __init__(self, name: str = "pipeline", *, description: str | None = None) -> None:
+    def __init__(
+        self,
+        name: str = "pipeline",
+        *,
+        description: str | None = None,
+        runtime: dict[str, Any] | None = None,
+    ) -> None:
         """Creates an empty pipeline.
 
         Args:
             name: The pipeline's name.
             description: A description for the manifest's metadata.
+            runtime: The manifest's `runtime` settings, e.g. `{"isolation": "process"}` to run
+                the Python nodes in a worker process of the pipeline's own.
         """
         self.name = name
         self.description = description
-        self.runtime: dict[str, Any] = {}
+        self.runtime: dict[str, Any] = dict(runtime or {})
         self._nodes: list[Node] = []
         self._edges: list[Edge] | None = None  # None: the implied chain
         self._hints: dict[str, str] = {}  # node id -> runtime_hint other than "auto"
@@ -70,11 +79,20 @@ class Pipeline:
             return list(self._edges)
         return [(a.name, b.name, None) for a, b in zip(self._nodes, self._nodes[1:], strict=False)]
 
-    def add_node(self, node: Node) -> Node:
+    def add_node(
+        self,
+        node: Node,
+        *,
+        retry: dict[str, int] | None = None,
+        timeout_ms: int | None = None,
+    ) -> Node:
         """Adds a node; its `name` is its id in the pipeline.
 
         Args:
             node: A live node instance.
+            retry: The node's `retry`, `{"max_attempts": n, "backoff_ms": ms}`: a failed call of
+                one item is made again (checked with the manifest when the pipeline runs).
+            timeout_ms: The longest one item's call may take.
 
         Returns:
             The node it was given.
@@ -90,6 +108,14 @@ class Pipeline:
             first = ids.index(node.name)
             message = f'duplicate node id "{node.name}" (first used by nodes[{first}])'
             raise ManifestError([problem(f"nodes[{len(ids)}].id", message)], "<pipeline>")
+        if retry is not None or timeout_ms is not None:
+            if retry is not None and (not isinstance(retry, dict) or "max_attempts" not in retry):
+                raise TypeError(
+                    f'retry is a dict {{"max_attempts": n, "backoff_ms": ms}}, got {retry!r}'
+                )
+            set_call_options(
+                node, CallOptions.from_manifest({"retry": retry, "timeout_ms": timeout_ms})
+            )
         self._nodes.append(node)
         return node
 
@@ -294,6 +320,15 @@ class Pipeline:
     def __exit__(self, *exc: object) -> None:
         """Closes the pipeline (see `close`)."""
         self.close()
+
+    async def __aenter__(self) -> Pipeline:
+        """The pipeline itself; leaving the `async with` block closes it."""
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        """Closes the pipeline (see `close`), off the event loop: stopping a worker waits for
+        it to exit."""
+        await asyncio.get_running_loop().run_in_executor(None, self.close)
 
     def _worker_handle(self, native: Any) -> Any:
         """The native handle of this pipeline's worker process, kept across runs."""

@@ -63,9 +63,14 @@ def _native_for(pipeline: Pipeline, *, use_rust: bool) -> Any:
     native = _native.module() if use_rust else None
     if native is None and _isolated(pipeline):
         why = "use_rust=False asks for" if not use_rust else "the native module is missing, so only"
+        fix = (
+            "run with use_rust=True"
+            if not use_rust
+            else "install remotemedia with its native module"
+        )
         raise UsageError(
             f'pipeline {pipeline.name!r} asks for runtime.isolation "process", but {why} the '
-            "Python executor, which runs nodes in this process"
+            f"Python executor, which runs nodes in this process: {fix}, or drop the isolation"
         )
     return native
 

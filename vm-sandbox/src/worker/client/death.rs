@@ -51,7 +51,7 @@ impl Inner {
             node_id: running.or_else(|| nodes.and_then(|n| n.first().cloned())),
             error_type: error_type.into(),
             message,
-            traceback: death.stderr.clone(),
+            traceback: fault_dump(&death.stderr),
         })
     }
 }
@@ -152,4 +152,46 @@ pub(super) fn forward_stderr(
             kept.drain(..excess);
         }
     })
+}
+
+/// The crashing thread's Python stack from the fault handler's dump at the end of the
+/// worker's stderr (`Fatal Python error: ...` and its `Current thread` block), or nothing when
+/// there is no dump (an `os._exit`): the rest (other threads, what node code printed) was
+/// copied to the host's stderr as it came.
+fn fault_dump(stderr: &str) -> String {
+    let Some(start) = stderr.rfind("Fatal Python error:") else {
+        return String::new();
+    };
+    let mut kept = Vec::new();
+    let mut in_current = false;
+    for line in stderr[start..].lines() {
+        if line.starts_with("Current thread") {
+            in_current = true;
+        } else if in_current && line.trim().is_empty() {
+            break;
+        } else if !in_current && !kept.is_empty() && !line.trim().is_empty() {
+            continue; // between the error line and the current thread's block
+        }
+        kept.push(line);
+    }
+    kept.join("\n").trim_end().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fault_dump;
+
+    #[test]
+    fn the_dump_keeps_the_error_and_the_crashing_threads_stack() {
+        let stderr = "node said hello\nFatal Python error: Segmentation fault\n\n\
+                      Current thread 0x01 (most recent call first):\n  File \"n.py\", line 3 in process\n\n\
+                      Thread 0x02 (most recent call first):\n  File \"d.py\", line 9 in run\n\n\
+                      Extension modules: numpy (total: 1)\n";
+        assert_eq!(
+            fault_dump(stderr),
+            "Fatal Python error: Segmentation fault\n\n\
+             Current thread 0x01 (most recent call first):\n  File \"n.py\", line 3 in process"
+        );
+        assert_eq!(fault_dump("printed by a node\n"), "");
+    }
 }
