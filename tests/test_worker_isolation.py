@@ -77,6 +77,26 @@ class CleanupFails(Node):
         raise RuntimeError("cannot release the device")
 
 
+class Spawn(Node):
+    # Leaves a subprocess behind, holding the worker's stderr.
+
+    def process(self, data):
+        import subprocess
+
+        subprocess.Popen(["sleep", "60"])
+        return data
+
+
+class ForkThenSegv(Node):
+    # Forks a child that sleeps (holding the worker's socket and stderr), then crashes.
+
+    def process(self, data):
+        if os.fork() == 0:
+            time.sleep(60)
+            os._exit(0)
+        ctypes.string_at(0)
+
+
 class Flaky(Node):
     def __init__(self, failures=2, **kwargs):
         super().__init__(**kwargs)
@@ -317,3 +337,32 @@ def test_a_worker_whose_host_was_killed_exits(shapes_env: Path, tmp_path: Path) 
     wait_until(lambda: tagged_processes(tag) == [])
     left = tagged_processes(tag)
     assert left == [], [Path(f"/proc/{p}/cmdline").read_bytes() for p in left]
+
+
+@pytest.mark.parametrize("fault", ["Spawn", "ForkThenSegv"])
+def test_what_node_code_leaves_behind_neither_holds_the_run_nor_outlives_it(
+    shapes_env: Path, tmp_path: Path, fault: str
+) -> None:
+    path = manifest(tmp_path, between(node("x", f"faults:{fault}")))
+    started = time.monotonic()
+    result = run_isolated(path, shapes_env, tmp_path, "1\n")
+    assert time.monotonic() - started < 30, "the run waited for a grandchild"
+    if fault == "Spawn":
+        assert (result.code, result.items()) == (0, [1]), result
+    else:
+        assert "failed: WorkerCrashed: the worker process was killed by SIGSEGV" in result.stderr
+
+
+def test_a_crash_names_its_node_whichever_stage_hears_of_it_first(
+    shapes_env: Path, tmp_path: Path
+) -> None:
+    # Two Python stages in one worker: "before" ahead of a Rust node, and "x" after it.
+    nodes = [
+        node("before", "Scale", factor=1),
+        node("rust", "PassThrough"),
+        node("x", "faults:Segv"),
+    ]
+    path = manifest(tmp_path, nodes)
+    for _ in range(5):
+        result = run_isolated(path, shapes_env, tmp_path, "1\n2\n3\n")
+        assert 'error: node "x" (faults:Segv) failed: WorkerCrashed' in result.stderr, result

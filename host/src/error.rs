@@ -77,7 +77,10 @@ impl HostError {
             HostError::Manifest { .. } | HostError::Usage(_) | HostError::Input { .. } => 2,
             HostError::Sandbox(e) => match e {
                 SandboxError::Env(_) | SandboxError::Start(_) | SandboxError::Unsupported(_) => 2,
-                SandboxError::Raised(_) | SandboxError::Stopped | SandboxError::Protocol(_) => 1,
+                SandboxError::Raised(_)
+                | SandboxError::Stopped
+                | SandboxError::Aborted
+                | SandboxError::Protocol(_) => 1,
             },
             HostError::Io { .. } | HostError::Node(_) | HostError::Runtime(_) => 1,
             HostError::Cancelled => 130,

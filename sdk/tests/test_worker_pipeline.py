@@ -205,3 +205,21 @@ def test_a_pipeline_built_in_code_is_isolated_with_retry_and_timeout(nodes: str)
     assert not alive(pid), "leaving `async with` did not stop the worker"
     with pytest.raises(TypeError, match="max_attempts"):
         pipeline.add_node(module.Pid(name="q"), retry=3)  # type: ignore[arg-type]
+
+
+def test_a_child_forked_by_the_caller_leaves_the_callers_worker_alone(nodes: str) -> None:
+    import remotemedia_runtime
+
+    pipeline = isolated({"id": "p", "node_type": f"{nodes}:Pid"})
+    with pipeline:
+        pid = asyncio.run(pipeline.run(1))[0]
+        child = os.fork()
+        if child == 0:  # what the child's exit would do: stop "its" workers
+            remotemedia_runtime.shutdown()
+            os._exit(0)
+        deadline = time.monotonic() + 30
+        while os.waitpid(child, os.WNOHANG) == (0, 0):
+            assert time.monotonic() < deadline, "the forked child did not exit"
+            time.sleep(0.05)
+        assert alive(pid), "the child stopped its parent's worker"
+        assert asyncio.run(pipeline.run(2)) == [pid, 2]

@@ -21,6 +21,10 @@ pub enum SandboxError {
     /// The backend cannot do what was asked (say, run a caller's live node in another VM).
     #[error("{0}")]
     Unsupported(String),
+    /// The stage's worker process ended for a failure another stage of it reports (the run
+    /// fails with that one's error).
+    #[error("the worker process ended for another stage's failure")]
+    Aborted,
     /// The interpreter answered something the protocol does not allow.
     #[error("internal error: unexpected answer from Python: {0}")]
     Protocol(String),

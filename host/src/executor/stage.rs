@@ -201,6 +201,8 @@ fn python_error(names: &[(String, String)], error: SandboxError) -> HostError {
                 },
             })
         }
+        // Another stage of the worker reports the failure that ended it.
+        SandboxError::Aborted => HostError::Cancelled,
         other => HostError::Sandbox(other),
     }
 }

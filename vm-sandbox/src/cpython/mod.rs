@@ -66,6 +66,8 @@ pub struct CPython {
     next_stage: AtomicU64,
     /// Whether the host owns the process (Python logging then goes to the host's log).
     owns_process: bool,
+    /// The process that started the threads: a child forked from it has none of them.
+    owner: u32,
 }
 
 static RUNNING: Mutex<Option<(PythonEnv, Arc<CPython>)>> = Mutex::new(None);
@@ -102,6 +104,7 @@ impl CPython {
             stages: StageThreads::default(),
             next_stage: AtomicU64::new(1),
             owns_process,
+            owner: std::process::id(),
         });
         *running = Some((env.clone(), Arc::clone(&python)));
         Ok(python)
@@ -122,6 +125,9 @@ impl CPython {
     /// Stops every stage thread, then the service thread, and joins them. Stages still
     /// running get no more answers.
     pub fn shutdown(&self) {
+        if std::process::id() != self.owner {
+            return; // a forked child: the threads are its parent's, and not here to join
+        }
         let thread = self
             .thread
             .lock()

@@ -7,9 +7,58 @@ use std::process::{Child, ExitStatus};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use super::{Inner, STDERR_TAIL, State};
+use super::{Inner, STDERR_TAIL, STOP_GRACE, State};
 use crate::backend::PyFailure;
 use crate::error::SandboxError;
+
+/// The error a call of `stage` gets once the worker has died: a node error naming the node
+/// whose code ran when it did, where the board says.
+pub(super) fn death_error(state: &State, stage: Option<u64>) -> SandboxError {
+    let Some(death) = &state.death else {
+        return SandboxError::Stopped;
+    };
+    let stage_of = |node: &str| {
+        let mut stages: Vec<_> = state.stages.iter().collect();
+        stages.sort_by_key(|(id, _)| **id);
+        stages
+            .into_iter()
+            .find(|(_, nodes)| nodes.iter().any(|n| n == node))
+            .map(|(id, _)| *id)
+    };
+    // One stage is to blame, and only its calls say so: the others' end quietly (as a
+    // cancel), so the run's error names that node whichever stage hears of the death first.
+    if let Some((node, message)) = &state.stuck {
+        if stage.is_some() && stage != stage_of(node) {
+            return SandboxError::Aborted;
+        }
+        return SandboxError::Raised(PyFailure {
+            node_id: Some(node.clone()),
+            error_type: "TimeoutError".into(),
+            message: format!(
+                "{message}; the call did not stop when interrupted, so its worker process was killed"
+            ),
+            traceback: String::new(),
+        });
+    }
+    let (error_type, what) = death.what();
+    let (blamed, message) = match &death.culprit {
+        Some((id, node)) => (Some(*id), format!("{what} while node \"{node}\" ran")),
+        None => (state.stages.keys().min().copied(), what),
+    };
+    if stage.is_some() && stage != blamed {
+        return SandboxError::Aborted;
+    }
+    let node_id = match &death.culprit {
+        Some((_, node)) => Some(node.clone()),
+        None => blamed.and_then(|id| state.stages.get(&id)?.first().cloned()),
+    };
+    SandboxError::Raised(PyFailure {
+        node_id,
+        error_type: error_type.into(),
+        message,
+        traceback: fault_dump(&death.stderr),
+    })
+}
 
 /// Why a worker is gone.
 #[derive(Clone, Debug)]
@@ -18,42 +67,8 @@ pub(super) struct Death {
     /// Whether the host stopped it (asked to, or killed it on purpose).
     pub(super) by_host: bool,
     pub(super) stderr: String,
-}
-
-impl Inner {
-    /// The error a call of `stage` gets once the worker has died: a node error naming the node
-    /// whose code ran when it did, where the board says.
-    pub(super) fn death_error(&self, state: &State, stage: Option<u64>) -> SandboxError {
-        let Some(death) = &state.death else {
-            return SandboxError::Stopped;
-        };
-        let nodes = stage.and_then(|s| state.stages.get(&s));
-        if let Some((node, message)) = &state.stuck {
-            return SandboxError::Raised(PyFailure {
-                node_id: Some(node.clone()),
-                error_type: "TimeoutError".into(),
-                message: format!(
-                    "{message}; the call did not stop when interrupted, so its worker process was killed"
-                ),
-                traceback: String::new(),
-            });
-        }
-        let running = stage
-            .map(|s| self.board.read(s))
-            .and_then(|k| usize::try_from(k).ok()?.checked_sub(1))
-            .and_then(|i| nodes?.get(i).cloned());
-        let (error_type, what) = death.what();
-        let message = match &running {
-            Some(node) => format!("{what} while node \"{node}\" ran"),
-            None => what,
-        };
-        SandboxError::Raised(PyFailure {
-            node_id: running.or_else(|| nodes.and_then(|n| n.first().cloned())),
-            error_type: error_type.into(),
-            message,
-            traceback: fault_dump(&death.stderr),
-        })
-    }
+    /// The stage and node whose code ran when the worker died, as the board said.
+    pub(super) culprit: Option<(u64, String)>,
 }
 
 impl Death {
@@ -63,6 +78,7 @@ impl Death {
             status: None,
             by_host: true,
             stderr: String::new(),
+            culprit: None,
         }
     }
 
@@ -98,51 +114,101 @@ impl Death {
 /// `SIGSEGV (segmentation fault)` and the like.
 fn signal_name(signal: i32) -> String {
     let name = match signal {
+        1 => "SIGHUP",
+        2 => "SIGINT",
+        3 => "SIGQUIT",
         4 => "SIGILL (illegal instruction)",
+        5 => "SIGTRAP",
         6 => "SIGABRT (abort)",
         7 => "SIGBUS (bus error)",
         8 => "SIGFPE (arithmetic error)",
         9 => "SIGKILL",
+        10 => "SIGUSR1",
         11 => "SIGSEGV (segmentation fault)",
+        12 => "SIGUSR2",
+        13 => "SIGPIPE",
+        14 => "SIGALRM",
         15 => "SIGTERM",
+        24 => "SIGXCPU (CPU time limit)",
+        25 => "SIGXFSZ (file size limit)",
+        31 => "SIGSYS (bad system call)",
         _ => return format!("signal {signal}"),
     };
     name.to_owned()
 }
 
-/// Waits for `child` to exit; after `grace`, kills it (with `kill`) and waits.
-pub(super) fn reap(child: &mut Child, grace: Duration, kill: impl Fn()) -> ExitStatus {
-    let until = Instant::now() + grace;
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) => return status,
-            Ok(None) if Instant::now() < until => std::thread::sleep(Duration::from_millis(5)),
-            Ok(None) => {
-                kill();
-                drop(child.kill());
-                if let Ok(status) = child.wait() {
-                    return status;
-                }
+impl Inner {
+    /// The reaping thread: waits for the worker to exit, kills what it left in its process
+    /// group (a node's subprocess would be an orphan), and closes the host's end of the socket
+    /// (a forked grandchild may hold the worker's end open), so that the reading thread ends.
+    pub(super) fn reap(&self, mut child: Child) {
+        let status = loop {
+            match child.wait() {
+                Ok(status) => break Some(status),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => break None,
             }
-            Err(_) => {
-                if let Ok(status) = child.wait() {
-                    return status;
-                }
+        };
+        self.kill();
+        let mut state = self.lock();
+        state.exit = status;
+        state.exited = true;
+        drop(state);
+        self.reaped.notify_all();
+    }
+
+    /// The worker's exit status, waiting for it: after [`STOP_GRACE`], a worker still alive
+    /// (its socket failed, yet it runs) is killed.
+    pub(super) fn exit_status(&self) -> Option<ExitStatus> {
+        let until = Instant::now() + STOP_GRACE;
+        let mut state = self.lock();
+        let mut killed = false;
+        while !state.exited {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() && !killed {
+                killed = true;
+                drop(state);
+                self.kill();
+                state = self.lock();
+                continue;
             }
+            let wait = if killed {
+                Duration::from_millis(50)
+            } else {
+                left
+            };
+            state = self
+                .reaped
+                .wait_timeout(state, wait)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
         }
+        state.exit
+    }
+
+    /// The stage and node the board says ran when the worker died, the earliest stage first.
+    pub(super) fn culprit(&self, state: &State) -> Option<(u64, String)> {
+        let mut stages: Vec<_> = state.stages.iter().collect();
+        stages.sort_by_key(|(id, _)| **id);
+        stages.into_iter().find_map(|(id, nodes)| {
+            let index = usize::try_from(self.board.read(*id)).ok()?.checked_sub(1)?;
+            Some((*id, nodes.get(index)?.clone()))
+        })
     }
 }
 
-/// Copies the worker's standard error to the host's, keeping its end for a crash report.
+/// Copies the worker's standard error to the host's, keeping its end for a crash report. The
+/// receiver hears when the pipe has ended.
 pub(super) fn forward_stderr(
     mut pipe: std::process::ChildStderr,
     tail: Arc<Mutex<VecDeque<u8>>>,
-) -> std::thread::JoinHandle<()> {
+) -> std::sync::mpsc::Receiver<()> {
+    let (done, ended) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let mut buf = [0u8; 8192];
         loop {
             let n = match pipe.read(&mut buf) {
-                Ok(0) | Err(_) => return,
+                Ok(0) | Err(_) => break,
                 Ok(n) => n,
             };
             drop(std::io::stderr().write_all(&buf[..n]));
@@ -151,7 +217,9 @@ pub(super) fn forward_stderr(
             let excess = kept.len().saturating_sub(STDERR_TAIL);
             kept.drain(..excess);
         }
-    })
+        let _ = done.send(());
+    });
+    ended
 }
 
 /// The crashing thread's Python stack from the fault handler's dump at the end of the

@@ -10,7 +10,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -22,7 +22,7 @@ mod backend;
 mod death;
 
 use self::backend::failed;
-use self::death::{Death, forward_stderr, reap};
+use self::death::{Death, death_error, forward_stderr};
 use super::shm::Board;
 use super::wire::{Frame, FrameReader, PROTOCOL, Tag, Writer};
 use crate::error::SandboxError;
@@ -45,6 +45,8 @@ const START_TIMEOUT: Duration = Duration::from_mins(1);
 const STOP_GRACE: Duration = Duration::from_secs(2);
 /// How long a cancelled stage's code may ignore interrupts before the worker is killed.
 const INTERRUPT_GRACE: Duration = Duration::from_secs(2);
+/// How long the worker's stderr may take to reach its end once the worker is gone.
+const STDERR_WAIT: Duration = Duration::from_millis(300);
 /// The end of the worker's standard error kept for a crash report (a fault handler's dump).
 const STDERR_TAIL: usize = 8 << 10;
 
@@ -62,6 +64,8 @@ struct Inner {
     next_call: AtomicU64,
     board: Board,
     pid: u32,
+    /// The process that started the worker: a child forked from it must not stop it.
+    owner: u32,
     stderr: Arc<Mutex<VecDeque<u8>>>,
 }
 
@@ -77,7 +81,11 @@ struct State {
     stuck: Option<(String, String)>,
     /// Why the worker is gone, once it is.
     death: Option<Death>,
-    child: Option<Child>,
+    /// How the worker process ended, once it was reaped.
+    exit: Option<ExitStatus>,
+    /// Whether the worker process has been reaped.
+    exited: bool,
+    /// Whether its death is known and every call answered.
     reaped: bool,
 }
 
@@ -112,6 +120,9 @@ impl Worker {
                 launch.program.display()
             ))
         })?;
+        // The command holds the worker's end of the socket: without it, the worker's death
+        // closes the socket, and the host sees it at once.
+        drop(command);
         let stderr = Arc::new(Mutex::new(VecDeque::new()));
         let forwarder = child
             .stderr
@@ -120,16 +131,19 @@ impl Worker {
         let pid = child.id();
         let inner = Arc::new(Inner {
             writer: Writer::new(host_end.try_clone().map_err(start)?),
-            state: Mutex::new(State {
-                child: Some(child),
-                ..State::default()
-            }),
+            state: Mutex::new(State::default()),
             reaped: Condvar::new(),
             next_call: AtomicU64::new(1),
             board,
             pid,
+            owner: std::process::id(),
             stderr,
         });
+        let reaper = Arc::clone(&inner);
+        std::thread::Builder::new()
+            .name(format!("remotemedia-reap-{pid}"))
+            .spawn(move || reaper.reap(child))
+            .map_err(start)?;
         let mut reader = FrameReader::new(host_end);
         let hello = inner.hello(&mut reader);
         let watch = Arc::clone(&inner);
@@ -164,8 +178,9 @@ impl Worker {
     /// Asks the worker to stop, waits until it has (killing it after a grace period) and
     /// reaps it.
     pub fn stop(&self) {
-        self.inner.stop();
-        self.inner.wait_death();
+        if self.inner.stop() {
+            self.inner.wait_death();
+        }
     }
 
     /// Stops every worker this process started that still runs, and waits for them (the
@@ -177,10 +192,8 @@ impl Worker {
             .drain(..)
             .filter_map(|w| w.upgrade())
             .collect();
-        for worker in &all {
-            worker.stop();
-        }
-        for worker in &all {
+        let stopped: Vec<_> = all.iter().filter(|w| w.stop()).collect();
+        for worker in stopped {
             drop(worker.wait_death());
         }
     }
@@ -254,7 +267,7 @@ impl Inner {
         let dead = {
             let mut state = self.lock();
             if state.death.is_some() {
-                Some(self.death_error(&state, stage))
+                Some(death_error(&state, stage))
             } else {
                 state.pending.insert(call, (stage, tx));
                 None
@@ -273,12 +286,17 @@ impl Inner {
             }
             match rx.await {
                 Ok(answer) => answer,
-                Err(_) => Err(inner.death_error(&inner.lock(), stage)),
+                Err(_) => Err(death_error(&inner.lock(), stage)),
             }
         }
     }
 
-    fn stop(&self) {
+    /// Asks the worker to stop; `false` (and nothing done) in a process forked from the one
+    /// that started it, whose socket and threads are the parent's.
+    fn stop(&self) -> bool {
+        if std::process::id() != self.owner {
+            return false;
+        }
         let alive = {
             let mut state = self.lock();
             let alive = state.death.is_none();
@@ -289,6 +307,7 @@ impl Inner {
             drop(self.send(Tag::Shutdown, 0, &[], None));
             self.writer.shutdown(std::net::Shutdown::Write);
         }
+        true
     }
 
     /// Kills the worker's process group now (a stuck or unresponsive worker).
@@ -317,7 +336,7 @@ impl Inner {
     fn read_answers(
         &self,
         mut reader: FrameReader,
-        forwarder: Option<std::thread::JoinHandle<()>>,
+        forwarder: Option<std::sync::mpsc::Receiver<()>>,
     ) {
         let ended = loop {
             match reader.read_frame() {
@@ -345,10 +364,11 @@ impl Inner {
         if let Some(error) = &ended {
             tracing::debug!("the worker's socket failed: {error}");
         }
-        let child = self.lock().child.take();
-        let status = child.map(|mut child| reap(&mut child, STOP_GRACE, || self.kill()));
+        let status = self.exit_status();
+        // The fault handler's dump is on its way through the pipe; a grandchild that keeps
+        // the pipe open must not hold the error back.
         if let Some(forwarder) = forwarder {
-            drop(forwarder.join());
+            let _ = forwarder.recv_timeout(STDERR_WAIT);
         }
         let stderr = {
             let tail = self.stderr.lock().unwrap_or_else(PoisonError::into_inner);
@@ -356,14 +376,16 @@ impl Inner {
         };
         let mut state = self.lock();
         let by_host = state.death.as_ref().is_some_and(|d| d.by_host);
+        let culprit = self.culprit(&state);
         state.death = Some(Death {
             status,
             by_host,
             stderr,
+            culprit,
         });
         let pending: Vec<_> = state.pending.drain().collect();
         for (_, (stage, tx)) in pending {
-            drop(tx.send(Err(self.death_error(&state, stage))));
+            drop(tx.send(Err(death_error(&state, stage))));
         }
         state.reaped = true;
         drop(state);

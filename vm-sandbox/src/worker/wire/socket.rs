@@ -114,6 +114,9 @@ impl Writer {
     }
 }
 
+/// The most a large body grows by before one read.
+const READ_CHUNK: usize = 1 << 20;
+
 /// Reads frames from a socket, with the descriptors they carry.
 pub struct FrameReader {
     socket: UnixStream,
@@ -160,14 +163,16 @@ impl FrameReader {
         call.copy_from_slice(&h[8..16]);
         let call = u64::from_le_bytes(call);
         self.start += 16;
-        let mut body = Vec::with_capacity(len);
+        // Memory follows the bytes that arrive, not the length a header announces.
+        let mut body = Vec::with_capacity(len.min(READ_CHUNK));
         let buffered = (self.end - self.start).min(len);
         body.extend_from_slice(&self.buf[self.start..self.start + buffered]);
         self.start += buffered;
         while body.len() < len {
-            // A large body is read straight into place.
+            // A large body is read straight into place, a chunk at a time: zeroing the whole
+            // rest before every read made a large frame quadratic.
             let at = body.len();
-            body.resize(len, 0);
+            body.resize(at + (len - at).min(READ_CHUNK), 0);
             let n = recv_some(&self.socket, &mut body[at..], &mut self.fds)?;
             body.truncate(at + n);
             if n == 0 {
