@@ -15,6 +15,8 @@ without returning to Rust. Layout:
 - `sync_stage`: a stage of sync functions and generators, processed as its morsels arrive;
 - `async_stage`: a stage with `async def` or streaming nodes, a chain of async generators on
   the event loop of its thread;
+- `guarded` (and `guarded_async`, on an event loop), `deadlines`: a node's `retry` and
+  `timeout_ms` applied around its calls; `board`: the crash-attribution board of a worker;
 - `logs`: the handler that sends Python `logging` to the host's log, tagged with the node.
 
 Importing this package is part of the interpreter's start-up, which is measured: it imports no

@@ -122,7 +122,7 @@ async def _guarded_each(
     upstream: AsyncIterator[Any],
 ) -> AsyncIterator[Any]:
     """A node with `retry`, `timeout_ms` or a board mark whose `process` takes one item."""
-    from remotemedia.driver import guarded  # noqa: PLC0415 -- imported when the guard was made
+    from remotemedia.driver import guarded_async  # noqa: PLC0415 -- only for nodes that need it
 
     process = node.process
     n_in = n_out = 0  # as in _generator
@@ -131,12 +131,14 @@ async def _guarded_each(
             n_in += 1
             try:
                 if kind_ == "generator":
-                    async with contextlib.aclosing(guarded.generate(guard, process, item)) as outs:
+                    async with contextlib.aclosing(
+                        guarded_async.generate(guard, process, item)
+                    ) as outs:
                         async for out in outs:
                             n_out += 1
                             yield out
                     continue
-                out = await guarded.call(guard, process, kind_ == "async", item)
+                out = await guarded_async.call(guard, process, kind_ == "async", item)
             except NodeRaised:
                 raise
             except NODE_FAILURES as e:
@@ -153,15 +155,17 @@ async def _guarded_streaming(
     node_id: str, guard: Any, node: Any, at: int, counts: Counts, upstream: AsyncIterator[Any]
 ) -> AsyncIterator[Any]:
     """A streaming node with `timeout_ms` or a board mark."""
-    from remotemedia.driver import guarded  # noqa: PLC0415 -- imported when the guard was made
+    from remotemedia.driver import guarded_async  # noqa: PLC0415 -- only for nodes that need it
 
     async def counted() -> AsyncIterator[Any]:
-        async for item in guarded.paused(guard, upstream):
+        async for item in guarded_async.paused(guard, upstream):
             counts.seen[at] += 1
             yield item
 
     try:
-        async with contextlib.aclosing(guarded.stream(guard, node.process(counted()))) as outs:
+        async with contextlib.aclosing(
+            guarded_async.stream(guard, node.process(counted()))
+        ) as outs:
             async for out in outs:
                 counts.made[at] += 1
                 yield out

@@ -13,9 +13,9 @@ The race with a call that returns at its deadline: the watchdog checks that the 
 armed and sends the exception under one lock, and `leave` disarms first, then (taking that
 lock when the watchdog holds it or has sent) takes back (`SetAsyncExc(thread, NULL)`) an
 exception sent that has not landed yet: none is sent after `leave`. The code between the call
-and `leave` is the caller's (`remotemedia.driver.guarded`), which catches a `NodeTimeout`
-landing there: none reaches driver code. A call that returns
-after its deadline passed counts as timed out, whether or not the exception landed.
+and `leave` is the caller's (`remotemedia.driver.guarded`, `guarded_async`), which catches a
+`NodeTimeout` landing there: none reaches driver code. A call that returns after its deadline
+passed counts as timed out, whether or not the exception landed.
 
 A timed-out call that has still not ended `STUCK_AFTER` seconds after the exception was sent is
 reported once: to the handler `set_stuck_handler` installed (a worker process reports it to the

@@ -18,13 +18,18 @@ and the executor keep their plain code path for the others: a node without `retr
   a generator each `next`; for a streaming node each resumption of its code, not counting the
   time its input stream takes to deliver (upstream nodes may run inside it). A call that
   passes it fails with `TimeoutError` (`process() did not finish within timeout_ms=100`).
+
+This module holds the guard, one attempt of a call, and the sync stage's wrappers (backoff
+with `time.sleep`); `remotemedia.driver.guarded_async` holds what runs on an event loop (the
+async stage's and the reference executor's wrappers, backoff awaited). The sync stage imports
+only this one: a stage without an event loop never imports asyncio.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterator
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Any
 
@@ -252,153 +257,3 @@ def retried_generator(
             outputs.close()
 
     return generate
-
-
-class Stepped:
-    """An awaitable (a coroutine, an async generator's `__anext__()`) whose every step runs
-    with the guard entered: its code is timed and marked only while it runs, never while it
-    waits. `restart` gives each step a deadline of its own (a streaming node's resumptions);
-    else the deadline started before is the whole call's (`async def`)."""
-
-    __slots__ = ("awaitable", "guard", "restart")
-
-    def __init__(self, awaitable: Awaitable[Any], guard: Guard, restart: bool = False) -> None:
-        self.awaitable, self.guard, self.restart = awaitable, guard, restart
-
-    def __await__(self) -> Generator[Any, Any, Any]:
-        inner: Any = self.awaitable.__await__()
-        guard, deadline, restart = self.guard, self.guard.deadline, self.restart
-        value: Any = None
-        error: BaseException | None = None
-        try:
-            while True:
-                if not guard.paused:  # a streaming node's input is delivering: not its time
-                    if restart and deadline is not None:
-                        deadline.start()
-                    guard.enter()
-                try:
-                    signal = inner.send(value) if error is None else inner.throw(error)
-                finally:
-                    guard.leave()
-                try:
-                    value, error = (yield signal), None
-                except GeneratorExit:
-                    raise
-                except BaseException as e:  # noqa: BLE001 -- passed on into the awaitable
-                    value, error = None, e
-        except StopIteration as stop:
-            return stop.value
-        except BaseException:
-            inner.close()
-            raise
-
-
-async def awaited_attempt(guard: Guard, process: Callable[[Any], Any], item: Any) -> Any:
-    """One call of an `async def` node, its steps guarded, its whole call bounded."""
-    deadline = guard.deadline
-    if deadline is None:
-        return await Stepped(process(item), guard)
-    import asyncio  # noqa: PLC0415 -- an async node runs on a loop: imported already
-
-    deadline.start()
-    scope = asyncio.timeout(deadline.seconds)
-    try:
-        async with scope:
-            result = await Stepped(process(item), guard)
-    except NodeTimeout as e:
-        guard.leave()
-        raise guard.timeout(e.__traceback__) from None
-    except TimeoutError as e:
-        if scope.expired():  # the await passed the deadline (else the node's own error)
-            raise guard.timeout(e.__traceback__) from None
-        raise
-    if deadline.fired or scope.expired():
-        raise guard.timeout()
-    return result
-
-
-async def call(guard: Guard, process: Callable[[Any], Any], is_async: bool, item: Any) -> Any:
-    """A function or `async def` node's output for one item, the guard applied (backoff
-    awaited, so the loop goes on meanwhile)."""
-    import asyncio  # noqa: PLC0415 -- on a loop: imported already
-
-    tried = 1
-    while True:
-        try:
-            if is_async:
-                return await awaited_attempt(guard, process, item)
-            return attempt(guard, process, item)
-        except Exception as e:
-            if tried >= guard.attempts:
-                raise guard.gave_up(e, tried) from e
-            guard.failed_attempt(e, tried)
-        await asyncio.sleep(guard.backoff)
-        tried += 1
-
-
-async def generate(
-    guard: Guard, process: Callable[[Any], Any], item: Any
-) -> AsyncGenerator[Any, None]:
-    """A sync generator node's outputs for one item, the guard applied (backoff awaited)."""
-    import asyncio  # noqa: PLC0415 -- on a loop: imported already
-
-    tried = 1
-    while True:
-        try:
-            outputs, first = first_output(guard, process, item)
-            break
-        except StopIteration:
-            return
-        except Exception as e:
-            if tried >= guard.attempts:
-                raise guard.gave_up(e, tried) from e
-            guard.failed_attempt(e, tried)
-        await asyncio.sleep(guard.backoff)
-        tried += 1
-    try:
-        yield first
-        for out in rest(guard, outputs):
-            yield out
-    finally:
-        outputs.close()
-
-
-async def stream(guard: Guard, outputs: Any) -> AsyncGenerator[Any, None]:
-    """A streaming node's outputs, each resumption of its code guarded."""
-    deadline = guard.deadline
-    try:
-        while True:
-            try:
-                out = await Stepped(outputs.__anext__(), guard, restart=True)
-            except StopAsyncIteration:
-                return
-            except NodeTimeout as e:
-                guard.leave()
-                raise guard.timeout(e.__traceback__) from None
-            if deadline is not None and deadline.fired:
-                raise guard.timeout()
-            yield out
-    finally:
-        await outputs.aclose()
-
-
-async def paused(guard: Guard, inputs: AsyncIterator[Any]) -> AsyncIterator[Any]:
-    """A guarded streaming node's input: while it delivers an item (upstream nodes may run
-    inside it) the node's deadline and mark are set aside; they start again when its code
-    has the item."""
-    while True:
-        deadline = guard.deadline
-        if deadline is not None and deadline.fired:
-            raise NodeTimeout  # it passed its deadline, and the interrupt was taken back
-        guard.leave()
-        guard.paused = True
-        try:
-            item = await inputs.__anext__()
-        except StopAsyncIteration:
-            return
-        finally:
-            guard.paused = False
-            if deadline is not None:
-                deadline.start()
-            guard.enter()
-        yield item

@@ -215,18 +215,20 @@ class NodeTask:
 
     async def _each_guarded(self, guard: Guard) -> None:
         """`_each` for a node with `retry` or `timeout_ms` (`remotemedia.driver.guarded`)."""
-        from remotemedia.driver import guarded  # noqa: PLC0415 -- imported when the guard was made
+        from remotemedia.driver import guarded_async  # noqa: PLC0415 -- imported with the guard
 
         assert self.inbox is not None
         process, shape, node_id = self.node.process, self.kind, self.node.name
         while (item := await self.inbox.get()) is not END:
             try:
                 if shape == "generator":
-                    async with contextlib.aclosing(guarded.generate(guard, process, item)) as outs:
+                    async with contextlib.aclosing(
+                        guarded_async.generate(guard, process, item)
+                    ) as outs:
                         async for out in outs:
                             await self._emit(out)
                     continue
-                out = await guarded.call(guard, process, shape == "async", item)
+                out = await guarded_async.call(guard, process, shape == "async", item)
             except NodeRaised:
                 raise
             except SYNC_NODE_FAILURES as e:
@@ -244,9 +246,9 @@ class NodeTask:
         """A streaming node: `process(stream)` is an async generator over all the inputs."""
         outputs = self.node.process(self._inputs())
         if self.guard is not None:
-            from remotemedia.driver import guarded  # noqa: PLC0415 -- imported with the guard
+            from remotemedia.driver import guarded_async  # noqa: PLC0415 -- imported with the guard
 
-            outputs = guarded.stream(self.guard, outputs)
+            outputs = guarded_async.stream(self.guard, outputs)
         try:
             while True:
                 try:
