@@ -16,11 +16,14 @@ import collections
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from remotemedia._calls import NODE_FAILURES, Counts, NodeRaised, call_lifecycle, failure, kind
 from remotemedia._payload import payload_bytes
 from remotemedia.driver import board as crash_board
+
+if TYPE_CHECKING:
+    from remotemedia.driver.guarded import Guard
 
 
 async def _sync_run(
@@ -47,9 +50,8 @@ async def _sync_run(
 
 
 async def _generator(
-    node_id: str, node: Any, at: int, counts: Counts, upstream: AsyncIterator[Any]
+    node_id: str, process: Callable[..., Any], at: int, counts: Counts, upstream: AsyncIterator[Any]
 ) -> AsyncIterator[Any]:
-    process = node.process
     n_in = n_out = 0  # local counts, stored when the generator ends: cheaper per item
     outputs: Any = None
     try:
@@ -75,15 +77,18 @@ async def _generator(
 
 
 async def _awaited(
-    node_id: str, node: Any, at: int, counts: Counts, upstream: AsyncIterator[Any]
+    node_id: str, process: Callable[..., Any], at: int, counts: Counts, upstream: AsyncIterator[Any]
 ) -> AsyncIterator[Any]:
-    process = node.process
+    """An `async def` node, or a function node with `retry`, `timeout_ms` or a board mark
+    (`process` guarded by `remotemedia.driver.guarded_async.retried`)."""
     n_in = n_out = 0  # as in _generator
     try:
         async for item in upstream:
             n_in += 1
             try:
                 out = await process(item)
+            except NodeRaised:
+                raise  # a guarded node's error, with its note
             except NODE_FAILURES as e:
                 raise NodeRaised(node_id, e) from e
             if out is not None:
@@ -95,7 +100,7 @@ async def _awaited(
 
 
 async def _streaming(
-    node_id: str, node: Any, at: int, counts: Counts, upstream: AsyncIterator[Any]
+    node_id: str, process: Callable[..., Any], at: int, counts: Counts, upstream: AsyncIterator[Any]
 ) -> AsyncIterator[Any]:
     async def counted() -> AsyncIterator[Any]:
         async for item in upstream:
@@ -103,7 +108,7 @@ async def _streaming(
             yield item
 
     try:
-        async for out in node.process(counted()):
+        async for out in process(counted()):
             counts.made[at] += 1
             yield out
     except NodeRaised:
@@ -112,47 +117,40 @@ async def _streaming(
         raise NodeRaised(node_id, e) from e
 
 
-async def _guarded_each(
-    node_id: str,
-    guard: Any,
-    kind_: str,
-    node: Any,
-    at: int,
-    counts: Counts,
-    upstream: AsyncIterator[Any],
+async def _generated(
+    node_id: str, process: Callable[..., Any], at: int, counts: Counts, upstream: AsyncIterator[Any]
 ) -> AsyncIterator[Any]:
-    """A node with `retry`, `timeout_ms` or a board mark whose `process` takes one item."""
-    from remotemedia.driver import guarded_async  # noqa: PLC0415 -- only for nodes that need it
-
-    process = node.process
-    n_in = n_out = 0  # as in _generator
+    """A generator node with `retry`, `timeout_ms` or a board mark: `process` (guarded by
+    `remotemedia.driver.guarded_async.retried_generator`) is awaited for an item's outputs, a
+    generator whose every step is guarded."""
+    n_in = n_out = 0
+    outputs: Any = None  # closed when this ends, as in _generator
     try:
         async for item in upstream:
             n_in += 1
             try:
-                if kind_ == "generator":
-                    async with contextlib.aclosing(
-                        guarded_async.generate(guard, process, item)
-                    ) as outs:
-                        async for out in outs:
-                            n_out += 1
-                            yield out
-                    continue
-                out = await guarded_async.call(guard, process, kind_ == "async", item)
+                outputs = await process(item)
+                for out in outputs:
+                    n_out += 1
+                    yield out
             except NodeRaised:
                 raise
             except NODE_FAILURES as e:
                 raise NodeRaised(node_id, e) from e
-            if out is not None:
-                n_out += 1
-                yield out
     finally:
+        if outputs is not None:
+            outputs.close()
         counts.seen[at] += n_in
         counts.made[at] += n_out
 
 
 async def _guarded_streaming(
-    node_id: str, guard: Any, node: Any, at: int, counts: Counts, upstream: AsyncIterator[Any]
+    node_id: str,
+    guard: Guard,
+    process: Callable[[Any], Any],
+    at: int,
+    counts: Counts,
+    upstream: AsyncIterator[Any],
 ) -> AsyncIterator[Any]:
     """A streaming node with `timeout_ms` or a board mark."""
     from remotemedia.driver import guarded_async  # noqa: PLC0415 -- only for nodes that need it
@@ -163,9 +161,7 @@ async def _guarded_streaming(
             yield item
 
     try:
-        async with contextlib.aclosing(
-            guarded_async.stream(guard, node.process(counted()))
-        ) as outs:
+        async with contextlib.aclosing(guarded_async.stream(guard, process(counted()))) as outs:
             async for out in outs:
                 counts.made[at] += 1
                 yield out
@@ -260,15 +256,30 @@ class AsyncStage:
                 stream = _sync_run(self.ids[i:j], self.nodes[i:j], i, self.counts, stream)
                 i = j
                 continue
-            args = (self.ids[i], self.nodes[i], i, self.counts, stream)
             if plain[i]:
-                stream = _WRAPPERS[self.kinds[i]](*args)
-            elif self.kinds[i] == "stream":
-                stream = _guarded_streaming(self.ids[i], self.guards[i], *args[1:])
+                wrapper = _WRAPPERS[self.kinds[i]]
+                stream = wrapper(self.ids[i], self.nodes[i].process, i, self.counts, stream)
             else:
-                stream = _guarded_each(self.ids[i], self.guards[i], self.kinds[i], *args[1:])
+                stream = self._guarded(i, stream)
             i += 1
         return stream
+
+    def _guarded(self, i: int, upstream: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        """The wrapper of node `i`, which has a guard: its `process` with the guard applied
+        (`remotemedia.driver.guarded_async`), driven as an `async def` node's (a function's
+        too), by `_generated` or by `_guarded_streaming`."""
+        from remotemedia.driver import guarded_async  # noqa: PLC0415 -- only for nodes that need it
+
+        guard = self.guards[i]
+        assert guard is not None
+        node_id, shape, process = self.ids[i], self.kinds[i], self.nodes[i].process
+        if shape == "stream":
+            return _guarded_streaming(node_id, guard, process, i, self.counts, upstream)
+        if shape == "generator":
+            process = guarded_async.retried_generator(guard, process)
+            return _generated(node_id, process, i, self.counts, upstream)
+        process = guarded_async.retried(guard, process, shape == "async")
+        return _awaited(node_id, process, i, self.counts, upstream)
 
     async def _feed_items(self) -> AsyncIterator[Any]:
         while True:

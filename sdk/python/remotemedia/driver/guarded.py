@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from types import TracebackType
 from typing import Any
 
@@ -179,16 +179,25 @@ def attempt(guard: Guard, function: Callable[[Any], Any], argument: Any) -> Any:
     return result
 
 
-def retried(guard: Guard, process: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """A sync function node's `process` with the guard applied (backoff with `time.sleep`)."""
+def retried(
+    guard: Guard,
+    process: Callable[[Any], Any],
+    once: Callable[[Guard, Callable[[Any], Any], Any], Any] = attempt,
+) -> Callable[[Any], Any]:
+    """A sync function node's `process` with the guard applied (backoff with `time.sleep`).
 
-    plain = guard.deadline is None and guard.board is None  # retries only: a plain call
+    Each try is `once(guard, process, item)`: `attempt` (one call) by default, or `started`
+    (a generator node's start, for `retried_generator`).
+    """
+
+    # Retries only, of a function: a plain call.
+    plain = once is attempt and guard.deadline is None and guard.board is None
 
     def call(item: Any) -> Any:
         tried = 1
         while True:
             try:
-                return process(item) if plain else attempt(guard, process, item)
+                return process(item) if plain else once(guard, process, item)
             except Exception as e:
                 if tried >= guard.attempts:
                     raise guard.gave_up(e, tried) from e
@@ -199,61 +208,49 @@ def retried(guard: Guard, process: Callable[[Any], Any]) -> Callable[[Any], Any]
     return call
 
 
-def first_output(guard: Guard, process: Callable[[Any], Any], item: Any) -> tuple[Any, Any]:
-    """Starts a generator node on `item`: `(generator, first output)`.
+def started(guard: Guard, process: Callable[[Any], Any], item: Any) -> Generator[Any, None, None]:
+    """A generator node's outputs for `item`, started: its first output is taken now (the step
+    a retry makes again), the others as they are asked for (`_following`).
 
     Raises:
-        StopIteration: It yielded nothing.
         Exception: It failed (or timed out) before its first output; it is closed.
     """
-    outputs = process(item)
+    outputs: Generator[Any, None, None] = process(item)
     try:
-        return outputs, attempt(guard, next, outputs)
+        first = attempt(guard, next, outputs)
     except StopIteration:
-        raise
+        return outputs  # spent: it yields nothing more
     except BaseException:
         outputs.close()
         raise
+    return _following(guard, outputs, first)
 
 
-def rest(guard: Guard, outputs: Iterator[Any]) -> Iterator[Any]:
-    """A generator node's outputs after its first: each step guarded, a failure final."""
-    while True:
-        try:
-            out = attempt(guard, next, outputs)
-        except StopIteration:
-            return
-        except NodeRaised:
-            raise
-        except NODE_FAILURES as e:
-            note = " (not retried: it had yielded for this item)" if guard.attempts > 1 else ""
-            raise NodeRaised(guard.node_id, e, note) from e
-        yield out
+def _following(
+    guard: Guard, outputs: Generator[Any, None, None], first: Any
+) -> Generator[Any, None, None]:
+    """A started generator node's outputs: `first`, then each next step guarded, a failure
+    final; the node's generator is closed when these end."""
+    try:
+        yield first
+        while True:
+            try:
+                out = attempt(guard, next, outputs)
+            except StopIteration:
+                return
+            except NodeRaised:
+                raise
+            except NODE_FAILURES as e:
+                note = " (not retried: it had yielded for this item)" if guard.attempts > 1 else ""
+                raise NodeRaised(guard.node_id, e, note) from e
+            yield out
+    finally:
+        outputs.close()
 
 
 def retried_generator(
     guard: Guard, process: Callable[[Any], Any]
 ) -> Callable[[Any], Iterator[Any]]:
-    """A sync generator node's `process` with the guard applied (backoff with `time.sleep`)."""
-
-    def generate(item: Any) -> Iterator[Any]:
-        tried = 1
-        while True:
-            try:
-                outputs, first = first_output(guard, process, item)
-                break
-            except StopIteration:
-                return
-            except Exception as e:
-                if tried >= guard.attempts:
-                    raise guard.gave_up(e, tried) from e
-                guard.failed_attempt(e, tried)
-            time.sleep(guard.backoff)
-            tried += 1
-        try:
-            yield first
-            yield from rest(guard, outputs)
-        finally:
-            outputs.close()
-
-    return generate
+    """A sync generator node's `process` with the guard applied (backoff with `time.sleep`):
+    each try starts it, up to its first output (`started`)."""
+    return retried(guard, process, started)

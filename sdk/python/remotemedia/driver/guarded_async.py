@@ -3,7 +3,7 @@ stage and of the reference executor, whose backoff is awaited so the loop goes o
 
 Only an `async def` node's coroutine and a streaming node's generator are stepped through
 (`Stepped`), so their code is timed and marked while it runs, never while it awaits; a function
-or a sync generator is called as in a sync stage (`guarded.attempt`, `guarded.first_output`).
+or a sync generator is called as in a sync stage (`guarded.attempt`, `guarded.started`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, 
 from typing import Any
 
 from remotemedia.driver.deadlines import NodeTimeout
-from remotemedia.driver.guarded import Guard, attempt, first_output, rest
+from remotemedia.driver.guarded import Guard, attempt, started
 
 
 class Stepped:
@@ -77,46 +77,49 @@ async def awaited_attempt(guard: Guard, process: Callable[[Any], Any], item: Any
     return result
 
 
-async def call(guard: Guard, process: Callable[[Any], Any], is_async: bool, item: Any) -> Any:
-    """A function or `async def` node's output for one item, the guard applied (backoff
-    awaited, so the loop goes on meanwhile)."""
-    tried = 1
-    while True:
-        try:
-            if is_async:
-                return await awaited_attempt(guard, process, item)
-            return attempt(guard, process, item)
-        except Exception as e:
-            if tried >= guard.attempts:
-                raise guard.gave_up(e, tried) from e
-            guard.failed_attempt(e, tried)
-        await asyncio.sleep(guard.backoff)
-        tried += 1
+def _retrying(
+    guard: Guard,
+    process: Callable[[Any], Any],
+    once: Callable[[Guard, Callable[[Any], Any], Any], Any],
+    awaited: bool,
+) -> Callable[[Any], Awaitable[Any]]:
+    """`guarded.retried` with the backoff awaited: each try is `once(guard, process, item)`,
+    awaited when `awaited`."""
+
+    async def call(item: Any) -> Any:
+        tried = 1
+        while True:
+            try:
+                if awaited:
+                    return await once(guard, process, item)
+                return once(guard, process, item)
+            except Exception as e:
+                if tried >= guard.attempts:
+                    raise guard.gave_up(e, tried) from e
+                guard.failed_attempt(e, tried)
+            await asyncio.sleep(guard.backoff)
+            tried += 1
+
+    return call
 
 
-async def generate(
-    guard: Guard, process: Callable[[Any], Any], item: Any
-) -> AsyncGenerator[Any, None]:
-    """A sync generator node's outputs for one item, the guard applied (backoff awaited)."""
-    tried = 1
-    while True:
-        try:
-            outputs, first = first_output(guard, process, item)
-            break
-        except StopIteration:
-            return
-        except Exception as e:
-            if tried >= guard.attempts:
-                raise guard.gave_up(e, tried) from e
-            guard.failed_attempt(e, tried)
-        await asyncio.sleep(guard.backoff)
-        tried += 1
-    try:
-        yield first
-        for out in rest(guard, outputs):
-            yield out
-    finally:
-        outputs.close()
+def retried(
+    guard: Guard, process: Callable[[Any], Any], is_async: bool
+) -> Callable[[Any], Awaitable[Any]]:
+    """A function or `async def` node's `process` with the guard applied, as a coroutine
+    function: its output for one item."""
+    if is_async:
+        return _retrying(guard, process, awaited_attempt, awaited=True)
+    return _retrying(guard, process, attempt, awaited=False)
+
+
+def retried_generator(
+    guard: Guard, process: Callable[[Any], Any]
+) -> Callable[[Any], Awaitable[Generator[Any, None, None]]]:
+    """A sync generator node's `process` with the guard applied, as a coroutine function: its
+    outputs for one item, started up to the first (`guarded.started`, the step a retry makes
+    again), the others guarded as they are asked for."""
+    return _retrying(guard, process, started, awaited=False)
 
 
 async def stream(guard: Guard, outputs: Any) -> AsyncGenerator[Any, None]:

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
 import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 from remotemedia._calls import (
@@ -186,15 +185,23 @@ class NodeTask:
         """A node whose `process` takes one item: sync function, generator or `async def`."""
         if self.inbox is None:
             return
+        process: Callable[[Any], Any] = self.node.process
+        shape, node_id = self.kind, self.node.name
         if self.guard is not None:
-            await self._each_guarded(self.guard)
-            return
-        process, shape, node_id = self.node.process, self.kind, self.node.name
+            from remotemedia.driver import guarded_async  # noqa: PLC0415 -- imported with the guard
+
+            if shape == "generator":
+                await self._generated(guarded_async.retried_generator(self.guard, process))
+                return
+            # A function or `async def` node with the guard applied is a coroutine function.
+            process, shape = guarded_async.retried(self.guard, process, shape == "async"), "async"
         while (item := await self.inbox.get()) is not END:
             try:
                 out = process(item)
                 if shape == "async":
                     out = await out
+            except NodeRaised:
+                raise  # a guarded node's error, with its note
             except SYNC_NODE_FAILURES as e:
                 raise NodeRaised(node_id, e) from e
             if shape != "generator":
@@ -213,28 +220,26 @@ class NodeTask:
             finally:
                 out.close()
 
-    async def _each_guarded(self, guard: Guard) -> None:
-        """`_each` for a node with `retry` or `timeout_ms` (`remotemedia.driver.guarded`)."""
-        from remotemedia.driver import guarded_async  # noqa: PLC0415 -- imported with the guard
-
+    async def _generated(
+        self, start: Callable[[Any], Awaitable[Generator[Any, None, None]]]
+    ) -> None:
+        """`_each` for a generator node with `retry` or `timeout_ms`: `start` (its `process`
+        guarded by `remotemedia.driver.guarded_async.retried_generator`) is awaited for an
+        item's outputs, a generator whose every step is guarded."""
         assert self.inbox is not None
-        process, shape, node_id = self.node.process, self.kind, self.node.name
+        node_id = self.node.name
         while (item := await self.inbox.get()) is not END:
             try:
-                if shape == "generator":
-                    async with contextlib.aclosing(
-                        guarded_async.generate(guard, process, item)
-                    ) as outs:
-                        async for out in outs:
-                            await self._emit(out)
-                    continue
-                out = await guarded_async.call(guard, process, shape == "async", item)
+                outputs = await start(item)
+                try:
+                    for out in outputs:
+                        await self._emit(out)  # each output travels as soon as it exists
+                finally:
+                    outputs.close()
             except NodeRaised:
                 raise
             except SYNC_NODE_FAILURES as e:
                 raise NodeRaised(node_id, e) from e
-            if out is not None:
-                await self._emit(out)
 
     async def _inputs(self) -> AsyncIterator[Any]:
         if self.inbox is None:
