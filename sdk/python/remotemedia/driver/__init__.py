@@ -12,6 +12,7 @@ without returning to Rust. Layout:
 - `serve`: `Serving`, what every thread does: wait for requests (a blocking read, or an asyncio
   loop once a stage needs one), dispatch each, answer every one;
 - `dispatch`: `Driver` (the service thread) and `StageDriver` (one stage's thread);
+- `stage`: what both kinds of stage share;
 - `sync_stage`: a stage of sync functions and generators, processed as its morsels arrive;
 - `async_stage`: a stage with `async def` or streaming nodes, a chain of async generators on
   the event loop of its thread;

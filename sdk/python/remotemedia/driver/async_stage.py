@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 from remotemedia._calls import NODE_FAILURES, Counts, NodeRaised, call_lifecycle, failure, kind
 from remotemedia._payload import payload_bytes
-from remotemedia.driver import board as crash_board
+from remotemedia.driver.stage import Stage
 
 if TYPE_CHECKING:
+    from remotemedia._calls import CallOptions
     from remotemedia.driver.guarded import Guard
 
 
@@ -178,52 +179,22 @@ _WRAPPERS: dict[str, Callable[..., AsyncIterator[Any]]] = {
 }
 
 
-class AsyncStage:
+class AsyncStage(Stage):
     """A stage with async or streaming nodes: an async-generator chain on its thread's loop."""
 
-    def __init__(
-        self,
-        driver: Any,
-        ids: list[str],
-        nodes: list[Any],
-        limit: int,
-        byte_limit: int,
-        options: list[Any] | None = None,
-        stage_id: int = 0,
-    ) -> None:
-        self.driver, self.ids, self.nodes, self.limit = driver, ids, nodes, max(limit, 1)
-        self.byte_limit = byte_limit
+    def _prepare(self, options: list[CallOptions | None] | None) -> None:
         self.fed_bytes = 0  # media payload of the feed
-        self.out_bytes = 0  # media payload of `out`
-        self.kinds = [kind(n) for n in nodes]
+        self.kinds = [kind(n) for n in self.nodes]
         # Nodes with `retry` or `timeout_ms`, and every node when a worker's board is
         # attached, are driven by guarded wrappers; the others by the plain ones.
-        self.board, self.slot = crash_board.board, crash_board.slot(stage_id)
-        self.guards: list[Any] = [None] * len(nodes)
-        self._watching: float | None = None
+        self.guards: list[Guard | None] = [None] * len(self.nodes)
         if self.board is not None or (options and any(o is not None for o in options)):
-            from remotemedia.driver import guarded  # noqa: PLC0415 -- only for nodes that need it
-
-            self.guards = [
-                guarded.guard_for(node_id, k, o, self.board, self.slot, i + 1)
-                for i, (node_id, k, o) in enumerate(
-                    zip(ids, self.kinds, options or [None] * len(nodes), strict=True)
-                )
-            ]
-            self._watching = guarded.watch(self.guards)
-        self.counts = Counts(len(nodes))
+            self.guards = self._guards(self.kinds, options or [None] * len(self.nodes), self.board)
         self.feed: collections.deque[tuple[list[Any], int]] = collections.deque()
         self.fed = 0  # items in the feed, not yet taken by the first node
-        self.closed = False
-        self.out: list[Any] = []
-        self.done = False
-        self.error: BaseException | None = None
-        self.initialized: list[Any] = []
         self.task: asyncio.Task[None] | None = None
         self._wake_feed: asyncio.Future[None] | None = None
         self._wake_space: asyncio.Future[None] | None = None
-        self._pending_pull: int | None = None
-        self._pending_pushes: list[int] = []
         self._flush_scheduled = False
 
     async def initialize(self) -> None:
@@ -239,10 +210,6 @@ class AsyncStage:
                 self._mark(0)
             self.initialized.append(node)
         self.task = self.driver.loop.create_task(self._run())
-
-    def _mark(self, value: int) -> None:
-        if self.board is not None:
-            self.board[self.slot] = value
 
     def _chain(self) -> AsyncIterator[Any]:
         stream = self._feed_items()
@@ -369,11 +336,7 @@ class AsyncStage:
         if self.task is not None and not self.task.done():
             self.task.cancel()
             await asyncio.gather(self.task, return_exceptions=True)
-        if self._watching is not None:
-            from remotemedia.driver import guarded  # noqa: PLC0415 -- imported when watched
-
-            guarded.unwatch(self._watching)
-            self._watching = None
+        self._unwatch()
         for i, (node_id, node) in enumerate(zip(self.ids, self.initialized, strict=False)):
             try:
                 self._mark(i + 1)

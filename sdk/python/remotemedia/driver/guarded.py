@@ -1,9 +1,8 @@
 """A node's `retry` and `timeout_ms` (DESIGN §3), and its mark on a worker's board, applied
 around each of its calls: what the host's stages and the reference executor share.
 
-Only the nodes that need it get a `Guard` (`guard_for` gives None otherwise), and the stages
-and the executor keep their plain code path for the others: a node without `retry` or
-`timeout_ms` runs exactly as it did.
+Only the nodes that need it get a `Guard`, and the stages and the executor keep their plain
+code path for the others: a node without `retry` or `timeout_ms` runs exactly as it did.
 
 - **Retry**: a call of `process` for one item that raises an `Exception` (a timeout
   included) is made again on the same node instance after `backoff_ms`, up to
@@ -131,20 +130,6 @@ class Guard:
 
 def _nothing() -> None:
     pass
-
-
-def guard_for(
-    node_id: str,
-    kind: str,
-    options: CallOptions | None,
-    board: Any = None,
-    slot: int = 0,
-    mark: int = 0,
-) -> Guard | None:
-    """A node's guard, or None when it needs none (no options, no board)."""
-    if options is None and board is None:
-        return None
-    return Guard(node_id, kind, options, board, slot, mark)
 
 
 def watch(guards: list[Guard | None]) -> float | None:

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from collections import deque
 
-from remotemedia._calls import SYNC_NODE_FAILURES, Counts, NodeRaised, call_lifecycle, failure, kind
+from remotemedia._calls import SYNC_NODE_FAILURES, NodeRaised, call_lifecycle, failure, kind
 from remotemedia._payload import payload_bytes
-from remotemedia.driver import board as crash_board
+from remotemedia.driver.stage import Stage
 
 # typing costs start-up time and is needed for annotations only (mypy reads this name).
 TYPE_CHECKING = False
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from remotemedia._calls import CallOptions
 
 
-class SyncStage:
+class SyncStage(Stage):
     """A stage whose nodes are sync functions or sync generators.
 
     Work waits in two places: ``backlog``, the morsels pushed and not yet started, and
@@ -36,53 +36,27 @@ class SyncStage:
     outputs. The top of the stack holds the earliest items, so taking from the top keeps order.
     """
 
-    def __init__(
-        self,
-        driver: Any,
-        ids: list[str],
-        nodes: list[Any],
-        limit: int,
-        byte_limit: int,
-        options: list[CallOptions | None] | None = None,
-        stage_id: int = 0,
-    ) -> None:
-        self.driver, self.ids, self.nodes, self.limit = driver, ids, nodes, max(limit, 1)
-        self.byte_limit = byte_limit
-        self.steps = [(n.process, kind(n) == "generator") for n in nodes]
+    def _prepare(self, options: list[CallOptions | None] | None) -> None:
+        self.steps = [(n.process, kind(n) == "generator") for n in self.nodes]
         # Only nodes with `retry` or `timeout_ms` get their calls guarded; the others' steps
-        # stay their own `process`.
-        self._watching: float | None = None
+        # stay their own `process`. The board is marked per morsel, not by the guards.
         if options is not None and any(o is not None for o in options):
             self.steps = self._guarded(options)
-        # A worker's crash-attribution board: the node whose code runs, per morsel.
-        self.board, self.slot = crash_board.board, crash_board.slot(stage_id)
-        self.counts = Counts(len(nodes))
-        self.out: list[Any] = []
-        self.out_bytes = 0  # media payload of `out`
         self.backlog: deque[list[Any]] = deque()
         self.stack: list[tuple[int, list[Any] | Iterator[Any], int]] = []
-        self.closed = False  # no more input
-        self.done = False  # no more output: input ended and every item went through, or failed
-        self.error: BaseException | None = None
-        self.initialized: list[Any] = []
-        self._pending_pull: int | None = None
-        self._pending_pushes: list[int] = []
 
     def _guarded(self, options: list[CallOptions | None]) -> list[tuple[Callable[..., Any], bool]]:
         from remotemedia.driver import guarded  # noqa: PLC0415 -- only for nodes that need it
 
-        steps, guards = [], []
-        for node_id, (process, is_generator), node_options in zip(
-            self.ids, self.steps, options, strict=True
+        kinds = ["generator" if is_generator else "sync" for _, is_generator in self.steps]
+        steps = []
+        for (process, is_generator), guard in zip(
+            self.steps, self._guards(kinds, options), strict=True
         ):
-            kind_ = "generator" if is_generator else "sync"
-            guard = guarded.guard_for(node_id, kind_, node_options)
             if guard is not None:
                 wrap = guarded.retried_generator if is_generator else guarded.retried
                 process = wrap(guard, process)
             steps.append((process, is_generator))
-            guards.append(guard)
-        self._watching = guarded.watch(guards)  # polled for the smallest timeout
         return steps
 
     def initialize(self) -> None:
@@ -96,10 +70,6 @@ class SyncStage:
             finally:
                 self._mark(0)
             self.initialized.append(node)
-
-    def _mark(self, value: int) -> None:
-        if self.board is not None:
-            self.board[self.slot] = value
 
     def push(self, token: int, items: list[Any]) -> None:
         """Takes a morsel and works on it while there is room; the answer waits while the
@@ -265,11 +235,7 @@ class SyncStage:
             if close is not None:
                 close()  # a suspended generator's `finally` runs now, before cleanup
         self.stack.clear()
-        if self._watching is not None:
-            from remotemedia.driver import guarded  # noqa: PLC0415 -- imported when watched
-
-            guarded.unwatch(self._watching)
-            self._watching = None
+        self._unwatch()
         for i, (node_id, node) in enumerate(zip(self.ids, self.initialized, strict=False)):
             try:
                 self._mark(i + 1)

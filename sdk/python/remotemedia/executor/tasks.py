@@ -147,9 +147,9 @@ class NodeTask:
         # A node with `retry` or `timeout_ms` has its calls guarded; the others run plain.
         self.guard: Guard | None = None
         if (options := call_options(node)) is not None:
-            from remotemedia.driver.guarded import guard_for  # noqa: PLC0415 -- only when asked
+            from remotemedia.driver import guarded  # noqa: PLC0415 -- only when asked
 
-            self.guard = guard_for(node.name, self.kind, options)
+            self.guard = guarded.Guard(node.name, self.kind, options)
 
     async def run(self) -> None:
         """Runs the node to the end of its input, then closes its downstream slots."""
