@@ -85,15 +85,23 @@ def run_on(
     return Outcome(outputs, None, caplog.text)
 
 
+FLAKY_NODES = ["retry_nodes:Flaky", "retry_nodes:AsyncFlaky", "retry_nodes:FlakyGenerator"]
+"""A node of each shape that `retry` applies to: a function, an `async def`, a generator."""
+
+
+def flaky(node_type: str, failures: int, backoff_ms: int = 0) -> dict[str, Any]:
+    """A manifest of one node `f` of `node_type` that fails each item's first `failures`
+    calls, and may make three attempts per item."""
+    retry = {"max_attempts": 3, "backoff_ms": backoff_ms}
+    return manifest(node("f", node_type, params={"failures": failures}, retry=retry))
+
+
 @pytest.mark.parametrize("engine", ENGINES)
-@pytest.mark.parametrize(
-    "node_type", ["retry_nodes:Flaky", "retry_nodes:AsyncFlaky", "retry_nodes:FlakyGenerator"]
-)
+@pytest.mark.parametrize("node_type", FLAKY_NODES)
 def test_a_flaky_node_recovers_on_its_third_attempt_and_keeps_order(
     engine: str, node_type: str, tmp_path: Path, caplog: Any
 ) -> None:
-    retry = {"max_attempts": 3, "backoff_ms": 1}
-    doc = manifest(node("f", node_type, params={"failures": 2}, retry=retry))
+    doc = flaky(node_type, failures=2, backoff_ms=1)
     outcome = run_on(engine, tmp_path, doc, [1, 2, 3, 4], caplog)
     assert outcome.error is None, outcome
     firsts = [{"item": i, "attempt": 3} for i in (1, 2, 3, 4)]
@@ -107,20 +115,13 @@ def test_a_flaky_node_recovers_on_its_third_attempt_and_keeps_order(
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-@pytest.mark.parametrize(
-    "node_type", ["retry_nodes:Flaky", "retry_nodes:AsyncFlaky", "retry_nodes:FlakyGenerator"]
-)
+@pytest.mark.parametrize("node_type", FLAKY_NODES)
 def test_giving_up_reports_the_last_error_and_how_many_attempts(
     engine: str, node_type: str, tmp_path: Path, caplog: Any
 ) -> None:
-    retry = {"max_attempts": 3, "backoff_ms": 0}
-    doc = manifest(node("f", node_type, params={"failures": 5}, retry=retry))
-    outcome = run_on(engine, tmp_path, doc, [7], caplog)
-    assert outcome.error == (
-        "f",
-        "ValueError",
-        "item 7 failed on attempt 3 (after 3 attempts)",
-    ), outcome
+    outcome = run_on(engine, tmp_path, flaky(node_type, failures=5), [7], caplog)
+    message = "item 7 failed on attempt 3 (after 3 attempts)"
+    assert outcome.error == ("f", "ValueError", message), outcome
 
 
 @pytest.mark.parametrize("engine", ENGINES)
