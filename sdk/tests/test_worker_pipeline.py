@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+import remotemedia_runtime
 from remotemedia import Node, Pipeline
 from remotemedia.errors import NodeError, UsageError
 
@@ -205,11 +206,15 @@ def test_a_pipeline_built_in_code_is_isolated_with_retry_and_timeout(nodes: str)
     assert not alive(pid), "leaving `async with` did not stop the worker"
     with pytest.raises(TypeError, match="max_attempts"):
         pipeline.add_node(module.Pid(name="q"), retry=3)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="max_attempts must be from 1"):
+        pipeline.add_node(module.Pid(name="q"), retry={"max_attempts": 0})
+    with pytest.raises(TypeError, match="timeout_ms must be an integer"):
+        pipeline.add_node(module.Pid(name="q"), timeout_ms=True)
+    with pytest.raises(ValueError, match="unknown keys"):
+        pipeline.add_node(module.Pid(name="q"), retry={"max_attempts": 2, "jitter": 1})
 
 
 def test_a_child_forked_by_the_caller_leaves_the_callers_worker_alone(nodes: str) -> None:
-    import remotemedia_runtime
-
     pipeline = isolated({"id": "p", "node_type": f"{nodes}:Pid"})
     with pipeline:
         pid = asyncio.run(pipeline.run(1))[0]

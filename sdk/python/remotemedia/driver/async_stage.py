@@ -100,11 +100,37 @@ async def _awaited(
         counts.made[at] += n_out
 
 
+class _UpstreamFailure:
+    """An upstream node's error as it passed through a streaming node's input: the pipeline's
+    error even when the node's code catches it (`except Exception` around its `async for`)."""
+
+    __slots__ = ("error",)
+
+    def __init__(self) -> None:
+        self.error: NodeRaised | None = None
+
+    async def watch(self, items: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        """`items`, noting the upstream error that ends them."""
+        try:
+            async for item in items:
+                yield item
+        except NodeRaised as e:
+            self.error = e
+            raise
+
+    def reraise(self) -> None:
+        """Raises the upstream error, if one passed."""
+        if self.error is not None:
+            raise self.error
+
+
 async def _streaming(
     node_id: str, process: Callable[..., Any], at: int, counts: Counts, upstream: AsyncIterator[Any]
 ) -> AsyncIterator[Any]:
+    failed = _UpstreamFailure()
+
     async def counted() -> AsyncIterator[Any]:
-        async for item in upstream:
+        async for item in failed.watch(upstream):
             counts.seen[at] += 1
             yield item
 
@@ -115,7 +141,9 @@ async def _streaming(
     except NodeRaised:
         raise  # an upstream node's error passing through this node's input stream
     except NODE_FAILURES as e:
+        failed.reraise()
         raise NodeRaised(node_id, e) from e
+    failed.reraise()
 
 
 async def _generated(
@@ -156,8 +184,10 @@ async def _guarded_streaming(
     """A streaming node with `timeout_ms` or a board mark."""
     from remotemedia.driver import guarded_async  # noqa: PLC0415 -- only for nodes that need it
 
+    failed = _UpstreamFailure()
+
     async def counted() -> AsyncIterator[Any]:
-        async for item in guarded_async.paused(guard, upstream):
+        async for item in failed.watch(guarded_async.paused(guard, upstream)):
             counts.seen[at] += 1
             yield item
 
@@ -169,7 +199,9 @@ async def _guarded_streaming(
     except NodeRaised:
         raise  # an upstream node's error passing through this node's input stream
     except NODE_FAILURES as e:
+        failed.reraise()
         raise NodeRaised(node_id, e) from e
+    failed.reraise()
 
 
 _WRAPPERS: dict[str, Callable[..., AsyncIterator[Any]]] = {

@@ -79,6 +79,11 @@ class Deadline:
         self.at = time.monotonic() + self.seconds
         self.fired = self.reported = False
 
+    def passed(self) -> bool:
+        """Whether the current call is past its deadline: the interrupt was sent, or the call
+        returned late, before the watchdog's next look."""
+        return self.fired or time.monotonic() >= self.at
+
     def enter(self) -> None:
         """Arms the deadline on this thread: the call's code runs from now until `leave`.
         Another node's deadline armed here already (the node whose code runs this one's) is
@@ -174,7 +179,8 @@ def _watch() -> None:
             if not deadline.fired and now >= deadline.at:
                 with _lock:
                     # Checked again under the lock that `leave` takes: sent only while armed.
-                    if deadline.active and not deadline.fired:
+                    # Still this call, still past it (a new call restarts `at`).
+                    if deadline.active and not deadline.fired and time.monotonic() >= deadline.at:
                         deadline.fired, deadline.fired_at = True, now
                         _set_async_exc(deadline.thread, NodeTimeout)
             elif (

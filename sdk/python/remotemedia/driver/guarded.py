@@ -159,9 +159,17 @@ def attempt(guard: Guard, function: Callable[[Any], Any], argument: Any) -> Any:
     except NodeTimeout as e:
         guard.leave()  # it may have landed before `leave` had disarmed
         raise guard.timeout(e.__traceback__) from None
-    if deadline is not None and deadline.fired:
+    if deadline is not None and deadline.passed():
         raise guard.timeout()  # it returned, after its deadline
     return result
+
+
+def pause(seconds: float) -> None:
+    """Sleeps a backoff in steps of at most 50 ms: an interrupt (the run was cancelled, another
+    branch failed) lands between two steps instead of after the whole pause."""
+    end = time.monotonic() + seconds
+    while (left := end - time.monotonic()) > 0:
+        time.sleep(min(left, 0.05))
 
 
 def retried(
@@ -187,7 +195,7 @@ def retried(
                 if tried >= guard.attempts:
                     raise guard.gave_up(e, tried) from e
                 guard.failed_attempt(e, tried)
-            time.sleep(guard.backoff)
+            pause(guard.backoff)
             tried += 1
 
     return call

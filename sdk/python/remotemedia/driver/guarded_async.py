@@ -72,7 +72,7 @@ async def awaited_attempt(guard: Guard, process: Callable[[Any], Any], item: Any
         if scope.expired():  # the await passed the deadline (else the node's own error)
             raise guard.timeout(e.__traceback__) from None
         raise
-    if deadline.fired or scope.expired():
+    if deadline.passed() or scope.expired():
         raise guard.timeout()
     return result
 
@@ -134,7 +134,7 @@ async def stream(guard: Guard, outputs: Any) -> AsyncGenerator[Any, None]:
             except NodeTimeout as e:
                 guard.leave()
                 raise guard.timeout(e.__traceback__) from None
-            if deadline is not None and deadline.fired:
+            if deadline is not None and deadline.passed():
                 raise guard.timeout()
             yield out
     finally:

@@ -34,6 +34,31 @@ __all__ = ["Pipeline"]
 _MAX_CAPACITY = 1_000_000
 
 
+_DAY_MS = 86_400_000
+
+
+def _check_call_options(retry: Any, timeout_ms: Any) -> None:
+    """Refuses what the manifest schema refuses in `retry` and `timeout_ms`, at once."""
+
+    def whole(name: str, value: Any, low: int, high: int) -> None:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise TypeError(f"{name} must be an integer, got {value!r}")
+        if not low <= value <= high:
+            raise ValueError(f"{name} must be from {low} to {high}, got {value}")
+
+    if retry is not None:
+        if not isinstance(retry, dict) or "max_attempts" not in retry:
+            raise TypeError(
+                f'retry is a dict {{"max_attempts": n, "backoff_ms": ms}}, got {retry!r}'
+            )
+        if unknown := set(retry) - {"max_attempts", "backoff_ms"}:
+            raise ValueError(f"retry has unknown keys {sorted(unknown)}")
+        whole("retry max_attempts", retry["max_attempts"], 1, 1_000_000)
+        whole("retry backoff_ms", retry.get("backoff_ms", 0), 0, _DAY_MS)
+    if timeout_ms is not None:
+        whole("timeout_ms", timeout_ms, 1, _DAY_MS)
+
+
 class Pipeline:
     """A named DAG of live nodes; without any `connect` the nodes chain in the order added.
 
@@ -109,10 +134,7 @@ class Pipeline:
             message = f'duplicate node id "{node.name}" (first used by nodes[{first}])'
             raise ManifestError([problem(f"nodes[{len(ids)}].id", message)], "<pipeline>")
         if retry is not None or timeout_ms is not None:
-            if retry is not None and (not isinstance(retry, dict) or "max_attempts" not in retry):
-                raise TypeError(
-                    f'retry is a dict {{"max_attempts": n, "backoff_ms": ms}}, got {retry!r}'
-                )
+            _check_call_options(retry, timeout_ms)
             set_call_options(
                 node, CallOptions.from_manifest({"retry": retry, "timeout_ms": timeout_ms})
             )

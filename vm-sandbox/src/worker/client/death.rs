@@ -41,17 +41,21 @@ pub(super) fn death_error(state: &State, stage: Option<u64>) -> SandboxError {
         });
     }
     let (error_type, what) = death.what();
-    let (blamed, message) = match &death.culprit {
-        Some((id, node)) => (Some(*id), format!("{what} while node \"{node}\" ran")),
-        None => (state.stages.keys().min().copied(), what),
+    let (blamed, named) = match &death.culprit {
+        Some((id, node)) => (Some(*id), node.clone()),
+        None => (None, None),
     };
-    if stage.is_some() && stage != blamed {
+    if blamed.is_some() && stage.is_some() && stage != blamed {
         return SandboxError::Aborted;
     }
-    let node_id = match &death.culprit {
-        Some((_, node)) => Some(node.clone()),
-        None => blamed.and_then(|id| state.stages.get(&id)?.first().cloned()),
+    let message = match &named {
+        Some(node) => format!("{what} while node \"{node}\" ran"),
+        None => what,
     };
+    let node_id = named.or_else(|| {
+        let own = stage.or(blamed)?;
+        state.stages.get(&own)?.first().cloned()
+    });
     SandboxError::Raised(PyFailure {
         node_id,
         error_type: error_type.into(),
@@ -67,8 +71,9 @@ pub(super) struct Death {
     /// Whether the host stopped it (asked to, or killed it on purpose).
     pub(super) by_host: bool,
     pub(super) stderr: String,
-    /// The stage and node whose code ran when the worker died, as the board said.
-    pub(super) culprit: Option<(u64, String)>,
+    /// The stage to blame, and the node whose code it ran when the worker died where the board
+    /// said: only that stage's calls report the death.
+    pub(super) culprit: Option<(u64, Option<String>)>,
 }
 
 impl Death {
@@ -186,14 +191,18 @@ impl Inner {
         state.exit
     }
 
-    /// The stage and node the board says ran when the worker died, the earliest stage first.
-    pub(super) fn culprit(&self, state: &State) -> Option<(u64, String)> {
-        let mut stages: Vec<_> = state.stages.iter().collect();
-        stages.sort_by_key(|(id, _)| **id);
-        stages.into_iter().find_map(|(id, nodes)| {
+    /// The stage to blame for the death, among those with a call waiting (a stage that has
+    /// finished would never report it): the first whose board word names a node, else the
+    /// first of them; `None` when no call waits.
+    pub(super) fn culprit(&self, state: &State) -> Option<(u64, Option<String>)> {
+        let mut waiting: Vec<u64> = state.pending.values().filter_map(|(s, _)| *s).collect();
+        waiting.sort_unstable();
+        waiting.dedup();
+        let named = waiting.iter().find_map(|id| {
             let index = usize::try_from(self.board.read(*id)).ok()?.checked_sub(1)?;
-            Some((*id, nodes.get(index)?.clone()))
-        })
+            Some((*id, Some(state.stages.get(id)?.get(index)?.clone())))
+        });
+        named.or_else(|| waiting.first().map(|id| (*id, None)))
     }
 }
 
