@@ -25,8 +25,9 @@ pub(super) fn death_error(state: &State, stage: Option<u64>) -> SandboxError {
             .find(|(_, nodes)| nodes.iter().any(|n| n == node))
             .map(|(id, _)| *id)
     };
-    // One stage is to blame, and only its calls say so: the others' end quietly (as a
-    // cancel), so the run's error names that node whichever stage hears of the death first.
+    // One stage is to blame, and only its calls say so: the others' fail later (`Aborted`,
+    // after `ABORT_DELAY`, as a cancel), so the run's error names that node whichever stage
+    // would have heard of the death first.
     if let Some((node, message)) = &state.stuck {
         if stage.is_some() && stage != stage_of(node) {
             return SandboxError::Aborted;

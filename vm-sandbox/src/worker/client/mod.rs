@@ -45,6 +45,9 @@ const START_TIMEOUT: Duration = Duration::from_mins(1);
 const STOP_GRACE: Duration = Duration::from_secs(2);
 /// How long a cancelled stage's code may ignore interrupts before the worker is killed.
 const INTERRUPT_GRACE: Duration = Duration::from_secs(2);
+/// How long the calls of a stage not blamed for a worker's death wait before they fail (as a
+/// cancel), so that the blamed stage's error is the run's.
+const ABORT_DELAY: Duration = Duration::from_millis(500);
 /// How long the worker's stderr may take to reach its end once the worker is gone.
 const STDERR_WAIT: Duration = Duration::from_millis(300);
 /// The end of the worker's standard error kept for a crash report (a fault handler's dump).
@@ -282,6 +285,11 @@ impl Inner {
         let inner = Arc::clone(self);
         async move {
             if let Some(error) = dead {
+                if matches!(error, SandboxError::Aborted) {
+                    // Another stage reports the death: this one gives that error time to
+                    // cancel the run first (failing at once would hide it).
+                    tokio::time::sleep(ABORT_DELAY).await;
+                }
                 return Err(error);
             }
             match rx.await {
@@ -385,7 +393,16 @@ impl Inner {
         });
         let pending: Vec<_> = state.pending.drain().collect();
         for (_, (stage, tx)) in pending {
-            drop(tx.send(Err(death_error(&state, stage))));
+            match death_error(&state, stage) {
+                // Answered by the run's cancel, once the blamed stage has reported the death.
+                SandboxError::Aborted => {
+                    drop(std::thread::spawn(move || {
+                        std::thread::sleep(ABORT_DELAY);
+                        let _ = tx.send(Err(SandboxError::Aborted));
+                    }));
+                }
+                error => drop(tx.send(Err(error))),
+            }
         }
         state.reaped = true;
         drop(state);
