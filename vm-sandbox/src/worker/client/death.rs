@@ -7,7 +7,7 @@ use std::process::{Child, ExitStatus};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use super::{Inner, STDERR_TAIL, STOP_GRACE, State};
+use super::{ABORT_DELAY, Inner, STDERR_TAIL, STDERR_WAIT, STOP_GRACE, State};
 use crate::backend::PyFailure;
 use crate::error::SandboxError;
 
@@ -190,6 +190,46 @@ impl Inner {
                 .0;
         }
         state.exit
+    }
+
+    /// Once the socket has ended: waits for the worker's exit and the end of its stderr,
+    /// records how it died, answers every call still waiting, and says it is reaped.
+    pub(super) fn record_death(&self, forwarder: Option<std::sync::mpsc::Receiver<()>>) {
+        let status = self.exit_status();
+        // The fault handler's dump is on its way through the pipe; a grandchild that keeps
+        // the pipe open must not hold the error back.
+        if let Some(forwarder) = forwarder {
+            let _ = forwarder.recv_timeout(STDERR_WAIT);
+        }
+        let stderr = {
+            let tail = self.stderr.lock().unwrap_or_else(PoisonError::into_inner);
+            String::from_utf8_lossy(&tail.iter().copied().collect::<Vec<u8>>()).into_owned()
+        };
+        let mut state = self.lock();
+        let by_host = state.death.as_ref().is_some_and(|d| d.by_host);
+        let culprit = self.culprit(&state);
+        state.death = Some(Death {
+            status,
+            by_host,
+            stderr,
+            culprit,
+        });
+        let pending: Vec<_> = state.pending.drain().collect();
+        for (_, (stage, tx)) in pending {
+            match death_error(&state, stage) {
+                // Failed later, so that the blamed stage's error is the run's (`ABORT_DELAY`).
+                SandboxError::Aborted => {
+                    drop(std::thread::spawn(move || {
+                        std::thread::sleep(ABORT_DELAY);
+                        let _ = tx.send(Err(SandboxError::Aborted));
+                    }));
+                }
+                error => drop(tx.send(Err(error))),
+            }
+        }
+        state.reaped = true;
+        drop(state);
+        self.reaped.notify_all();
     }
 
     /// The stage to blame for the death, among those with a call waiting (a stage that has

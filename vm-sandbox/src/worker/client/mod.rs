@@ -372,40 +372,6 @@ impl Inner {
         if let Some(error) = &ended {
             tracing::debug!("the worker's socket failed: {error}");
         }
-        let status = self.exit_status();
-        // The fault handler's dump is on its way through the pipe; a grandchild that keeps
-        // the pipe open must not hold the error back.
-        if let Some(forwarder) = forwarder {
-            let _ = forwarder.recv_timeout(STDERR_WAIT);
-        }
-        let stderr = {
-            let tail = self.stderr.lock().unwrap_or_else(PoisonError::into_inner);
-            String::from_utf8_lossy(&tail.iter().copied().collect::<Vec<u8>>()).into_owned()
-        };
-        let mut state = self.lock();
-        let by_host = state.death.as_ref().is_some_and(|d| d.by_host);
-        let culprit = self.culprit(&state);
-        state.death = Some(Death {
-            status,
-            by_host,
-            stderr,
-            culprit,
-        });
-        let pending: Vec<_> = state.pending.drain().collect();
-        for (_, (stage, tx)) in pending {
-            match death_error(&state, stage) {
-                // Answered by the run's cancel, once the blamed stage has reported the death.
-                SandboxError::Aborted => {
-                    drop(std::thread::spawn(move || {
-                        std::thread::sleep(ABORT_DELAY);
-                        let _ = tx.send(Err(SandboxError::Aborted));
-                    }));
-                }
-                error => drop(tx.send(Err(error))),
-            }
-        }
-        state.reaped = true;
-        drop(state);
-        self.reaped.notify_all();
+        self.record_death(forwarder);
     }
 }
