@@ -9,7 +9,7 @@
 use std::future::Future;
 use std::path::{Path, PathBuf};
 
-use remotemedia_vm_sandbox::worker::Launch;
+use remotemedia_vm_sandbox::worker::{Launch, Policy};
 use remotemedia_vm_sandbox::{Interpreter, InterpreterKind, PluginError, PythonEnv, SandboxError};
 use serde_json::Value as Json;
 
@@ -54,6 +54,7 @@ impl PythonChoice {
                 program: std::env::current_exe().unwrap_or_else(|_| "remotemedia-host".into()),
                 args: vec!["worker".into()],
                 env: Vec::new(),
+                sandbox: None,
             },
         }
     }
@@ -69,11 +70,12 @@ impl PythonChoice {
         }
     }
 
-    /// The isolation a manifest document gets: the forced one, else its `runtime.isolation`.
+    /// The isolation a manifest document gets: the forced one, else a worker process for a
+    /// sandboxed one (`runtime.sandbox`), else its `runtime.isolation`.
     pub fn isolation_of(&self, doc: &Json) -> Isolation {
         self.isolation.unwrap_or_else(|| {
             let asked = doc.pointer("/runtime/isolation").and_then(Json::as_str);
-            if asked == Some("process") {
+            if asked == Some("process") || doc.pointer("/runtime/sandbox").is_some() {
                 Isolation::Process
             } else {
                 Isolation::InProcess
@@ -81,18 +83,28 @@ impl PythonChoice {
         })
     }
 
-    /// Starts a worker process for a pipeline (DESIGN §10), with this choice's environment.
+    /// Starts a worker process for a pipeline (DESIGN §10), with this choice's environment,
+    /// confined by `sandbox` if there is one.
     ///
     /// # Errors
-    /// [`HostError::Sandbox`]: the environment cannot be used, or the worker did not start.
-    pub fn start_worker(&self) -> Result<Interpreter, HostError> {
+    /// [`HostError::Sandbox`]: the environment cannot be used, or the worker did not start
+    /// (or could not enter its sandbox).
+    pub fn start_worker(&self, sandbox: Option<&Policy>) -> Result<Interpreter, HostError> {
         let mut launch = self.worker.clone();
-        if let EnvChoice::Select(_) = self.env
-            && let Some(venv) = self.env()?.venv
-        {
-            launch.args.push("--python-env".into());
-            launch.args.push(venv.into_os_string());
+        if let EnvChoice::Select(_) = self.env {
+            if let Some(venv) = self.env()?.venv {
+                launch.args.push("--python-env".into());
+                launch.args.push(venv.into_os_string());
+            }
+            // The binary's worker lays out `sys.path` from `PYTHONPATH` as the host does; in a
+            // sandbox it then leaves `os.environ` unless the policy names it.
+            if sandbox.is_some()
+                && let Some(path) = std::env::var_os("PYTHONPATH")
+            {
+                launch.env.push(("PYTHONPATH".into(), path));
+            }
         }
+        launch.sandbox = sandbox.cloned();
         Ok(Interpreter::start_worker(&launch)?)
     }
 
@@ -155,9 +167,13 @@ pub fn registry_for(
     if !needs_python {
         return Ok((registry, None));
     }
-    let started = match choice.isolation_of(doc) {
-        Isolation::Process => choice.start_worker(),
-        Isolation::InProcess => choice.start(),
+    let started = match (choice.isolation_of(doc), sandbox_of(doc)) {
+        (Isolation::InProcess, _) => choice.start(),
+        (Isolation::Process, Ok(None)) => choice.start_worker(None),
+        // A sandboxed pipeline's nodes are imported only inside its sandbox: one that cannot
+        // be entered is the run's error, not a reason its node types are unknown.
+        (Isolation::Process, Ok(Some(policy))) => Ok(choice.start_worker(Some(&policy))?),
+        (Isolation::Process, Err(e)) => Err(e),
     };
     let interpreter = match started {
         Ok(interpreter) => interpreter,
@@ -167,6 +183,20 @@ pub fn registry_for(
         }
     };
     registry_in(doc, interpreter, known, report).map(|(r, i)| (r, Some(i)))
+}
+
+/// The sandbox a manifest document asks for (`runtime.sandbox`), if any.
+///
+/// # Errors
+/// [`HostError::Manifest`]-like usage error: the section is there but malformed (validation
+/// then reports where); no worker starts for it, sandboxed or not.
+pub fn sandbox_of(doc: &Json) -> Result<Option<Policy>, HostError> {
+    match doc.pointer("/runtime/sandbox") {
+        None => Ok(None),
+        Some(section) => serde_json::from_value(section.clone())
+            .map(Some)
+            .map_err(|e| HostError::Usage(format!("runtime.sandbox is not valid: {e}"))),
+    }
 }
 
 /// [`registry_for`] with an interpreter started already (a pipeline's kept worker).

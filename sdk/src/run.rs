@@ -349,7 +349,9 @@ pub fn build(
     }
     let (registry, interpreter) = match worker {
         Some(handle) if isolated => {
-            let (registry, interpreter) = registry_in(doc, handle.get(choice)?, &[], report)?;
+            let sandbox = remotemedia_host::python::sandbox_of(doc)?;
+            let worker = handle.get(choice, sandbox.as_ref())?;
+            let (registry, interpreter) = registry_in(doc, worker, &[], report)?;
             (registry, Some(interpreter))
         }
         _ => registry_for(doc, choice, &live.types, report)?,

@@ -7,7 +7,7 @@ use std::sync::{Mutex, PoisonError};
 use pyo3::prelude::*;
 use remotemedia_host::HostError;
 use remotemedia_host::python::PythonChoice;
-use remotemedia_vm_sandbox::worker::Launch;
+use remotemedia_vm_sandbox::worker::{Launch, Policy};
 use remotemedia_vm_sandbox::{Interpreter, PythonEnv};
 
 use crate::errors::to_pyerr;
@@ -26,6 +26,7 @@ pub fn launch(py: Python<'_>) -> PyResult<Launch> {
         program: executable.into(),
         args: vec!["-m".into(), "remotemedia_runtime._worker".into()],
         env: vec![(SYS_PATH_VAR.into(), path.into())],
+        sandbox: None,
     })
 }
 
@@ -39,18 +40,32 @@ pub fn choice(py: Python<'_>) -> PyResult<PythonChoice> {
 #[pyclass(module = "remotemedia_runtime._native", frozen)]
 #[derive(Default)]
 pub struct WorkerHandle {
-    running: Mutex<Option<Interpreter>>,
+    /// The worker, and the sandbox it entered.
+    running: Mutex<Option<(Interpreter, Option<Policy>)>>,
 }
 
 impl WorkerHandle {
-    /// The running worker, or a new one (`choice` says how to start it).
-    pub fn get(&self, choice: &PythonChoice) -> Result<Interpreter, HostError> {
+    /// The running worker if it entered `sandbox` (or none, as asked), or a new one (`choice`
+    /// says how to start it): a sandbox is entered once, so another policy needs another
+    /// worker, and the old one is stopped.
+    pub fn get(
+        &self,
+        choice: &PythonChoice,
+        sandbox: Option<&Policy>,
+    ) -> Result<Interpreter, HostError> {
         let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(interpreter) = running.as_ref().filter(|i| i.is_alive()) {
-            return Ok(interpreter.clone());
+        match running.as_ref() {
+            Some((interpreter, entered))
+                if interpreter.is_alive() && entered.as_ref() == sandbox =>
+            {
+                return Ok(interpreter.clone());
+            }
+            Some((interpreter, _)) => interpreter.shutdown(),
+            None => {}
         }
-        let started = choice.start_worker()?;
-        *running = Some(started.clone());
+        *running = None;
+        let started = choice.start_worker(sandbox)?;
+        *running = Some((started.clone(), sandbox.cloned()));
         Ok(started)
     }
 }
@@ -68,6 +83,7 @@ impl WorkerHandle {
         let running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
         running
             .as_ref()
+            .map(|(i, _)| i)
             .filter(|i| i.is_alive())
             .and_then(Interpreter::worker_pid)
     }
@@ -79,7 +95,7 @@ impl WorkerHandle {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
-        if let Some(interpreter) = running {
+        if let Some((interpreter, _)) = running {
             py.detach(|| interpreter.shutdown());
         }
     }

@@ -41,6 +41,7 @@ fn start_worker() -> Arc<dyn Backend> {
         program: venv().join("bin/python"),
         args: vec!["-m".into(), "remotemedia_runtime._worker".into()],
         env: Vec::new(),
+        sandbox: None,
     };
     Interpreter::start_worker(&launch)
         .unwrap_or_else(|e| panic!("{e}"))

@@ -33,6 +33,11 @@ pub fn load(
     };
     choice.check_explicit()?;
     let doc = Pipeline::read_document(path)?;
+    if isolation == Some(Isolation::InProcess) && doc.pointer("/runtime/sandbox").is_some() {
+        return Err(HostError::Usage(
+            "--isolation in_process cannot run a sandboxed pipeline: runtime.sandbox confines a worker process".into(),
+        ));
+    }
     let (registry, interpreter) = registry_for(&doc, &choice, &[], report)?;
     let built = Pipeline::from_document(&doc, &path.display().to_string(), &registry);
     let pipeline = match built {

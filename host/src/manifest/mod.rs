@@ -16,6 +16,7 @@ pub mod schema;
 mod validate;
 
 use remotemedia_vm_sandbox::RetryPolicy;
+use remotemedia_vm_sandbox::worker::Policy;
 use serde::{Deserialize, Serialize};
 
 pub use ids::NodeId;
@@ -83,6 +84,9 @@ pub struct RuntimeConfig {
     pub channel_capacity: usize,
     /// Bound of every queue in media payload bytes (DESIGN §7).
     pub channel_bytes: usize,
+    /// The sandbox of the pipeline's worker process, if it asks for one (DESIGN §10).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<Policy>,
 }
 
 impl Default for RuntimeConfig {
@@ -92,6 +96,7 @@ impl Default for RuntimeConfig {
             isolation: Isolation::InProcess,
             channel_capacity: DEFAULT_CHANNEL_CAPACITY,
             channel_bytes: DEFAULT_CHANNEL_BYTES,
+            sandbox: None,
         }
     }
 }

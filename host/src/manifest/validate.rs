@@ -191,10 +191,44 @@ fn check_runtime(runtime: Option<&Json>, problems: &mut Vec<Problem>) -> usize {
             "the RustPython runtime is not supported yet",
         ));
     }
+    if let Some(sandbox) = setting("sandbox") {
+        check_sandbox(sandbox, setting("isolation"), &at, problems);
+    }
     setting("channel_capacity")
         .and_then(Json::as_u64)
         .and_then(|c| usize::try_from(c).ok())
         .unwrap_or(super::DEFAULT_CHANNEL_CAPACITY)
+}
+
+/// What the schema cannot say of `runtime.sandbox`: that it needs a worker process, and
+/// that its `env` holds variable names.
+fn check_sandbox(
+    sandbox: &Json,
+    isolation: Option<&Json>,
+    at: &Location,
+    problems: &mut Vec<Problem>,
+) {
+    if isolation.and_then(Json::as_str) == Some("in_process") {
+        problems.push(Problem::new(
+            at.key("sandbox"),
+            "a sandbox confines a worker process, and runtime.isolation is \"in_process\" (remove it, or make it \"process\")",
+        ));
+    }
+    let names = sandbox
+        .get("env")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten();
+    for (i, name) in names.enumerate() {
+        if let Some(name) = name.as_str()
+            && (name.contains('=') || name.contains('\0'))
+        {
+            problems.push(Problem::new(
+                at.key("sandbox").key("env").index(i),
+                format!("\"{name}\" is not an environment variable's name (no \"=\" or NUL)"),
+            ));
+        }
+    }
 }
 
 /// Orders problems as their places appear in the document: by top-level field, then by array

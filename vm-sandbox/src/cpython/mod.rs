@@ -31,6 +31,7 @@ use pyo3::prelude::*;
 
 use self::mailbox::{Reply, Request, Shared};
 use self::threads::StageThreads;
+pub(crate) use self::threads::prepare;
 use crate::backend::{
     Backend, BoxFuture, Capabilities, Fed, Limits, NodeCounts, NodeSpec, StageId,
 };

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 
@@ -48,18 +48,12 @@ pub fn start_service(env: PythonEnv) -> Result<(Arc<Shared>, JoinHandle<()>), Sa
         .name("remotemedia-python".into())
         .stack_size(STACK_SIZE)
         .spawn(move || {
-            if env.owns_process
-                && let Err(text) = home::initialize_with_home()
-            {
+            if let Err(text) = prepare(&env) {
                 let _ = ready_tx.send(Err(text));
                 thread_shared.abandon();
                 return;
             }
-            Python::initialize();
             let outcome = Python::attach(|py| -> PyResult<()> {
-                if env.owns_process {
-                    prepare_path(py, &env)?;
-                }
                 let driver = py.import("remotemedia.driver")?.getattr("Driver")?;
                 let mailbox = Bound::new(py, Mailbox::new(Arc::clone(&thread_shared)))?;
                 let driver = driver.call1((mailbox, thread_end.as_raw_fd()))?;
@@ -215,6 +209,29 @@ fn is_stage_interrupted(py: Python<'_>, error: &PyErr) -> bool {
         .get_type(py)
         .name()
         .is_ok_and(|name| name == "StageInterrupted")
+}
+
+/// Whether `prepare_path` has run in this process.
+static PREPARED: AtomicBool = AtomicBool::new(false);
+
+/// Starts CPython for `env` unless it runs already, on this thread (which becomes its main
+/// thread, the one that may set signal handlers), and lays out its paths once per process.
+/// The service thread does it, or a worker's main thread before it starts any other
+/// (`worker::serve`, which reads `sys.path` to build its sandbox).
+///
+/// # Errors
+/// CPython did not start, or laying out its paths failed: the message says why.
+pub fn prepare(env: &PythonEnv) -> Result<(), String> {
+    if env.owns_process {
+        home::initialize_with_home()?;
+    }
+    Python::initialize();
+    Python::attach(|py| {
+        if env.owns_process && !PREPARED.swap(true, Ordering::AcqRel) {
+            prepare_path(py, env).map_err(|e| describe_error(py, &e))?;
+        }
+        Ok(())
+    })
 }
 
 /// Puts the environment's site-packages on `sys.path` as a virtualenv's own `python` would:

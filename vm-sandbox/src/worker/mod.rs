@@ -14,8 +14,10 @@
 //! - `client`: the host's side ([`Worker`], [`Launch`]; `client/backend`: the operations,
 //!   `client/death`: how a worker ended).
 //! - `serve`: the worker's side ([`serve`]).
+//! - `sandbox`: the kernel's confinement of a sandboxed worker ([`Policy`]).
 
 mod client;
+pub mod sandbox;
 #[cfg(feature = "cpython")]
 mod serve;
 pub mod shm;
@@ -25,5 +27,6 @@ pub mod wire;
 mod tests;
 
 pub use client::{Launch, Worker};
+pub use sandbox::Policy;
 #[cfg(feature = "cpython")]
 pub use serve::serve;

@@ -3,11 +3,13 @@
 
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use pyo3::prelude::*;
 use serde_json::{Value as Json, json};
 
+use super::sandbox::{self, Policy};
 use super::wire::{self, Frame, FrameReader, PROTOCOL, Tag, Writer};
 use crate::backend::{Backend, BoxFuture, Fed, Limits, NodeSpec, RetryPolicy, StageId};
 use crate::cpython::CPython;
@@ -37,8 +39,10 @@ pub fn serve(env: &PythonEnv) -> Result<(), SandboxError> {
         .read_frame()
         .map_err(protocol)?
         .ok_or_else(|| SandboxError::Protocol("worker: the host closed the socket".into()))?;
-    let board = check_hello(&hello)?;
-    let python = match start_python(env, &board, &writer) {
+    let (board, sandbox) = check_hello(&hello)?;
+    let started = confine(env, sandbox.as_ref())
+        .and_then(|()| start_python(env, &board, &writer, sandbox.is_some()));
+    let python = match started {
         Ok(python) => python,
         Err(error) => {
             let body = json!({"kind": "start", "message": error.to_string()}).to_string();
@@ -96,8 +100,39 @@ fn host_gone() -> ! {
     std::process::exit(0)
 }
 
-/// The board the hello carries, after checking the protocol.
-fn check_hello(hello: &Frame) -> Result<OwnedFd, SandboxError> {
+/// Starts Python on this thread, the process's only one, and enters the sandbox if the host
+/// asked for one: the paths Python reads its modules from are readable in it, and
+/// `os.environ` keeps only the variables the policy names (the host started the worker with
+/// those and what Python's start needed).
+fn confine(env: &PythonEnv, sandbox: Option<&Policy>) -> Result<(), SandboxError> {
+    crate::cpython::prepare(env).map_err(SandboxError::Start)?;
+    let Some(policy) = sandbox else {
+        return Ok(());
+    };
+    let python_paths = Python::attach(|py| -> PyResult<Vec<PathBuf>> {
+        py.import("sys")?.getattr("path")?.extract()
+    })
+    .map_err(|e| SandboxError::Start(format!("cannot read the worker's sys.path: {e}")))?;
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let python_paths: Vec<PathBuf> = python_paths.iter().map(|p| cwd.join(p)).collect();
+    sandbox::enter(policy, &python_paths)?;
+    Python::attach(|py| -> PyResult<()> {
+        let environ = py.import("os")?.getattr("environ")?;
+        let names: Vec<String> = environ
+            .call_method0("keys")?
+            .try_iter()?
+            .map(|k| k?.extract())
+            .collect::<PyResult<_>>()?;
+        for name in names.iter().filter(|n| !policy.env.contains(n)) {
+            environ.del_item(name)?;
+        }
+        Ok(())
+    })
+    .map_err(|e| SandboxError::Start(format!("cannot scrub the worker's environment: {e}")))
+}
+
+/// The board the hello carries, and the sandbox it asks for, after checking the protocol.
+fn check_hello(hello: &Frame) -> Result<(OwnedFd, Option<Policy>), SandboxError> {
     let said: Json = hello
         .json()
         .map_err(|e| SandboxError::Protocol(e.to_string()))?;
@@ -108,14 +143,22 @@ fn check_hello(hello: &Frame) -> Result<OwnedFd, SandboxError> {
             hello.tag
         )));
     }
-    hello
+    let sandbox = match said.get("sandbox") {
+        None | Some(Json::Null) => None,
+        Some(policy) => Some(
+            serde_json::from_value::<Policy>(policy.clone())
+                .map_err(|e| SandboxError::Protocol(format!("worker: a bad sandbox: {e}")))?,
+        ),
+    };
+    let board = hello
         .fd
         .as_ref()
         .ok_or_else(|| SandboxError::Protocol("worker: a hello without its board".into()))
         .and_then(|fd| {
             fd.try_clone()
                 .map_err(|e| SandboxError::Protocol(e.to_string()))
-        })
+        })?;
+    Ok((board, sandbox))
 }
 
 /// Starts CPython and prepares the driver for life in a worker: the board, the report of a
@@ -124,6 +167,7 @@ fn start_python(
     env: &PythonEnv,
     board: &OwnedFd,
     writer: &Arc<Writer>,
+    sandboxed: bool,
 ) -> Result<Arc<CPython>, SandboxError> {
     let python = CPython::start(env)?;
     let reporter = StuckReporter {
@@ -132,7 +176,7 @@ fn start_python(
     Python::attach(|py| -> PyResult<()> {
         py.import("remotemedia.driver.worker")?
             .getattr("setup")?
-            .call1((board.as_raw_fd(), reporter))?;
+            .call1((board.as_raw_fd(), reporter, sandboxed))?;
         Ok(())
     })
     .map_err(|e| SandboxError::Start(format!("cannot prepare the worker's Python: {e}")))?;

@@ -20,13 +20,21 @@ from remotemedia.driver import board, deadlines
 BOARD_BYTES = 512 * 8
 
 
-def setup(board_fd: int, report_stuck: Callable[[str, str], None]) -> None:
+def setup(
+    board_fd: int, report_stuck: Callable[[str, str], None], sandboxed: bool = False
+) -> None:
     """Prepares this worker's Python.
 
     Args:
         board_fd: The board's memory file (the worker keeps its own copy of the descriptor).
         report_stuck: Tells the host that a timed-out call of a node did not stop.
+        sandboxed: Whether the worker entered a sandbox: the discovery cache, outside it, is
+            then neither read nor written (plugins are scanned).
     """
+    if sandboxed:
+        from remotemedia import discovery  # noqa: PLC0415 -- only in a sandbox
+
+        discovery.disable_cache()
     page = mmap.mmap(board_fd, BOARD_BYTES)
     board.attach_board(memoryview(page).cast("Q"))
     deadlines.set_stuck_handler(report_stuck)

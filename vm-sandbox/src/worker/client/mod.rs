@@ -37,6 +37,9 @@ pub struct Launch {
     pub args: Vec<OsString>,
     /// Environment variables to set for it.
     pub env: Vec<(OsString, OsString)>,
+    /// The sandbox it enters before it imports node code, if any (DESIGN §10): it then starts
+    /// with only the environment variables the policy names, and `env`.
+    pub sandbox: Option<super::Policy>,
 }
 
 /// How long the worker may take to start Python and answer the hello.
@@ -108,6 +111,9 @@ impl Worker {
             .try_clone_to_owned()
             .map_err(start)?;
         let mut command = Command::new(&launch.program);
+        if let Some(policy) = &launch.sandbox {
+            command.env_clear().envs(policy.environment());
+        }
         command
             .args(&launch.args)
             .envs(launch.env.iter().map(|(k, v)| (k, v)))
@@ -148,7 +154,7 @@ impl Worker {
             .spawn(move || reaper.reap(child))
             .map_err(start)?;
         let mut reader = FrameReader::new(host_end);
-        let hello = inner.hello(&mut reader);
+        let hello = inner.hello(&mut reader, launch.sandbox.as_ref());
         let watch = Arc::clone(&inner);
         std::thread::Builder::new()
             .name(format!("remotemedia-worker-{pid}"))
@@ -216,8 +222,12 @@ impl Inner {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn hello(&self, reader: &mut FrameReader) -> Result<(), String> {
-        let body = json!({"protocol": PROTOCOL}).to_string();
+    fn hello(
+        &self,
+        reader: &mut FrameReader,
+        sandbox: Option<&super::Policy>,
+    ) -> Result<(), String> {
+        let body = json!({"protocol": PROTOCOL, "sandbox": sandbox}).to_string();
         self.send(Tag::Hello, 0, body.as_bytes(), Some(self.board.fd()))
             .map_err(|e| e.to_string())?;
         reader
