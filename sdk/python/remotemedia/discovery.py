@@ -361,7 +361,7 @@ def discover(*, use_cache: bool = True, cache_dir: Path | None = None) -> Discov
     Returns:
         The discovery.
     """
-    if not use_cache or not _cache_enabled:
+    if not use_cache or not discovery_cache.enabled():
         return scan()
     path = discovery_cache.cache_file(cache_dir)
     # Taken before the scan: an install during the scan then invalidates what is written.
@@ -378,15 +378,6 @@ def discover(*, use_cache: bool = True, cache_dir: Path | None = None) -> Discov
     if not discovery.errors:
         discovery_cache.write(path, fingerprint, asdict(discovery), files)
     return discovery
-
-
-_cache_enabled = True
-
-
-def disable_cache() -> None:
-    """Makes every later `discover` scan, as in a sandboxed worker, which can reach no cache."""
-    global _cache_enabled  # noqa: PLW0603 -- one switch for the process, set once at its start
-    _cache_enabled = False
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -65,6 +65,20 @@ def _path_entries() -> list[str]:
     return [entry or os.getcwd() for entry in sys.path]
 
 
+_enabled = [True]
+
+
+def enabled() -> bool:
+    """Whether discovery may use the cache in this process."""
+    return _enabled[0]
+
+
+def disable() -> None:
+    """Makes every later discovery in this process scan, as a sandboxed worker must: its
+    sandbox reaches no cache directory."""
+    _enabled[0] = False
+
+
 def cache_file(cache_dir: Path | None = None) -> Path:
     """Names this environment's cache file.
 

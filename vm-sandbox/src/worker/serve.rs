@@ -51,6 +51,7 @@ pub fn serve(env: &PythonEnv) -> Result<(), SandboxError> {
         }
     };
     drop(board);
+    let memory_mb = sandbox.as_ref().and_then(|p| p.memory_mb);
     let body = json!({"protocol": PROTOCOL, "pid": std::process::id(), "python": crate::cpython::LINKED_VERSION});
     writer
         .send(Tag::HelloBack, 0, body.to_string().as_bytes(), None)
@@ -80,7 +81,7 @@ pub fn serve(env: &PythonEnv) -> Result<(), SandboxError> {
         let answered = start(&python, frame);
         let writer = Arc::clone(&writer);
         runtime.spawn(async move {
-            let (tag, body, fd) = answered.await.unwrap_or_else(|e| failure(&e));
+            let (tag, body, fd) = answered.await.unwrap_or_else(|e| failure(&e, memory_mb));
             if let Err(error) =
                 writer.send(tag, call, &body, fd.as_ref().map(std::os::fd::AsFd::as_fd))
             {
@@ -345,13 +346,23 @@ fn stage_request(said: &Json) -> Result<(Vec<NodeSpec>, Limits), SandboxError> {
     ))
 }
 
-/// A failure as the frame that reports it.
-fn failure(error: &SandboxError) -> Reply {
+/// A failure as the frame that reports it. A `MemoryError` under a sandbox's memory limit
+/// (`memory_mb`) says so.
+fn failure(error: &SandboxError, memory_mb: Option<u64>) -> Reply {
     let (tag, body) = match error {
-        SandboxError::Raised(f) => (
-            Tag::Raised,
-            json!({"node_id": f.node_id, "error_type": f.error_type, "message": f.message, "traceback": f.traceback}),
-        ),
+        SandboxError::Raised(f) => {
+            let mut message = f.message.clone();
+            if let Some(mb) = memory_mb.filter(|_| f.error_type == "MemoryError") {
+                let said = if message.is_empty() { "" } else { ": " };
+                message = format!(
+                    "an allocation failed under the sandbox's memory limit (runtime.sandbox.memory_mb is {mb} MiB){said}{message}"
+                );
+            }
+            (
+                Tag::Raised,
+                json!({"node_id": f.node_id, "error_type": f.error_type, "message": message, "traceback": f.traceback}),
+            )
+        }
         other => {
             let kind = match other {
                 SandboxError::Stopped => "stopped",

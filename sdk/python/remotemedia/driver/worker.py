@@ -20,9 +20,7 @@ from remotemedia.driver import board, deadlines
 BOARD_BYTES = 512 * 8
 
 
-def setup(
-    board_fd: int, report_stuck: Callable[[str, str], None], sandboxed: bool = False
-) -> None:
+def setup(board_fd: int, report_stuck: Callable[[str, str], None], sandboxed: bool = False) -> None:
     """Prepares this worker's Python.
 
     Args:
@@ -32,9 +30,9 @@ def setup(
             then neither read nor written (plugins are scanned).
     """
     if sandboxed:
-        from remotemedia import discovery  # noqa: PLC0415 -- only in a sandbox
+        from remotemedia import discovery_cache  # noqa: PLC0415 -- only in a sandbox
 
-        discovery.disable_cache()
+        discovery_cache.disable()
     page = mmap.mmap(board_fd, BOARD_BYTES)
     board.attach_board(memoryview(page).cast("Q"))
     deadlines.set_stuck_handler(report_stuck)

@@ -52,8 +52,14 @@ async def run(pipeline: Pipeline, inputs: list[Any] | None, *, use_rust: bool) -
 
 
 def _isolated(pipeline: Pipeline) -> bool:
-    """Whether the pipeline's Python nodes must run in a worker process (DESIGN §10)."""
-    return pipeline.runtime.get("isolation") == "process"
+    """Whether the pipeline's Python nodes must run in a worker process (DESIGN §10): it asks
+    for one, or for a sandbox, which confines one."""
+    return pipeline.runtime.get("isolation") == "process" or "sandbox" in pipeline.runtime
+
+
+def _isolation_words(pipeline: Pipeline) -> str:
+    """How the pipeline asks for its worker process, in a message."""
+    return "runtime.sandbox" if "sandbox" in pipeline.runtime else 'runtime.isolation "process"'
 
 
 def _native_for(pipeline: Pipeline, *, use_rust: bool) -> Any:
@@ -68,9 +74,10 @@ def _native_for(pipeline: Pipeline, *, use_rust: bool) -> Any:
             if not use_rust
             else "install remotemedia with its native module"
         )
+        asked = _isolation_words(pipeline)
         raise UsageError(
-            f'pipeline {pipeline.name!r} asks for runtime.isolation "process", but {why} the '
-            f"Python executor, which runs nodes in this process: {fix}, or drop the isolation"
+            f"pipeline {pipeline.name!r} asks for {asked}, but {why} the Python executor, "
+            f"which runs nodes in this process: {fix}, or drop {asked.split()[0]}"
         )
     return native
 
@@ -137,7 +144,7 @@ def _live_nodes(pipeline: Pipeline, manifest: dict[str, Any]) -> dict[str, Node]
                 raise UsageError(
                     f"node {spec['id']!r} is an object of this program "
                     f"({cls.__module__}.{cls.__qualname__}), which cannot run in a worker "
-                    'process (runtime.isolation "process"): define its class in an importable '
+                    f"process ({_isolation_words(pipeline)}): define its class in an importable "
                     "module"
                 )
         return {}

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use super::{ABORT_DELAY, Inner, STDERR_TAIL, STDERR_WAIT, STOP_GRACE, State};
 use crate::backend::PyFailure;
 use crate::error::SandboxError;
+use crate::worker::Policy;
 
 /// The error a call of `stage` gets once the worker has died: a node error naming the node
 /// whose code ran when it did, where the board says.
@@ -75,6 +76,9 @@ pub(super) struct Death {
     /// The stage to blame, and the node whose code it ran when the worker died where the board
     /// said: only that stage's calls report the death.
     pub(super) culprit: Option<(u64, Option<String>)>,
+    /// The sandbox's limit the death came from, where it says so (`SIGXCPU`, a failed
+    /// allocation that aborted).
+    pub(super) limit: Option<String>,
 }
 
 impl Death {
@@ -85,6 +89,7 @@ impl Death {
             by_host: true,
             stderr: String::new(),
             culprit: None,
+            limit: None,
         }
     }
 
@@ -94,7 +99,11 @@ impl Death {
             Some(status) => match (status.code(), status.signal()) {
                 (_, Some(signal)) => (
                     "WorkerCrashed",
-                    format!("the worker process was killed by {}", signal_name(signal)),
+                    format!(
+                        "the worker process was killed by {}{}",
+                        signal_name(signal),
+                        self.limit.as_deref().unwrap_or_default()
+                    ),
                 ),
                 (Some(code), _) => (
                     "WorkerExited",
@@ -114,6 +123,23 @@ impl Death {
         } else {
             format!(" ({what}):\n{stderr}")
         }
+    }
+}
+
+/// The sandbox limit a worker that died with `status` and `stderr` reached, as words to add to
+/// its signal: its CPU time (`SIGXCPU`), or its memory where an allocation outside Python
+/// failed and aborted (Rust's "memory allocation of N bytes failed").
+fn limit_reached(policy: &Policy, status: Option<ExitStatus>, stderr: &str) -> Option<String> {
+    match status?.signal()? {
+        24 => policy
+            .cpu_s
+            .map(|s| format!(" past the sandbox's runtime.sandbox.cpu_s of {s} s")),
+        6 if stderr.contains("memory allocation of") => policy.memory_mb.map(|mb| {
+            format!(
+                " after an allocation failed: the sandbox's runtime.sandbox.memory_mb is {mb} MiB"
+            )
+        }),
+        _ => None,
     }
 }
 
@@ -208,11 +234,16 @@ impl Inner {
         let mut state = self.lock();
         let by_host = state.death.as_ref().is_some_and(|d| d.by_host);
         let culprit = self.culprit(&state);
+        let limit = self
+            .sandbox
+            .as_ref()
+            .and_then(|policy| limit_reached(policy, status, &stderr));
         state.death = Some(Death {
             status,
             by_host,
             stderr,
             culprit,
+            limit,
         });
         let pending: Vec<_> = state.pending.drain().collect();
         for (_, (stage, tx)) in pending {

@@ -73,6 +73,8 @@ struct Inner {
     /// The process that started the worker: a child forked from it must not stop it.
     owner: u32,
     stderr: Arc<Mutex<VecDeque<u8>>>,
+    /// The sandbox the worker entered, if any: its limits explain some deaths.
+    sandbox: Option<super::Policy>,
 }
 
 #[derive(Default)]
@@ -147,6 +149,7 @@ impl Worker {
             pid,
             owner: std::process::id(),
             stderr,
+            sandbox: launch.sandbox.clone(),
         });
         let reaper = Arc::clone(&inner);
         std::thread::Builder::new()
