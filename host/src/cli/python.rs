@@ -20,12 +20,22 @@ pub fn report(e: &PluginError) {
     ));
 }
 
+/// How `load` is to treat the isolation it is given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Forced {
+    /// The user's `--isolation`: a sandboxed manifest cannot be run in-process.
+    ByUser,
+    /// `validate` and `graph`, which look at the pipeline in-process and run nothing.
+    ToInspect,
+}
+
 /// Reads, validates and builds a manifest, starting Python if its nodes need it (in a worker
 /// process when `isolation`, else the manifest, asks for one).
 pub fn load(
     path: &Path,
     python_env: Option<&Path>,
     isolation: Option<Isolation>,
+    forced: Forced,
 ) -> Result<(Pipeline, Option<Interpreter>), HostError> {
     let choice = PythonChoice {
         isolation,
@@ -33,7 +43,10 @@ pub fn load(
     };
     choice.check_explicit()?;
     let doc = Pipeline::read_document(path)?;
-    if isolation == Some(Isolation::InProcess) && doc.pointer("/runtime/sandbox").is_some() {
+    if forced == Forced::ByUser
+        && isolation == Some(Isolation::InProcess)
+        && doc.pointer("/runtime/sandbox").is_some()
+    {
         return Err(HostError::Usage(
             "--isolation in_process cannot run a sandboxed pipeline: runtime.sandbox confines a worker process".into(),
         ));

@@ -16,7 +16,12 @@ use crate::python::{PythonChoice, registry_with_plugins};
 
 /// `validate`: every problem, or one line saying what the manifest holds.
 pub fn validate(path: &Path, python_env: Option<&Path>) -> Result<(), HostError> {
-    let (pipeline, interpreter) = python::load(path, python_env, Some(Isolation::InProcess))?;
+    let (pipeline, interpreter) = python::load(
+        path,
+        python_env,
+        Some(Isolation::InProcess),
+        python::Forced::ToInspect,
+    )?;
     interpreter.iter().for_each(Interpreter::shutdown);
     let m = pipeline.resolved();
     print(&format!(
@@ -97,7 +102,12 @@ pub fn nodes(json: bool, python_env: Option<&Path>) -> Result<(), HostError> {
 
 /// `graph`: the manifest's DAG as Graphviz dot or a Mermaid flowchart.
 pub fn graph(path: &Path, format: GraphFormat, python_env: Option<&Path>) -> Result<(), HostError> {
-    let (pipeline, interpreter) = python::load(path, python_env, Some(Isolation::InProcess))?;
+    let (pipeline, interpreter) = python::load(
+        path,
+        python_env,
+        Some(Isolation::InProcess),
+        python::Forced::ToInspect,
+    )?;
     interpreter.iter().for_each(Interpreter::shutdown);
     print(&render_graph(&pipeline, format))
 }

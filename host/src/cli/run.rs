@@ -35,8 +35,12 @@ pub fn run(args: &RunArgs) -> Result<(), HostError> {
         IsolationArg::InProcess => Isolation::InProcess,
         IsolationArg::Process => Isolation::Process,
     });
-    let (pipeline, interpreter) =
-        python::load(&args.manifest, args.python_env.as_deref(), isolation)?;
+    let (pipeline, interpreter) = python::load(
+        &args.manifest,
+        args.python_env.as_deref(),
+        isolation,
+        python::Forced::ByUser,
+    )?;
     let input = args.input.as_deref().map(open_input).transpose()?;
     let result = runtime.block_on(async {
         let cancel = CancellationToken::new();
