@@ -5,7 +5,8 @@ Method: 20 ms audio frames (`remotemedia.AudioFrame`, 320 float32 samples at 16 
 fresh array per frame) through three Python nodes (bench/_worker_nodes.py: `Gain` makes a new
 array with numpy, `PeakMeter` reads the peak and returns the frame, `Forward` returns it), on
 one `Pipeline` per engine: `isolation` unset (the nodes run in this process) and
-`runtime["isolation"] = "process"` (they run in the pipeline's worker, kept across runs).
+`runtime["isolation"] = "process"` (they run in the pipeline's worker, kept across runs), and
+`runtime["sandbox"]` (that worker confined by Landlock, seccomp and a 2 GiB `memory_mb`).
 - start-up: the first `run` of a short stream on a fresh pipeline minus the median of warm runs
   of the same stream (for the worker: its process start, interpreter, imports, node set-up).
 - throughput: `await pipeline.run(frames)` of N frames after a warm-up run on the same
@@ -13,8 +14,9 @@ one `Pipeline` per engine: `isolation` unset (the nodes run in this process) and
 - live latency: `pipeline.process(stream)` over an asyncio.Queue, one frame in flight: a frame
   is put and its output awaited before the next is put; put to arrival per frame, p50 and p90,
   after a warm-up in the same stream.
-Ratios are process / in_process (issue target: at most 2 per frame). Prints figures and
-ratios, never pass/fail.
+Ratios are process / in_process (issue 11's target: at most 2 per frame) and sandbox / process
+(what the sandbox adds: a seccomp filter on every system call). Prints figures and ratios,
+never pass/fail.
 """
 
 from __future__ import annotations
@@ -40,13 +42,15 @@ RATE = 16_000
 SAMPLES = 320  # 20 ms at 16 kHz
 PERIOD = 0.020
 GAIN = 0.5
-ENGINES = ("in_process", "process")
+ENGINES = ("in_process", "process", "sandbox")
 
 
 def pipeline(engine: str) -> Pipeline:
     p = Pipeline(name=f"worker-frames-{engine}")
     if engine == "process":
         p.runtime["isolation"] = "process"
+    if engine == "sandbox":
+        p.runtime["sandbox"] = {"memory_mb": 2048}
     p.add_node(Gain(name="gain", gain=GAIN))
     p.add_node(PeakMeter(name="peak"))
     p.add_node(Forward(name="forward"))
@@ -154,28 +158,29 @@ async def main(args: argparse.Namespace) -> None:
         f"(Gain, PeakMeter, Forward); the nodes called directly: "
         f"{bare_calls_us(frames):.2f} us/frame"
     )
-    first, warm = start["process"]
     in_first, in_warm = start["in_process"]
-    print(
-        f"worker start-up (first run of {len(short)} frames minus a warm run): "
-        f"{(first - warm) * 1e3:.1f} ms (first {first * 1e3:.1f} ms, warm {warm * 1e3:.2f} ms); "
-        f"in_process first-run extra: {(in_first - in_warm) * 1e3:.1f} ms"
-    )
-    rows = [
-        (f"throughput, run({args.frames}) us/frame", through["in_process"], through["process"]),
-    ]
+    for engine in ("process", "sandbox"):
+        first, warm = start[engine]
+        print(
+            f"{engine} worker start-up (first run of {len(short)} frames minus a warm run): "
+            f"{(first - warm) * 1e3:.1f} ms (first {first * 1e3:.1f} ms, warm {warm * 1e3:.2f} ms)"
+        )
+    print(f"in_process first-run extra: {(in_first - in_warm) * 1e3:.1f} ms")
+    rows = [(f"throughput, run({args.frames}) us/frame", *(through[e] for e in ENGINES))]
     for label, q in (("p50", 0.5), ("p90", 0.9)):
         rows.append(
             (
                 f"live, 1 in flight ({args.live}) {label} us",
-                percentile_us(lat["in_process"], q),
-                percentile_us(lat["process"], q),
+                *(percentile_us(lat[e], q) for e in ENGINES),
             )
         )
-    print(f"{'':<36} {'in_process':>10} {'process':>10} {'process/in_process':>19}")
-    for label, a, b in rows:
-        print(f"{label:<36} {a:10.1f} {b:10.1f} {b / a:19.2f}")
-    print("target (issue): process / in_process at most 2 per frame")
+    print(
+        f"{'':<36} {'in_process':>10} {'process':>10} {'sandbox':>10} "
+        f"{'process/in_process':>19} {'sandbox/process':>16}"
+    )
+    for label, a, b, c in rows:
+        print(f"{label:<36} {a:10.1f} {b:10.1f} {c:10.1f} {b / a:19.2f} {c / b:16.2f}")
+    print("target (issue 11): process / in_process at most 2 per frame")
 
 
 if __name__ == "__main__":
