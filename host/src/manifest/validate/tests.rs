@@ -173,3 +173,150 @@ fn retry_and_timeout_values_are_checked_by_the_schema() {
         ]
     );
 }
+
+/// A one-node document with these runtime settings.
+fn with_runtime(runtime: &Json) -> Json {
+    json!({"version": "v1", "runtime": runtime, "nodes": [{"id": "a", "node_type": "PassThrough"}]})
+}
+
+const IN_PROCESS: &str = "runtime.sandbox: a sandbox confines a worker process, and runtime.isolation is \"in_process\" (remove it, or make it \"process\")";
+
+#[test]
+fn a_sandbox_in_process_is_refused_where_it_is() {
+    assert_eq!(
+        problems(&with_runtime(
+            &json!({"isolation": "in_process", "sandbox": {}})
+        )),
+        vec![IN_PROCESS]
+    );
+    // Beside the other problems of the section, schema problems first.
+    assert_eq!(
+        problems(&with_runtime(&json!({"isolation": "in_process",
+            "sandbox": {"network": 1, "env": ["HOME", "A=B"]}}))),
+        vec![
+            "runtime.sandbox.network: expected a boolean, got integer 1",
+            IN_PROCESS,
+            "runtime.sandbox.env[1]: \"A=B\" is not an environment variable's name (no \"=\" or NUL)",
+        ]
+    );
+}
+
+#[test]
+fn a_sandbox_env_holds_names_only() {
+    let found = problems(&with_runtime(
+        &json!({"sandbox": {"env": ["HOME", "A=B", "C\u{0}D", "=", "", 3]}}),
+    ));
+    assert_eq!(
+        found,
+        vec![
+            "runtime.sandbox.env[4]: must not be empty",
+            "runtime.sandbox.env[5]: expected a string, got integer 3",
+            "runtime.sandbox.env[1]: \"A=B\" is not an environment variable's name (no \"=\" or NUL)",
+            "runtime.sandbox.env[2]: \"C\u{0}D\" is not an environment variable's name (no \"=\" or NUL)",
+            "runtime.sandbox.env[3]: \"=\" is not an environment variable's name (no \"=\" or NUL)",
+        ]
+    );
+}
+
+#[test]
+fn a_misspelt_sandbox_field_is_named_with_a_suggestion() {
+    let found = problems(&with_runtime(
+        &json!({"isolation": "process", "sandbox": {"netwrok": true, "envs": ["HOME"]}}),
+    ));
+    assert_eq!(
+        found,
+        vec![
+            "runtime.sandbox.netwrok: unknown field \"netwrok\" (did you mean \"network\"?)",
+            "runtime.sandbox.envs: unknown field \"envs\" (did you mean \"env\"?)",
+        ]
+    );
+}
+
+#[test]
+fn sandbox_limits_are_bounded_by_the_schema() {
+    assert_eq!(
+        problems(&with_runtime(&json!({"sandbox": {"memory_mb": 63}}))),
+        vec!["runtime.sandbox.memory_mb: must be at least 64, got 63"]
+    );
+    assert_eq!(
+        problems(&with_runtime(
+            &json!({"sandbox": {"memory_mb": 0, "cpu_s": 0}})
+        )),
+        vec![
+            "runtime.sandbox.memory_mb: must be at least 64, got 0",
+            "runtime.sandbox.cpu_s: must be at least 1, got 0",
+        ]
+    );
+    assert_eq!(
+        problems(&with_runtime(
+            &json!({"sandbox": {"memory_mb": 1_048_577, "cpu_s": 1.5}})
+        )),
+        vec![
+            "runtime.sandbox.memory_mb: must be at most 1048576, got 1048577",
+            "runtime.sandbox.cpu_s: expected an integer, got number 1.5",
+        ]
+    );
+    assert_eq!(
+        problems(&with_runtime(
+            &json!({"sandbox": {"read": [""], "write": [1], "network": "yes"}})
+        )),
+        vec![
+            "runtime.sandbox.read[0]: must not be empty",
+            "runtime.sandbox.write[0]: expected a string, got integer 1",
+            "runtime.sandbox.network: expected a boolean, got string \"yes\"",
+        ]
+    );
+}
+
+#[test]
+fn a_valid_sandbox_passes_with_process_isolation_or_none_and_reaches_the_runtime() {
+    let policy = json!({"read": ["/data"], "write": ["/out"], "network": false,
+        "memory_mb": 64, "cpu_s": 10, "env": ["HOME", "A_B"]});
+    for runtime in [
+        json!({"sandbox": {}}),
+        json!({"sandbox": policy}),
+        json!({"isolation": "process", "sandbox": policy}),
+        json!({"isolation": "process", "sandbox": {"network": true, "memory_mb": 1_048_576}}),
+    ] {
+        let resolved = validate(&with_runtime(&runtime), &Registry::builtin());
+        let m = resolved.unwrap_or_else(|p| panic!("{runtime}: {p:?}"));
+        let expected = serde_json::from_value(runtime["sandbox"].clone()).unwrap();
+        assert_eq!(m.runtime.sandbox, Some(expected), "{runtime}");
+    }
+    let m = validate(
+        &with_runtime(&json!({"sandbox": policy})),
+        &Registry::builtin(),
+    )
+    .unwrap();
+    let sandbox = m.runtime.sandbox.unwrap();
+    assert_eq!(sandbox.memory_mb, Some(64));
+    assert_eq!(sandbox.env, ["HOME", "A_B"]);
+    assert!(!sandbox.network);
+}
+
+#[test]
+fn check_sandbox_says_what_the_schema_cannot() {
+    let at = Location::root().key("runtime");
+    let check = |sandbox: Json, isolation: Option<Json>| {
+        let mut found = Vec::new();
+        check_sandbox(&sandbox, isolation.as_ref(), &at, &mut found);
+        found.iter().map(ToString::to_string).collect::<Vec<_>>()
+    };
+    assert!(check(json!({"env": ["HOME"]}), None).is_empty());
+    assert!(check(json!({"env": ["HOME"]}), Some(json!("process"))).is_empty());
+    // The schema reports a sandbox or env of the wrong kind; that it needs a worker process
+    // holds whatever its kind.
+    assert!(check(json!({"env": "A=B"}), None).is_empty());
+    assert!(check(json!([]), Some(json!("bogus"))).is_empty());
+    assert_eq!(
+        check(json!([]), Some(json!("in_process"))),
+        vec![IN_PROCESS]
+    );
+    assert_eq!(
+        check(json!({"env": [1, "X=1"]}), Some(json!("in_process"))),
+        vec![
+            IN_PROCESS,
+            "runtime.sandbox.env[1]: \"X=1\" is not an environment variable's name (no \"=\" or NUL)",
+        ]
+    );
+}
