@@ -14,7 +14,7 @@ use remotemedia_vm_sandbox::{Interpreter, InterpreterKind, PluginError, PythonEn
 use serde_json::Value as Json;
 
 use crate::error::HostError;
-use crate::manifest::{Isolation, node_refs};
+use crate::manifest::{Isolation, Location, Problem, node_refs, runtime_problems};
 use crate::node::{NodeType, Registry, import_path};
 
 /// Which Python environment the interpreter uses.
@@ -167,7 +167,7 @@ pub fn registry_for(
     if !needs_python {
         return Ok((registry, None));
     }
-    let started = match (choice.isolation_of(doc), sandbox_of(doc)) {
+    let started = match (choice.isolation_of(doc), sandbox_of(doc, "<manifest>")) {
         (Isolation::InProcess, _) => choice.start(),
         (Isolation::Process, Ok(None)) => choice.start_worker(None),
         // A sandboxed pipeline's nodes are imported only inside its sandbox: one that cannot
@@ -185,18 +185,32 @@ pub fn registry_for(
     registry_in(doc, interpreter, known, report).map(|(r, i)| (r, Some(i)))
 }
 
-/// The sandbox a manifest document asks for (`runtime.sandbox`), if any.
+/// The sandbox a manifest document asks for (`runtime.sandbox`), if any. `source_name` names
+/// the document in an error.
 ///
 /// # Errors
-/// [`HostError::Manifest`]-like usage error: the section is there but malformed (validation
-/// then reports where); no worker starts for it, sandboxed or not.
-pub fn sandbox_of(doc: &Json) -> Result<Option<Policy>, HostError> {
-    match doc.pointer("/runtime/sandbox") {
-        None => Ok(None),
-        Some(section) => serde_json::from_value(section.clone())
-            .map(Some)
-            .map_err(|e| HostError::Usage(format!("runtime.sandbox is not valid: {e}"))),
+/// [`HostError::Manifest`]: the document's `runtime` section has problems, which are listed;
+/// no worker may start for it, sandboxed or not, and nothing of the pipeline is imported.
+pub fn sandbox_of(doc: &Json, source_name: &str) -> Result<Option<Policy>, HostError> {
+    let Some(section) = doc.pointer("/runtime/sandbox") else {
+        return Ok(None);
+    };
+    let problems = runtime_problems(doc);
+    if !problems.is_empty() {
+        return Err(HostError::Manifest {
+            source_name: source_name.to_owned(),
+            problems,
+        });
     }
+    serde_json::from_value(section.clone())
+        .map(Some)
+        .map_err(|e| HostError::Manifest {
+            source_name: source_name.to_owned(),
+            problems: vec![Problem::new(
+                Location::root().key("runtime").key("sandbox"),
+                e.to_string(),
+            )],
+        })
 }
 
 /// [`registry_for`] with an interpreter started already (a pipeline's kept worker).

@@ -349,7 +349,8 @@ pub fn build(
     }
     let (registry, interpreter) = match worker {
         Some(handle) if isolated => {
-            let sandbox = remotemedia_host::python::sandbox_of(doc)?;
+            // A sandbox with problems is reported before a worker starts for it.
+            let sandbox = remotemedia_host::python::sandbox_of(doc, "<manifest>")?;
             let worker = handle.get(choice, sandbox.as_ref())?;
             let (registry, interpreter) = registry_in(doc, worker, &[], report)?;
             (registry, Some(interpreter))

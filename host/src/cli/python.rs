@@ -51,6 +51,10 @@ pub fn load(
             "--isolation in_process cannot run a sandboxed pipeline: runtime.sandbox confines a worker process".into(),
         ));
     }
+    if forced == Forced::ByUser {
+        // A sandbox with problems is reported before anything starts or is imported for it.
+        crate::python::sandbox_of(&doc, &path.display().to_string())?;
+    }
     let (registry, interpreter) = registry_for(&doc, &choice, &[], report)?;
     let built = Pipeline::from_document(&doc, &path.display().to_string(), &registry);
     let pipeline = match built {

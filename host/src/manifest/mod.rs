@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 pub use ids::NodeId;
 pub use load::{Format, parse_text};
 pub use problem::{Location, Problem, closest, did_you_mean, escape};
-pub use validate::{NodeRef, node_refs, validate};
+pub use validate::{NodeRef, node_refs, runtime_problems, validate};
 
 use crate::node::NodeType;
 

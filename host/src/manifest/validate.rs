@@ -83,6 +83,17 @@ pub fn validate(doc: &Json, registry: &Registry) -> Result<ResolvedPipeline, Vec
         .map_err(|e| vec![Problem::new(Location::root(), e.to_string())])
 }
 
+/// The problems of a document's `runtime` section alone: what must hold before a worker is
+/// started for it (a sandbox that does not parse, or beside in-process isolation, starts none).
+pub fn runtime_problems(doc: &Json) -> Vec<Problem> {
+    let mut problems: Vec<Problem> = schema::check(doc)
+        .into_iter()
+        .filter(|p| p.location.head().0 == Some("runtime"))
+        .collect();
+    check_runtime(doc.get("runtime"), &mut problems);
+    problems
+}
+
 /// Ids, node types, parameters, and `retry` and `timeout_ms` where they do not apply. Returns the index of each id,
 /// and each node's resolved type where it resolved.
 fn check_nodes<'d, 'r>(
@@ -356,10 +367,13 @@ fn typed(
     resolved: Vec<Option<&NodeType>>,
     edges: Vec<Edge>,
 ) -> Result<ResolvedPipeline, serde_json::Error> {
-    let runtime: RuntimeConfig = match doc.get("runtime") {
+    let mut runtime: RuntimeConfig = match doc.get("runtime") {
         Some(r) => serde_json::from_value(r.clone())?,
         None => RuntimeConfig::default(),
     };
+    if runtime.sandbox.is_some() {
+        runtime.isolation = super::Isolation::Process; // a sandbox confines a worker process
+    }
     let metadata = doc.get("metadata");
     let text = |key: &str| {
         metadata

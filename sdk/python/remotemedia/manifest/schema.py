@@ -52,6 +52,7 @@ _TYPES: dict[str, Any] = {
     "string": str,
     "number": (int, float),
     "integer": int,
+    "boolean": bool,
 }
 
 
@@ -68,8 +69,10 @@ def _at(location: str) -> str:
 
 def _check(schema: dict[str, Any], value: Any, at: str, out: list[str]) -> None:
     expected = schema.get("type")
+    # A bool is an int to Python, but neither an integer nor a number to JSON Schema.
     if expected is not None and (
-        not isinstance(value, _TYPES[expected]) or isinstance(value, bool)
+        not isinstance(value, _TYPES[expected])
+        or (isinstance(value, bool) and expected != "boolean")
     ):
         article = "an" if expected in ("object", "array", "integer") else "a"
         out.append(problem(_at(at), f"expected {article} {expected}, got {describe(value)}"))

@@ -106,8 +106,8 @@ def check_manifest(doc: Any) -> tuple[list[type[Node]], list[str]]:
     runtime: dict[str, Any] = doc["runtime"] if isinstance(doc.get("runtime"), dict) else {}
     if runtime.get("python") == "rustpython":
         problems.append(problem("runtime.python", "the RustPython runtime is not supported yet"))
-    if isinstance(sandbox := runtime.get("sandbox"), dict):
-        problems += _sandbox_problems(sandbox, runtime.get("isolation"))
+    if "sandbox" in runtime:
+        problems += _sandbox_problems(runtime["sandbox"], runtime.get("isolation"))
     edges = _edges(doc, ids, sources, problems)
     if (cycle := find_cycle(len(nodes), edges)) is not None:
         problems.append(cycle_problem([i or "?" for i in ids], cycle))
@@ -136,7 +136,7 @@ def _call_option_problems(
     return found
 
 
-def _sandbox_problems(sandbox: dict[str, Any], isolation: Any) -> list[str]:
+def _sandbox_problems(sandbox: Any, isolation: Any) -> list[str]:
     """What the schema cannot say of `runtime.sandbox` (as the host words it)."""
     found = []
     if isolation == "in_process":
@@ -147,7 +147,7 @@ def _sandbox_problems(sandbox: dict[str, Any], isolation: Any) -> list[str]:
                 '(remove it, or make it "process")',
             )
         )
-    names = sandbox.get("env")
+    names = sandbox.get("env") if isinstance(sandbox, dict) else None
     for i, name in enumerate(names if isinstance(names, list) else []):
         if isinstance(name, str) and ("=" in name or "\0" in name):
             found.append(

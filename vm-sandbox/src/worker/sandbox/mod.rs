@@ -70,6 +70,10 @@ const SYSTEM_LIBRARIES: &[&str] = &[
     "/etc/ld.so.cache",
 ];
 
+/// What the machine's processors are, as libraries that pick their code paths and thread
+/// counts read it (onnxruntime's cpuinfo, OpenBLAS): no secret, and without it they guess.
+const HARDWARE: &[&str] = &["/proc/cpuinfo", "/sys/devices/system/cpu"];
+
 /// Devices every program may expect: `/dev/null` (readable and writable, as `os.devnull`) and
 /// the kernel's random source.
 const DEVICES: &[(&str, bool)] = &[
@@ -102,6 +106,7 @@ pub fn enter(policy: &Policy, python_paths: &[PathBuf]) -> Result<(), SandboxErr
     readable.extend(
         SYSTEM_LIBRARIES
             .iter()
+            .chain(HARDWARE)
             .chain(DEVICES.iter().filter(|(_, w)| !w).map(|(p, _)| p))
             .map(Path::new)
             .filter(|p| p.exists())
