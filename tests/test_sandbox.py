@@ -161,13 +161,17 @@ def test_cpu_time_past_cpu_s_ends_the_worker_naming_the_limit(
     assert 'while node "spin" ran' in result.stderr
 
 
-def test_a_path_the_sandbox_cannot_open_stops_the_start(shapes_env: Path, tmp_path: Path) -> None:
+def test_a_path_that_does_not_exist_is_a_manifest_error(shapes_env: Path, tmp_path: Path) -> None:
     missing = tmp_path / "no-such-dir"
-    path = sandboxed(tmp_path, [node("escape", "Escape")], read=[str(missing)])
-    result = run_sandboxed(path, shapes_env, [{"what": "fork"}])
-    assert result.code == 2, result
-    assert f'runtime.sandbox.read[0]: cannot open "{missing}"' in result.stderr
-    assert result.stdout == ""
+    path = sandboxed(tmp_path, [node("escape", "Escape")], write=[str(missing)])
+    for command in (["run", path, "--input", "-"], ["validate", path]):
+        result = run_host(command, env_dir=shapes_env, input_text="", timeout=60)
+        assert result.code == 2, result
+        assert (
+            f'runtime.sandbox.write[0]: "{missing}" does not exist (the sandbox opens every '
+            "path it is given: create it first)"
+        ) in result.stderr
+        assert result.stdout == ""
 
 
 def test_in_process_isolation_cannot_run_a_sandbox(shapes_env: Path, tmp_path: Path) -> None:

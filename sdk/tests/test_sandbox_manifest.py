@@ -114,14 +114,24 @@ CASES = [
     ),
     pytest.param({"sandbox": {}}, [], id="empty-policy"),
     pytest.param(
-        {"sandbox": {"read": ["/data"], "write": ["/out"], "memory_mb": 64, "env": ["HOME"]}},
+        {"sandbox": {"read": ["/usr", "/no/such/remotemedia/dir"], "write": ["/no/such/out"]}},
+        [
+            'runtime.sandbox.read[1]: "/no/such/remotemedia/dir" does not exist (the sandbox '
+            "opens every path it is given: create it first)",
+            'runtime.sandbox.write[0]: "/no/such/out" does not exist (the sandbox opens every '
+            "path it is given: create it first)",
+        ],
+        id="paths-that-do-not-exist",
+    ),
+    pytest.param(
+        {"sandbox": {"read": ["/usr"], "write": ["/tmp"], "memory_mb": 64, "env": ["HOME"]}},
         [],
         id="valid-without-isolation",
     ),
     pytest.param(
         {
             "isolation": "process",
-            "sandbox": {"read": ["/data"], "memory_mb": 1048576, "cpu_s": 1, "env": ["A_B"]},
+            "sandbox": {"read": ["/usr"], "memory_mb": 1048576, "cpu_s": 1, "env": ["A_B"]},
         },
         [],
         id="valid-with-process-isolation",
@@ -147,7 +157,7 @@ def test_the_host_reports_sandbox_problems_in_the_same_words(
 
 
 def test_a_valid_sandbox_survives_the_manifest_round_trip() -> None:
-    runtime = {"sandbox": {"read": ["/data"], "write": ["/out"], "memory_mb": 256, "env": ["X"]}}
+    runtime = {"sandbox": {"read": ["/usr"], "write": ["/tmp"], "memory_mb": 256, "env": ["X"]}}
     pipeline = Pipeline.from_manifest(manifest(runtime))
     assert pipeline.to_manifest()["runtime"] == runtime
     assert validate(pipeline.to_manifest()) == []

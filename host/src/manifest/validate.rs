@@ -225,6 +225,23 @@ fn check_sandbox(
             "a sandbox confines a worker process, and runtime.isolation is \"in_process\" (remove it, or make it \"process\")",
         ));
     }
+    for field in ["read", "write"] {
+        let paths = sandbox
+            .get(field)
+            .and_then(Json::as_array)
+            .into_iter()
+            .flatten();
+        for (i, path) in paths.enumerate() {
+            if let Some(path) = path.as_str().filter(|p| !p.is_empty())
+                && !std::path::Path::new(path).exists()
+            {
+                problems.push(Problem::new(
+                    at.key("sandbox").key(field).index(i),
+                    format!("\"{path}\" does not exist (the sandbox opens every path it is given: create it first)"),
+                ));
+            }
+        }
+    }
     let names = sandbox
         .get("env")
         .and_then(Json::as_array)

@@ -270,7 +270,7 @@ fn sandbox_limits_are_bounded_by_the_schema() {
 
 #[test]
 fn a_valid_sandbox_passes_with_process_isolation_or_none_and_reaches_the_runtime() {
-    let policy = json!({"read": ["/data"], "write": ["/out"], "network": false,
+    let policy = json!({"read": ["/usr"], "write": ["/tmp"], "network": false,
         "memory_mb": 64, "cpu_s": 10, "env": ["HOME", "A_B"]});
     for runtime in [
         json!({"sandbox": {}}),

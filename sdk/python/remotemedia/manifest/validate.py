@@ -15,6 +15,7 @@ builds them.
 from __future__ import annotations
 
 import json
+import os
 import re
 from typing import Any
 
@@ -147,6 +148,17 @@ def _sandbox_problems(sandbox: Any, isolation: Any) -> list[str]:
                 '(remove it, or make it "process")',
             )
         )
+    for field in ("read", "write"):
+        paths = sandbox.get(field) if isinstance(sandbox, dict) else None
+        for i, path in enumerate(paths if isinstance(paths, list) else []):
+            if isinstance(path, str) and path and not os.path.exists(path):
+                found.append(
+                    problem(
+                        f"runtime.sandbox.{field}[{i}]",
+                        f'"{path}" does not exist (the sandbox opens every path it is given: '
+                        "create it first)",
+                    )
+                )
     names = sandbox.get("env") if isinstance(sandbox, dict) else None
     for i, name in enumerate(names if isinstance(names, list) else []):
         if isinstance(name, str) and ("=" in name or "\0" in name):
