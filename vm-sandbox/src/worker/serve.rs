@@ -45,8 +45,15 @@ pub fn serve(env: &PythonEnv) -> Result<(), SandboxError> {
     let python = match started {
         Ok(python) => python,
         Err(error) => {
-            let body = json!({"kind": "start", "message": error.to_string()}).to_string();
-            drop(writer.send(Tag::Failed, 0, body.as_bytes(), None));
+            let message = match &error {
+                SandboxError::Start(m) | SandboxError::Env(m) => m.clone(),
+                other => other.to_string(),
+            };
+            let body = json!({"kind": "start", "message": message}).to_string();
+            if writer.send(Tag::Failed, 0, body.as_bytes(), None).is_ok() {
+                // The host has the reason and reports it: nothing to add on stderr.
+                std::process::exit(2);
+            }
             return Err(error);
         }
     };

@@ -42,6 +42,48 @@ pub struct Launch {
     pub sandbox: Option<super::Policy>,
 }
 
+/// Makes the worker start with no descriptor but its standard input, output and error: the
+/// host's other descriptors (a terminal's, a caller's pipes, whatever was inherited without
+/// close-on-exec) would otherwise reach node code, past a sandbox's rules, which bind paths
+/// when they are opened.
+fn keep_only_stdio(command: &mut Command) {
+    // SAFETY: the hook runs in the child between fork and exec, after its standard streams
+    // are in place; it makes one system call (async-signal-safe), touching no memory and
+    // taking no lock. Marked close-on-exec, not closed: the exec closes them, and a failure
+    // (a kernel before 5.11) leaves the worker as it was.
+    #[allow(unsafe_code)] // std has no safe way to run code between fork and exec
+    unsafe {
+        command.pre_exec(|| {
+            libc::syscall(
+                libc::SYS_close_range,
+                3_u32,
+                u32::MAX,
+                libc::CLOSE_RANGE_CLOEXEC,
+            );
+            Ok(())
+        });
+    }
+}
+
+/// Why a worker did not answer its hello.
+enum Refused {
+    /// It said why (it could not start Python, or enter its sandbox).
+    Said(SandboxError),
+    /// It did not: it died, or answered garbage.
+    Broke(String),
+}
+
+/// Whether a start failure reads as memory running out (a thread or an allocation refused).
+fn short_of_memory(message: &str) -> bool {
+    [
+        "Resource temporarily unavailable",
+        "MemoryError",
+        "memory allocation of",
+    ]
+    .iter()
+    .any(|sign| message.contains(sign))
+}
+
 /// How long the worker may take to start Python and answer the hello.
 const START_TIMEOUT: Duration = Duration::from_mins(1);
 /// How long a worker asked to stop (or whose socket failed) may take before it is killed.
@@ -116,6 +158,7 @@ impl Worker {
         if let Some(policy) = &launch.sandbox {
             command.env_clear().envs(policy.environment());
         }
+        keep_only_stdio(&mut command);
         command
             .args(&launch.args)
             .envs(launch.env.iter().map(|(k, v)| (k, v)))
@@ -163,12 +206,29 @@ impl Worker {
             .name(format!("remotemedia-worker-{pid}"))
             .spawn(move || watch.read_answers(reader, forwarder))
             .map_err(start)?;
-        if let Err(error) = hello {
-            let death = inner.wait_death();
-            let said = death.map(|d| d.describe()).unwrap_or_default();
-            return Err(SandboxError::Start(format!(
-                "the worker process did not start: {error}{said}"
-            )));
+        match hello {
+            Ok(()) => {}
+            // The worker said why: its words are the error.
+            Err(Refused::Said(error)) => {
+                inner.wait_death();
+                return Err(
+                    match (error, launch.sandbox.as_ref().and_then(|p| p.memory_mb)) {
+                        (SandboxError::Start(m), Some(mb)) if short_of_memory(&m) => {
+                            SandboxError::Start(format!(
+                                "{m} (runtime.sandbox.memory_mb is {mb} MiB: too little for the worker to start)"
+                            ))
+                        }
+                        (error, _) => error,
+                    },
+                );
+            }
+            Err(Refused::Broke(error)) => {
+                let death = inner.wait_death();
+                let said = death.map(|d| d.describe()).unwrap_or_default();
+                return Err(SandboxError::Start(format!(
+                    "the worker process did not start: {error}{said}"
+                )));
+            }
         }
         let mut all = ALL.lock().unwrap_or_else(PoisonError::into_inner);
         all.retain(|w| w.strong_count() > 0);
@@ -229,33 +289,38 @@ impl Inner {
         &self,
         reader: &mut FrameReader,
         sandbox: Option<&super::Policy>,
-    ) -> Result<(), String> {
+    ) -> Result<(), Refused> {
         let body = json!({"protocol": PROTOCOL, "sandbox": sandbox}).to_string();
         self.send(Tag::Hello, 0, body.as_bytes(), Some(self.board.fd()))
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| Refused::Broke(e.to_string()))?;
         reader
             .set_timeout(Some(START_TIMEOUT))
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| Refused::Broke(e.to_string()))?;
         let frame = match reader.read_frame() {
             Ok(Some(frame)) => frame,
-            Ok(None) => return Err("it closed its socket".into()),
-            Err(e) => return Err(e.to_string()),
+            Ok(None) => return Err(Refused::Broke("it closed its socket".into())),
+            Err(e) => return Err(Refused::Broke(e.to_string())),
         };
-        reader.set_timeout(None).map_err(|e| e.to_string())?;
+        reader
+            .set_timeout(None)
+            .map_err(|e| Refused::Broke(e.to_string()))?;
         match frame.tag {
             Tag::HelloBack => {
-                let said: serde_json::Value = frame.json().map_err(|e| e.to_string())?;
+                let said: serde_json::Value =
+                    frame.json().map_err(|e| Refused::Broke(e.to_string()))?;
                 let protocol = said.get("protocol").and_then(serde_json::Value::as_u64);
                 if protocol == Some(u64::from(PROTOCOL)) {
                     Ok(())
                 } else {
-                    Err(format!(
+                    Err(Refused::Broke(format!(
                         "it speaks wire protocol {protocol:?}, the host {PROTOCOL}"
-                    ))
+                    )))
                 }
             }
-            Tag::Failed => Err(failed(&frame).to_string()),
-            other => Err(format!("it answered {other:?} to the hello")),
+            Tag::Failed => Err(Refused::Said(failed(&frame))),
+            other => Err(Refused::Broke(format!(
+                "it answered {other:?} to the hello"
+            ))),
         }
     }
 

@@ -74,6 +74,22 @@ const SYSTEM_LIBRARIES: &[&str] = &[
 /// counts read it (onnxruntime's cpuinfo, OpenBLAS): no secret, and without it they guess.
 const HARDWARE: &[&str] = &["/proc/cpuinfo", "/sys/devices/system/cpu"];
 
+/// What name resolution and TLS read, readable when `network` is true: without them a
+/// pipeline allowed the network could reach no host by name and verify no certificate.
+const NETWORK_FILES: &[&str] = &[
+    "/etc/resolv.conf",
+    "/etc/hosts",
+    "/etc/host.conf",
+    "/etc/nsswitch.conf",
+    "/etc/gai.conf",
+    "/etc/services",
+    "/etc/protocols",
+    "/etc/ssl",
+    "/etc/pki",
+    "/etc/ca-certificates",
+    "/usr/share/ca-certificates",
+];
+
 /// Devices every program may expect: `/dev/null` (readable and writable, as `os.devnull`) and
 /// the kernel's random source.
 const DEVICES: &[(&str, bool)] = &[
@@ -107,6 +123,7 @@ pub fn enter(policy: &Policy, python_paths: &[PathBuf]) -> Result<(), SandboxErr
         SYSTEM_LIBRARIES
             .iter()
             .chain(HARDWARE)
+            .chain(NETWORK_FILES.iter().filter(|_| policy.network))
             .chain(DEVICES.iter().filter(|(_, w)| !w).map(|(p, _)| p))
             .map(Path::new)
             .filter(|p| p.exists())
