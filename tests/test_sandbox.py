@@ -70,6 +70,11 @@ def test_the_escape_table(shapes_env: Path, tmp_path: Path, listeners: dict[str,
     (readable / "data.txt").write_text("to be read")
     outside = tmp_path / "outside"
     outside.mkdir()
+    victim = outside / "victim.txt"
+    victim.write_text("not yours")
+    victim.chmod(0o600)
+    datagrams = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    datagrams.bind(str(tmp_path / "datagrams.sock"))
     home = Path.home()
     attempts = [
         ("read_file", "/etc/passwd"),
@@ -91,6 +96,13 @@ def test_the_escape_table(shapes_env: Path, tmp_path: Path, listeners: dict[str,
         ("process_vm_readv", ""),
         ("ptrace", ""),
         ("signal_parent", ""),
+        ("chmod", str(victim)),
+        ("utime", str(victim)),
+        ("truncate_board", ""),
+        ("datagram_to", str(tmp_path / "datagrams.sock")),
+        ("memfd", ""),
+        ("shared_mmap", ""),
+        ("renice_user", ""),
     ]
     controls = [
         ("write_and_read", str(allowed / "note.txt")),
@@ -124,6 +136,11 @@ def test_the_escape_table(shapes_env: Path, tmp_path: Path, listeners: dict[str,
     assert not (allowed / "by-os-system").exists()
     assert (allowed / "note.txt").read_text() == "inside the sandbox"
     assert SECRET not in result.stdout + result.stderr
+    assert victim.stat().st_mode & 0o7777 == 0o600
+    datagrams.setblocking(False)
+    with pytest.raises(BlockingIOError):
+        datagrams.recv(100)
+    datagrams.close()
 
 
 def test_a_memory_bomb_is_a_node_error_naming_memory(shapes_env: Path, tmp_path: Path) -> None:

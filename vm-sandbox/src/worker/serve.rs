@@ -59,6 +59,12 @@ pub fn serve(env: &PythonEnv) -> Result<(), SandboxError> {
     };
     drop(board);
     let memory_mb = sandbox.as_ref().and_then(|p| p.memory_mb);
+    // A sandbox may make no memory file (seccomp): its answers carry media inline.
+    let segment_min = if sandbox.is_some() {
+        usize::MAX
+    } else {
+        wire::SEGMENT_MIN
+    };
     let body = json!({"protocol": PROTOCOL, "pid": std::process::id(), "python": crate::cpython::LINKED_VERSION});
     writer
         .send(Tag::HelloBack, 0, body.to_string().as_bytes(), None)
@@ -85,7 +91,7 @@ pub fn serve(env: &PythonEnv) -> Result<(), SandboxError> {
             continue;
         }
         let call = frame.call;
-        let answered = start(&python, frame);
+        let answered = start(&python, frame, segment_min);
         let writer = Arc::clone(&writer);
         runtime.spawn(async move {
             let (tag, body, fd) = answered.await.unwrap_or_else(|e| failure(&e, memory_mb));
@@ -219,7 +225,11 @@ fn ack() -> Reply {
 /// Starts one request: a push or a pull is posted to its stage's thread here, on the reading
 /// thread (a hop through the runtime before the post cost a thread wake-up per frame); the
 /// answer to come is awaited on the runtime.
-fn start(backend: &Arc<CPython>, frame: Frame) -> BoxFuture<'static, Result<Reply, SandboxError>> {
+fn start(
+    backend: &Arc<CPython>,
+    frame: Frame,
+    segment_min: usize,
+) -> BoxFuture<'static, Result<Reply, SandboxError>> {
     let bad = |e: std::io::Error| SandboxError::Protocol(e.to_string());
     match frame.tag {
         Tag::Push => {
@@ -240,7 +250,8 @@ fn start(backend: &Arc<CPython>, frame: Frame) -> BoxFuture<'static, Result<Repl
             Box::pin(async move {
                 match posted.map_err(bad)?.await? {
                     Some(items) => {
-                        let (body, fd) = wire::items_body(&[], &items).map_err(bad)?;
+                        let (body, fd) =
+                            wire::items_body_from(&[], &items, segment_min).map_err(bad)?;
                         Ok((Tag::Items, body, fd))
                     }
                     None => Ok((Tag::End, Vec::new(), None)),

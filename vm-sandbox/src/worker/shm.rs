@@ -200,9 +200,15 @@ impl Board {
     /// # Errors
     /// The memory file cannot be made or mapped.
     pub fn create() -> io::Result<Board> {
-        let fd = rustix::fs::memfd_create("remotemedia-board", MemfdFlags::CLOEXEC)?;
+        let fd = rustix::fs::memfd_create(
+            "remotemedia-board",
+            MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING,
+        )?;
         let len = BOARD_SLOTS * 8;
         rustix::fs::ftruncate(&fd, len as u64)?;
+        // Sealed at its size before anyone maps it: node code holding the worker's copy of
+        // the descriptor must not shrink it under the host's mapping (a SIGBUS in the host).
+        rustix::fs::fcntl_add_seals(&fd, SealFlags::SHRINK | SealFlags::GROW | SealFlags::SEAL)?;
         let map = Mapping::new(&fd, len, true)?;
         Ok(Board { fd, map })
     }

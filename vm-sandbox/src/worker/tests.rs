@@ -47,8 +47,13 @@ fn every_kind(payload: usize) -> Vec<Value> {
 
 /// Sends `items` as a `Push` for stage 7 and reads them back on the other end.
 fn round_trip(items: &[Value]) -> (Vec<Value>, bool) {
+    round_trip_from(items, SEGMENT_MIN)
+}
+
+fn round_trip_from(items: &[Value], segment_min: usize) -> (Vec<Value>, bool) {
     let (a, b) = UnixStream::pair().unwrap_or_else(|e| panic!("{e}"));
-    let (body, fd) = wire::items_body(&7u64.to_le_bytes(), items).unwrap_or_else(|e| panic!("{e}"));
+    let (body, fd) = wire::items_body_from(&7u64.to_le_bytes(), items, segment_min)
+        .unwrap_or_else(|e| panic!("{e}"));
     let writer = Writer::new(a);
     let sender = std::thread::spawn(move || {
         writer
@@ -95,6 +100,25 @@ fn large_media_travel_in_a_sealed_segment_and_are_read_in_place() {
         bytes.storage().as_any().is::<Shared>(),
         "copied out of the segment"
     );
+}
+
+#[test]
+fn large_media_travel_inline_when_no_segment_may_be_made() {
+    // A sandboxed worker's answers: it may create no memory file.
+    let items = every_kind(SEGMENT_MIN * 4);
+    let (back, in_segment) = round_trip_from(&items, usize::MAX);
+    assert!(!in_segment);
+    assert_eq!(back, items);
+}
+
+#[test]
+fn the_board_cannot_be_shrunk_under_its_mappings() {
+    // Node code in a worker holds a copy of the board's descriptor: a shrunk board would be a
+    // SIGBUS in the host at its next read.
+    let board = super::shm::Board::create().unwrap_or_else(|e| panic!("{e}"));
+    let error = rustix::fs::ftruncate(board.fd(), 0).unwrap_err();
+    assert_eq!(error, rustix::io::Errno::PERM);
+    assert_eq!(board.read(1), 0);
 }
 
 #[test]

@@ -107,7 +107,10 @@ impl Death {
                 ),
                 (Some(code), _) => (
                     "WorkerExited",
-                    format!("the worker process exited with status {code}"),
+                    format!(
+                        "the worker process exited with status {code}{}",
+                        self.limit.as_deref().unwrap_or_default()
+                    ),
                 ),
                 (None, None) => ("WorkerExited", "the worker process ended".into()),
             },
@@ -127,20 +130,28 @@ impl Death {
 }
 
 /// The sandbox limit a worker that died with `status` and `stderr` reached, as words to add to
-/// its signal: its CPU time (`SIGXCPU`), or its memory where an allocation outside Python
-/// failed and aborted (Rust's "memory allocation of N bytes failed").
+/// what happened: its CPU time (`SIGXCPU`), or its memory where a library outside Python said
+/// it ran short before it gave up (Rust's "memory allocation of N bytes failed", `OpenBLAS`'s
+/// failed thread or buffer) and ended the process.
 fn limit_reached(policy: &Policy, status: Option<ExitStatus>, stderr: &str) -> Option<String> {
-    match status?.signal()? {
-        24 => policy
+    let status = status?;
+    if status.signal() == Some(24) {
+        return policy
             .cpu_s
-            .map(|s| format!(" past the sandbox's runtime.sandbox.cpu_s of {s} s")),
-        6 if stderr.contains("memory allocation of") => policy.memory_mb.map(|mb| {
-            format!(
-                " after an allocation failed: the sandbox's runtime.sandbox.memory_mb is {mb} MiB"
-            )
-        }),
-        _ => None,
+            .map(|s| format!(" past the sandbox's runtime.sandbox.cpu_s of {s} s"));
     }
+    let short = [
+        "memory allocation of",
+        "Memory allocation",
+        "pthread_create failed",
+        "Resource temporarily unavailable",
+        "Cannot allocate memory",
+        "out of memory",
+    ];
+    let mb = policy.memory_mb?;
+    short.iter().any(|sign| stderr.contains(sign)).then(|| {
+        format!(" after memory ran short under the sandbox's runtime.sandbox.memory_mb of {mb} MiB")
+    })
 }
 
 /// `SIGSEGV (segmentation fault)` and the like.
@@ -281,7 +292,7 @@ impl Inner {
 /// Copies the worker's standard error to the host's, keeping its end for a crash report. The
 /// receiver hears when the pipe has ended.
 pub(super) fn forward_stderr(
-    mut pipe: std::process::ChildStderr,
+    mut pipe: std::io::PipeReader,
     tail: Arc<Mutex<VecDeque<u8>>>,
 ) -> std::sync::mpsc::Receiver<()> {
     let (done, ended) = std::sync::mpsc::channel();

@@ -150,10 +150,10 @@ impl Worker {
             |e: std::io::Error| SandboxError::Start(format!("cannot start a worker process: {e}"));
         let (host_end, worker_end) = UnixStream::pair().map_err(start)?;
         let board = Board::create().map_err(start)?;
-        let stdout: OwnedFd = std::io::stderr()
-            .as_fd()
-            .try_clone_to_owned()
-            .map_err(start)?;
+        // The worker's stdout and stderr are one pipe the host copies to its own stderr: the
+        // worker holds no descriptor of the host's streams (a terminal it could resize, a log
+        // file it could truncate), and stdout stays the host's data channel.
+        let (output, output_end) = std::io::pipe().map_err(start)?;
         let mut command = Command::new(&launch.program);
         if let Some(policy) = &launch.sandbox {
             command.env_clear().envs(policy.environment());
@@ -163,12 +163,11 @@ impl Worker {
             .args(&launch.args)
             .envs(launch.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::from(OwnedFd::from(worker_end)))
-            // stdout is the host's data channel: what node code prints goes to stderr.
-            .stdout(Stdio::from(stdout))
-            .stderr(Stdio::piped())
+            .stdout(Stdio::from(output_end.try_clone().map_err(start)?))
+            .stderr(Stdio::from(output_end))
             // Its own group: the terminal's Ctrl-C reaches the host, which passes it on.
             .process_group(0);
-        let mut child = command.spawn().map_err(|e| {
+        let child = command.spawn().map_err(|e| {
             SandboxError::Start(format!(
                 "cannot start a worker process ({}): {e}",
                 launch.program.display()
@@ -178,10 +177,7 @@ impl Worker {
         // closes the socket, and the host sees it at once.
         drop(command);
         let stderr = Arc::new(Mutex::new(VecDeque::new()));
-        let forwarder = child
-            .stderr
-            .take()
-            .map(|pipe| forward_stderr(pipe, Arc::clone(&stderr)));
+        let forwarder = Some(forward_stderr(output, Arc::clone(&stderr)));
         let pid = child.id();
         let inner = Arc::new(Inner {
             writer: Writer::new(host_end.try_clone().map_err(start)?),

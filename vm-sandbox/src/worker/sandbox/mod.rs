@@ -114,6 +114,11 @@ pub fn enter(policy: &Policy, python_paths: &[PathBuf]) -> Result<(), SandboxErr
         )));
     }
     syscalls::check_kernel()?;
+    if python_paths.iter().any(|p| p.parent().is_none()) {
+        return Err(start(
+            "sys.path holds the root directory \"/\" (an empty PYTHONPATH entry, with / as the working directory?), which would make every file readable: remove it",
+        ));
+    }
     let mut readable: Vec<(String, PathBuf)> = python_paths
         .iter()
         .filter(|p| p.exists())

@@ -30,6 +30,11 @@ use seccompiler::{
 use super::start;
 use crate::error::SandboxError;
 
+/// Calls newer than the `libc` crate's tables (one number on every architecture since 5.1).
+const SYS_FCHMODAT2: libc::c_long = 452;
+const SYS_SETXATTRAT: libc::c_long = 463;
+const SYS_REMOVEXATTRAT: libc::c_long = 466;
+
 /// Denied whatever their arguments.
 const DENIED: &[libc::c_long] = &[
     libc::SYS_execve,
@@ -81,6 +86,56 @@ const DENIED: &[libc::c_long] = &[
     libc::SYS_setdomainname,
     libc::SYS_syslog,
     libc::SYS_setrlimit,
+    // File metadata: Landlock does not see it, and a worker of a host run as root owns every
+    // root-owned file, so it could make one setuid or world-writable without a capability.
+    libc::SYS_fchmod,
+    libc::SYS_fchmodat,
+    SYS_FCHMODAT2,
+    libc::SYS_fchown,
+    libc::SYS_fchownat,
+    libc::SYS_setxattr,
+    libc::SYS_lsetxattr,
+    libc::SYS_fsetxattr,
+    SYS_SETXATTRAT,
+    libc::SYS_removexattr,
+    libc::SYS_lremovexattr,
+    libc::SYS_fremovexattr,
+    SYS_REMOVEXATTRAT,
+    libc::SYS_utimensat,
+    libc::SYS_name_to_handle_at,
+    // Memory RLIMIT_DATA does not count (shared mappings of a memory file, System V shared
+    // memory), and System V and POSIX message queues, which reach other processes.
+    libc::SYS_memfd_create,
+    libc::SYS_memfd_secret,
+    libc::SYS_shmget,
+    libc::SYS_shmat,
+    libc::SYS_shmctl,
+    libc::SYS_semget,
+    libc::SYS_semop,
+    libc::SYS_semtimedop,
+    libc::SYS_semctl,
+    libc::SYS_msgget,
+    libc::SYS_msgsnd,
+    libc::SYS_msgrcv,
+    libc::SYS_msgctl,
+    libc::SYS_mq_open,
+    libc::SYS_mq_unlink,
+    libc::SYS_mq_timedsend,
+    libc::SYS_mq_timedreceive,
+    libc::SYS_mq_notify,
+    libc::SYS_mq_getsetattr,
+    #[cfg(target_arch = "x86_64")]
+    libc::SYS_chmod,
+    #[cfg(target_arch = "x86_64")]
+    libc::SYS_chown,
+    #[cfg(target_arch = "x86_64")]
+    libc::SYS_lchown,
+    #[cfg(target_arch = "x86_64")]
+    libc::SYS_utime,
+    #[cfg(target_arch = "x86_64")]
+    libc::SYS_utimes,
+    #[cfg(target_arch = "x86_64")]
+    libc::SYS_futimesat,
     #[cfg(target_arch = "x86_64")]
     libc::SYS_fork,
     #[cfg(target_arch = "x86_64")]
@@ -133,9 +188,48 @@ fn denied_rules(network: bool) -> Result<BTreeMap<i64, Vec<SeccompRule>>, Sandbo
             rule(&[(2, SeccompCmpOp::Ne, 0)])?,
         ],
     );
+    // Priorities: of this process only (`PRIO_PROCESS` 0 / `IOPRIO_WHO_PROCESS` 1, who 0);
+    // a user's or a group's would reach every process of the host's uid.
+    rules.insert(
+        libc::SYS_setpriority,
+        vec![
+            rule(&[(0, SeccompCmpOp::Ne, 0)])?,
+            rule(&[(1, SeccompCmpOp::Ne, 0)])?,
+        ],
+    );
+    rules.insert(
+        libc::SYS_ioprio_set,
+        vec![
+            rule(&[(0, SeccompCmpOp::Ne, 1)])?,
+            rule(&[(1, SeccompCmpOp::Ne, 0)])?,
+        ],
+    );
+    // A socket pair of a kind other than a stream: a datagram socket can be addressed to
+    // any Unix socket on the machine (`sendto` a path), which Landlock does not govern.
+    let kind = |k: i32| u64::try_from(k).map_err(|e| start(e.to_string()));
+    rules.insert(
+        libc::SYS_socketpair,
+        [
+            libc::SOCK_DGRAM,
+            libc::SOCK_RAW,
+            libc::SOCK_RDM,
+            libc::SOCK_SEQPACKET,
+        ]
+        .into_iter()
+        .map(|k| rule(&[(1, SeccompCmpOp::MaskedEq(0xf), kind(k)?)]))
+        .collect::<Result<_, _>>()?,
+    );
+    // Anonymous shared memory, which RLIMIT_DATA does not count (`MAP_SHARED` 1 or
+    // `MAP_SHARED_VALIDATE` 3, with `MAP_ANONYMOUS`); a mapping of a file stays allowed.
+    let anonymous = u64::try_from(libc::MAP_ANONYMOUS).map_err(|e| start(e.to_string()))?;
+    rules.insert(
+        libc::SYS_mmap,
+        [1, 3]
+            .into_iter()
+            .map(|shared| rule(&[(3, SeccompCmpOp::MaskedEq(anonymous | 3), anonymous | shared)]))
+            .collect::<Result<_, _>>()?,
+    );
     for (nr, arg) in [
-        (libc::SYS_setpriority, 1),
-        (libc::SYS_ioprio_set, 1),
         (libc::SYS_sched_setaffinity, 0),
         (libc::SYS_sched_setscheduler, 0),
         (libc::SYS_sched_setparam, 0),

@@ -55,10 +55,23 @@ mod kind {
 /// # Errors
 /// The segment cannot be made.
 pub fn items_body(prefix: &[u8], items: &[Value]) -> io::Result<(Vec<u8>, Option<OwnedFd>)> {
+    items_body_from(prefix, items, SEGMENT_MIN)
+}
+
+/// [`items_body`] with media in a segment from `segment_min` bytes on (`usize::MAX`: never,
+/// as a sandboxed worker answers, which may make no memory file).
+///
+/// # Errors
+/// The segment cannot be made.
+pub fn items_body_from(
+    prefix: &[u8],
+    items: &[Value],
+    segment_min: usize,
+) -> io::Result<(Vec<u8>, Option<OwnedFd>)> {
     let media: usize = items.iter().map(Value::payload_bytes).sum();
     let mut writer = ItemWriter {
         body: Vec::with_capacity(prefix.len() + 16 + items.len() * 16),
-        segment: (media >= SEGMENT_MIN).then(Vec::new),
+        segment: (media >= segment_min).then(Vec::new),
         offset: 0,
     };
     writer.body.extend_from_slice(prefix);

@@ -17,8 +17,8 @@ use crate::value::Value;
 mod items;
 mod socket;
 
-pub use items::items_body;
 use items::read_u64;
+pub use items::{items_body, items_body_from};
 pub use socket::{FrameReader, Writer, send};
 
 /// The wire's version, checked by both sides in the hello.
