@@ -46,6 +46,15 @@ def run_sandboxed(path: Path, env_dir: Path, items: list[Any], **env: str) -> An
     return result
 
 
+def node_module(tmp_path: Path, module: str, cls: str, *process: str) -> None:
+    """Writes `module.py` beside the manifest: a node class `cls` whose `process` runs the
+    lines `process`."""
+    body = "".join(f"        {line}\n" for line in process)
+    (tmp_path / f"{module}.py").write_text(
+        f"from remotemedia import Node\nclass {cls}(Node):\n    def process(self, data):\n{body}"
+    )
+
+
 @pytest.fixture
 def listeners(tmp_path: Path) -> Iterator[dict[str, str]]:
     """A TCP port and a Unix socket that listen, so that a connection fails only if the
@@ -144,13 +153,13 @@ def test_the_escape_table(shapes_env: Path, tmp_path: Path, listeners: dict[str,
 
 
 def test_a_memory_bomb_is_a_node_error_naming_memory(shapes_env: Path, tmp_path: Path) -> None:
-    (tmp_path / "bomb.py").write_text(
-        "from remotemedia import Node\n"
-        "class Bomb(Node):\n"
-        "    def process(self, data):\n"
-        "        hoard = []\n"
-        "        while True:\n"
-        "            hoard.append(bytearray(1 << 20))\n"
+    node_module(
+        tmp_path,
+        "bomb",
+        "Bomb",
+        "hoard = []",
+        "while True:",
+        "    hoard.append(bytearray(1 << 20))",
     )
     path = sandboxed(tmp_path, [node("bomb", "bomb:Bomb")], memory_mb=256, env=["RM_TEST_RUN"])
     result = run_sandboxed(path, shapes_env, [1], PYTHONPATH=str(tmp_path))
@@ -162,13 +171,7 @@ def test_a_memory_bomb_is_a_node_error_naming_memory(shapes_env: Path, tmp_path:
 def test_cpu_time_past_cpu_s_ends_the_worker_naming_the_limit(
     shapes_env: Path, tmp_path: Path
 ) -> None:
-    (tmp_path / "spin.py").write_text(
-        "from remotemedia import Node\n"
-        "class Spin(Node):\n"
-        "    def process(self, data):\n"
-        "        while True:\n"
-        "            pass\n"
-    )
+    node_module(tmp_path, "spin", "Spin", "while True:", "    pass")
     path = sandboxed(tmp_path, [node("spin", "spin:Spin")], cpu_s=1, env=["RM_TEST_RUN"])
     result = run_sandboxed(path, shapes_env, [1], PYTHONPATH=str(tmp_path))
     assert result.code == 1, result

@@ -14,8 +14,9 @@ use crate::node::NodeType;
 use crate::pipeline::Pipeline;
 use crate::python::{PythonChoice, registry_with_plugins};
 
-/// `validate`: every problem, or one line saying what the manifest holds.
-pub fn validate(path: &Path, python_env: Option<&Path>) -> Result<(), HostError> {
+/// The pipeline a manifest describes, built in-process to be looked at, not run: its
+/// interpreter, if it started one, is stopped.
+fn inspect(path: &Path, python_env: Option<&Path>) -> Result<Pipeline, HostError> {
     let (pipeline, interpreter) = python::load(
         path,
         python_env,
@@ -23,6 +24,12 @@ pub fn validate(path: &Path, python_env: Option<&Path>) -> Result<(), HostError>
         python::Forced::ToInspect,
     )?;
     interpreter.iter().for_each(Interpreter::shutdown);
+    Ok(pipeline)
+}
+
+/// `validate`: every problem, or one line saying what the manifest holds.
+pub fn validate(path: &Path, python_env: Option<&Path>) -> Result<(), HostError> {
+    let pipeline = inspect(path, python_env)?;
     let m = pipeline.resolved();
     print(&format!(
         "ok: {}: pipeline \"{}\", {}, {}\n",
@@ -102,13 +109,7 @@ pub fn nodes(json: bool, python_env: Option<&Path>) -> Result<(), HostError> {
 
 /// `graph`: the manifest's DAG as Graphviz dot or a Mermaid flowchart.
 pub fn graph(path: &Path, format: GraphFormat, python_env: Option<&Path>) -> Result<(), HostError> {
-    let (pipeline, interpreter) = python::load(
-        path,
-        python_env,
-        Some(Isolation::InProcess),
-        python::Forced::ToInspect,
-    )?;
-    interpreter.iter().for_each(Interpreter::shutdown);
+    let pipeline = inspect(path, python_env)?;
     print(&render_graph(&pipeline, format))
 }
 
