@@ -586,3 +586,36 @@ async fn interrupting_a_busy_stage_leaves_another_busy_stage_alone() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// Requests taken in one batch with the cleanup belong to a stream the host abandoned (a
+/// cancel, another branch's failure): their node code does not run. Were it to, nothing could
+/// stop it, as no request would wait untaken to show the host that the thread is busy (a
+/// retry's minute-long backoff held a failed run that long).
+#[tokio::test]
+async fn a_push_taken_with_the_cleanup_does_not_run() {
+    for (name, backend) in backends() {
+        let dir = std::env::temp_dir().join(format!(
+            "remotemedia-contract-{}-batch-{name}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = |f: &str| dir.join(f).display().to_string();
+        let params = json!({"started": file("started"), "until": file("release")});
+        let stage = Stage::create(Arc::clone(&backend), vec![spec("s", "Spin", &params)], 4)
+            .await
+            .unwrap();
+        stage.initialize().await.unwrap();
+        let first = stage.push_now(ints(&[1]));
+        wait_for_file(&dir.join("started")).await;
+        // The thread is busy with the first item: these two wait, and are taken together.
+        let second = stage.push_now(ints(&[2]));
+        let cleanup = stage.cleanup();
+        std::fs::write(dir.join("release"), "").unwrap();
+        let counts = cleanup.await.unwrap();
+        assert_eq!(counts[0].seen, 1, "{name}: the abandoned push ran");
+        assert!(first.await.unwrap(), "{name}");
+        assert!(!matches!(second.await, Ok(true)), "{name}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -32,6 +32,10 @@ if TYPE_CHECKING:
         def running(self, busy: bool) -> None: ...
 
 
+_STREAM_OPS = frozenset({"push", "pull", "close"})
+"""Requests of a stage's stream, which a cleanup taken in the same batch abandons."""
+
+
 class Serving:
     """Takes one thread's requests from its mailbox, dispatches each, and answers every one."""
 
@@ -115,7 +119,16 @@ class Serving:
         host = self.host
         # No interrupt while requests are taken and answered: one would lose them.
         host.running(False)
-        for token, op, payload in host.take():
+        requests = host.take()
+        # The host asks for the cleanup only once a stream has ended: requests taken in one
+        # batch with it belong to a stream it abandoned (a cancel, another branch's failure).
+        # Their node code does not run: nothing would be left to interrupt it, as no request
+        # waits untaken to show the host that this thread is busy.
+        abandoned = len(requests) > 1 and any(op == "cleanup" for _, op, _ in requests)
+        for token, op, payload in requests:
+            if abandoned and op in _STREAM_OPS:
+                self.interrupted(token, StageInterrupted())
+                continue
             try:
                 # Node code may run now: the host interrupts it only then.
                 host.running(True)
