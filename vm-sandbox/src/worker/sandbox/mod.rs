@@ -114,7 +114,8 @@ pub fn enter(policy: &Policy, python_paths: &[PathBuf]) -> Result<(), SandboxErr
         )));
     }
     syscalls::check_kernel()?;
-    if python_paths.iter().any(|p| p.parent().is_none()) {
+    let is_root = |p: &PathBuf| p.canonicalize().is_ok_and(|c| c.parent().is_none());
+    if python_paths.iter().any(is_root) {
         return Err(start(
             "sys.path holds the root directory \"/\" (an empty PYTHONPATH entry, with / as the working directory?), which would make every file readable: remove it",
         ));

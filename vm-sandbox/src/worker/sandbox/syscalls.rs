@@ -303,3 +303,20 @@ pub fn check_kernel() -> Result<(), SandboxError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_filters_compile_for_this_machine_within_the_kernels_size() {
+        let arch = TargetArch::try_from(std::env::consts::ARCH).unwrap();
+        for network in [false, true] {
+            let rules = denied_rules(network).unwrap();
+            assert_eq!(rules.contains_key(&libc::SYS_socket), !network);
+            let program = build(rules, libc::EPERM, arch).unwrap();
+            // BPF_MAXINSNS: a longer filter would be refused when it is installed.
+            assert!(program.len() < 4096, "{} instructions", program.len());
+        }
+    }
+}
