@@ -112,6 +112,10 @@ def test_the_escape_table(shapes_env: Path, tmp_path: Path, listeners: dict[str,
         ("memfd", ""),
         ("shared_mmap", ""),
         ("renice_user", ""),
+        ("grows_down", ""),
+        ("big_buffer", ""),
+        ("lease", str(readable / "data.txt")),
+        ("chattr", str(readable / "data.txt")),
     ]
     controls = [
         ("write_and_read", str(allowed / "note.txt")),
@@ -236,3 +240,25 @@ def test_the_host_environment_reaches_an_unsandboxed_worker_unchanged(
     assert result.code == 0, result
     assert result.items()[0]["result"] == repr(SECRET)
     assert os.environ.get("RM_SECRET") is None
+
+
+def test_a_sandboxed_worker_reads_the_discovery_cache_and_writes_none(
+    shapes_env: Path, tmp_path: Path, discovery_cache: Path
+) -> None:
+    # `nodes` (in the host, unsandboxed) leaves the environment's cache; the worker's
+    # discovery then reads it inside its sandbox, so no plugin module is imported there.
+    assert run_host(["nodes"], env_dir=shapes_env, timeout=60).code == 0
+    cached = sorted(discovery_cache.iterdir())
+    path = sandboxed(tmp_path, [node("escape", "Escape")], env=["RM_TEST_RUN"])
+    probe = {"what": "module_loaded", "target": "remotemedia_testshapes.plugin"}
+    result = run_sandboxed(path, shapes_env, [probe])
+    assert result.code == 0, result
+    assert result.items() == [{"what": "module_loaded", "denied": False, "result": "False"}]
+    # Without the cache (another directory), the worker scans, importing the plugin, and
+    # writes nothing there.
+    elsewhere = tmp_path / "no-cache-yet"
+    elsewhere.mkdir()
+    result = run_sandboxed(path, shapes_env, [probe], REMOTEMEDIA_CACHE_DIR=str(elsewhere))
+    assert result.items() == [{"what": "module_loaded", "denied": False, "result": "True"}]
+    assert list(elsewhere.iterdir()) == []
+    assert sorted(discovery_cache.iterdir()) == cached

@@ -375,7 +375,7 @@ def discover(*, use_cache: bool = True, cache_dir: Path | None = None) -> Discov
     discovery, files = _scan()
     # A plugin that failed to load is being fixed, as a rule, and its files were never
     # imported to be watched: such a discovery is not cached, so the fix is seen at once.
-    if not discovery.errors:
+    if not discovery.errors and discovery_cache.writable():
         discovery_cache.write(path, fingerprint, asdict(discovery), files)
     return discovery
 

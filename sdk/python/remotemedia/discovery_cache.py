@@ -65,22 +65,28 @@ def _path_entries() -> list[str]:
     return [entry or os.getcwd() for entry in sys.path]
 
 
-_enabled = [True]
+_sandboxed: list[Path | None] = []
+"""Set once in a sandboxed worker: the one cache file it may read (None: none)."""
 
 
 def enabled() -> bool:
-    """Whether discovery may use the cache in this process."""
-    return _enabled[0]
+    """Whether discovery may read a cache in this process."""
+    return not _sandboxed or _sandboxed[0] is not None
 
 
-def disable() -> None:
-    """Makes every later discovery in this process scan, as a sandboxed worker must: its
-    sandbox reaches no cache directory."""
-    _enabled[0] = False
+def writable() -> bool:
+    """Whether discovery may write the cache in this process (not in a sandbox)."""
+    return not _sandboxed
+
+
+def read_only(path: Path | None) -> None:
+    """Makes every later discovery in this process read the cache only from `path` (the file
+    a sandboxed worker's sandbox lets it read), and never write it; `None`: always scan."""
+    _sandboxed[:] = [path]
 
 
 def cache_file(cache_dir: Path | None = None) -> Path:
-    """Names this environment's cache file.
+    """Names this environment's cache file (in a sandboxed worker: the one it may read).
 
     Args:
         cache_dir: The cache directory; `None` for `default_dir()`.
@@ -89,6 +95,8 @@ def cache_file(cache_dir: Path | None = None) -> Path:
         A file whose name hashes `sys.prefix` and the `sys.path` entries, so environments
         (virtualenvs, PYTHONPATH settings) sharing a cache directory do not share a file.
     """
+    if _sandboxed and _sandboxed[0] is not None:
+        return _sandboxed[0]
     key = "\0".join([sys.prefix, *_path_entries()])
     # Two CRC-32s, not a cryptographic hash: importing hashlib loads OpenSSL (~6 ms of every
     # warm start), and a clash between two environments costs one rescan, since the file

@@ -39,9 +39,14 @@ pub fn serve(env: &PythonEnv) -> Result<(), SandboxError> {
         .read_frame()
         .map_err(protocol)?
         .ok_or_else(|| SandboxError::Protocol("worker: the host closed the socket".into()))?;
-    let (board, sandbox) = check_hello(&hello)?;
-    let started = confine(env, sandbox.as_ref())
-        .and_then(|()| start_python(env, &board, &writer, sandbox.is_some()));
+    let (board, sandbox, cache_dir) = check_hello(&hello)?;
+    let started = confine(env, sandbox.as_ref(), cache_dir.as_deref()).and_then(|cache_file| {
+        let sandboxed = Sandboxed {
+            yes: sandbox.is_some(),
+            cache_file,
+        };
+        start_python(env, &board, &writer, sandboxed)
+    });
     let python = match started {
         Ok(python) => python,
         Err(error) => {
@@ -117,19 +122,38 @@ fn host_gone() -> ! {
 /// Starts Python on this thread, the process's only one, and enters the sandbox if the host
 /// asked for one: the paths Python reads its modules from are readable in it, and
 /// `os.environ` keeps only the variables the policy names (the host started the worker with
-/// those and what Python's start needed).
-fn confine(env: &PythonEnv, sandbox: Option<&Policy>) -> Result<(), SandboxError> {
+/// those and what Python's start needed). The host's discovery cache file for this
+/// environment, in `cache_dir`, is readable too (never writable): the sandboxed worker's
+/// discovery reads it when it is current instead of importing every plugin. Returns that file.
+fn confine(
+    env: &PythonEnv,
+    sandbox: Option<&Policy>,
+    cache_dir: Option<&str>,
+) -> Result<Option<PathBuf>, SandboxError> {
     crate::cpython::prepare(env).map_err(SandboxError::Start)?;
     let Some(policy) = sandbox else {
-        return Ok(());
+        return Ok(None);
     };
-    let python_paths = Python::attach(|py| -> PyResult<Vec<PathBuf>> {
-        py.import("sys")?.getattr("path")?.extract()
+    let (python_paths, cache) = Python::attach(|py| -> PyResult<(Vec<PathBuf>, Option<PathBuf>)> {
+        let paths = py.import("sys")?.getattr("path")?.extract()?;
+        let cache = match cache_dir {
+            Some(dir) => {
+                let dir = py.import("pathlib")?.getattr("Path")?.call1((dir,))?;
+                let file = py
+                    .import("remotemedia.discovery_cache")?
+                    .getattr("cache_file")?
+                    .call1((dir,))?;
+                Some(file.str()?.extract::<String>()?.into())
+            }
+            None => None,
+        };
+        Ok((paths, cache))
     })
     .map_err(|e| SandboxError::Start(format!("cannot read the worker's sys.path: {e}")))?;
     let cwd = std::env::current_dir().unwrap_or_default();
-    let python_paths: Vec<PathBuf> = python_paths.iter().map(|p| cwd.join(p)).collect();
-    sandbox::enter(policy, &python_paths)?;
+    let mut readable: Vec<PathBuf> = python_paths.iter().map(|p| cwd.join(p)).collect();
+    readable.extend(cache.iter().cloned());
+    sandbox::enter(policy, &readable)?;
     Python::attach(|py| -> PyResult<()> {
         let environ = py.import("os")?.getattr("environ")?;
         let names: Vec<String> = environ
@@ -142,11 +166,13 @@ fn confine(env: &PythonEnv, sandbox: Option<&Policy>) -> Result<(), SandboxError
         }
         Ok(())
     })
-    .map_err(|e| SandboxError::Start(format!("cannot scrub the worker's environment: {e}")))
+    .map_err(|e| SandboxError::Start(format!("cannot scrub the worker's environment: {e}")))?;
+    Ok(cache)
 }
 
-/// The board the hello carries, and the sandbox it asks for, after checking the protocol.
-fn check_hello(hello: &Frame) -> Result<(OwnedFd, Option<Policy>), SandboxError> {
+/// The board the hello carries, the sandbox it asks for and the host's discovery cache
+/// directory, after checking the protocol.
+fn check_hello(hello: &Frame) -> Result<(OwnedFd, Option<Policy>, Option<String>), SandboxError> {
     let said: Json = hello
         .json()
         .map_err(|e| SandboxError::Protocol(e.to_string()))?;
@@ -172,7 +198,17 @@ fn check_hello(hello: &Frame) -> Result<(OwnedFd, Option<Policy>), SandboxError>
             fd.try_clone()
                 .map_err(|e| SandboxError::Protocol(e.to_string()))
         })?;
-    Ok((board, sandbox))
+    let cache_dir = said
+        .get("cache_dir")
+        .and_then(Json::as_str)
+        .map(str::to_owned);
+    Ok((board, sandbox, cache_dir))
+}
+
+/// Whether the worker entered a sandbox, and the discovery cache file it may read there.
+struct Sandboxed {
+    yes: bool,
+    cache_file: Option<PathBuf>,
 }
 
 /// Starts CPython and prepares the driver for life in a worker: the board, the report of a
@@ -181,7 +217,7 @@ fn start_python(
     env: &PythonEnv,
     board: &OwnedFd,
     writer: &Arc<Writer>,
-    sandboxed: bool,
+    sandboxed: Sandboxed,
 ) -> Result<Arc<CPython>, SandboxError> {
     let python = CPython::start(env)?;
     let reporter = StuckReporter {
@@ -190,7 +226,12 @@ fn start_python(
     Python::attach(|py| -> PyResult<()> {
         py.import("remotemedia.driver.worker")?
             .getattr("setup")?
-            .call1((board.as_raw_fd(), reporter, sandboxed))?;
+            .call1((
+                board.as_raw_fd(),
+                reporter,
+                sandboxed.yes,
+                sandboxed.cache_file,
+            ))?;
         Ok(())
     })
     .map_err(|e| SandboxError::Start(format!("cannot prepare the worker's Python: {e}")))?;

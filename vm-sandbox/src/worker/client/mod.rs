@@ -65,6 +65,20 @@ fn keep_only_stdio(command: &mut Command) {
     }
 }
 
+/// Where this process's plugin-discovery cache lives, by the rules of
+/// `remotemedia.discovery_cache.default_dir` (kept alike): a sandboxed worker, whose
+/// environment holds none of these variables, is told, so that it can read its file there.
+fn discovery_cache_dir() -> Option<PathBuf> {
+    let set = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    if let Some(dir) = set("REMOTEMEDIA_CACHE_DIR") {
+        return Some(dir.into());
+    }
+    if let Some(xdg) = set("XDG_CACHE_HOME") {
+        return Some(PathBuf::from(xdg).join("remotemedia"));
+    }
+    set("HOME").map(|home| PathBuf::from(home).join(".cache").join("remotemedia"))
+}
+
 /// Why a worker did not answer its hello.
 enum Refused {
     /// It said why (it could not start Python, or enter its sandbox).
@@ -286,7 +300,9 @@ impl Inner {
         reader: &mut FrameReader,
         sandbox: Option<&super::Policy>,
     ) -> Result<(), Refused> {
-        let body = json!({"protocol": PROTOCOL, "sandbox": sandbox}).to_string();
+        let cache_dir = sandbox.and(discovery_cache_dir());
+        let body =
+            json!({"protocol": PROTOCOL, "sandbox": sandbox, "cache_dir": cache_dir}).to_string();
         self.send(Tag::Hello, 0, body.as_bytes(), Some(self.board.fd()))
             .map_err(|e| Refused::Broke(e.to_string()))?;
         reader

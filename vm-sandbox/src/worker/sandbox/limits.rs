@@ -10,10 +10,23 @@ use rustix::thread::{CapabilitySet, CapabilitySets, set_capabilities};
 use super::{Policy, start};
 use crate::error::SandboxError;
 
+/// How many descriptors a sandboxed worker may hold.
+const OPEN_FILES: u64 = 1024;
+
 /// Sets the limits of `policy` (soft and hard, so node code cannot raise them) and drops every
 /// capability of this thread, before it starts any other.
 pub fn apply(policy: &Policy) -> Result<(), SandboxError> {
-    let mut limits = vec![(Resource::Core, "core files", Some(0), Some(0))];
+    // Descriptors as a shell's default: each socket pair holds kernel buffers no rlimit
+    // counts, so their number bounds that memory.
+    let mut limits = vec![
+        (Resource::Core, "core files", Some(0), Some(0)),
+        (
+            Resource::Nofile,
+            "open files",
+            Some(OPEN_FILES),
+            Some(OPEN_FILES),
+        ),
+    ];
     if let Some(mb) = policy.memory_mb {
         let bytes = mb.saturating_mul(1 << 20);
         limits.push((Resource::Data, "memory_mb", Some(bytes), Some(bytes)));

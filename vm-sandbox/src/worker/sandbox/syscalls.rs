@@ -35,6 +35,16 @@ const SYS_FCHMODAT2: libc::c_long = 452;
 const SYS_SETXATTRAT: libc::c_long = 463;
 const SYS_REMOVEXATTRAT: libc::c_long = 466;
 
+/// The filesystem `ioctl`s that change an inode (`linux/fs.h`, `linux/fscrypt.h`,
+/// `linux/fsverity.h`), which the `libc` crate does not name.
+const FS_IOC_SETFLAGS: u64 = 0x4008_6602;
+const FS_IOC32_SETFLAGS: u64 = 0x4004_6602;
+const FS_IOC_SETVERSION: u64 = 0x4008_7602;
+const FS_IOC32_SETVERSION: u64 = 0x4004_7602;
+const FS_IOC_FSSETXATTR: u64 = 0x401c_5820;
+const FS_IOC_SET_ENCRYPTION_POLICY: u64 = 0x800c_6613;
+const FS_IOC_ENABLE_VERITY: u64 = 0x4080_6685;
+
 /// Denied whatever their arguments.
 const DENIED: &[libc::c_long] = &[
     libc::SYS_execve,
@@ -219,16 +229,7 @@ fn denied_rules(network: bool) -> Result<BTreeMap<i64, Vec<SeccompRule>>, Sandbo
         .map(|k| rule(&[(1, SeccompCmpOp::MaskedEq(0xf), kind(k)?)]))
         .collect::<Result<_, _>>()?,
     );
-    // Anonymous shared memory, which RLIMIT_DATA does not count (`MAP_SHARED` 1 or
-    // `MAP_SHARED_VALIDATE` 3, with `MAP_ANONYMOUS`); a mapping of a file stays allowed.
-    let anonymous = u64::try_from(libc::MAP_ANONYMOUS).map_err(|e| start(e.to_string()))?;
-    rules.insert(
-        libc::SYS_mmap,
-        [1, 3]
-            .into_iter()
-            .map(|shared| rule(&[(3, SeccompCmpOp::MaskedEq(anonymous | 3), anonymous | shared)]))
-            .collect::<Result<_, _>>()?,
-    );
+    memory_rules(&mut rules)?;
     for (nr, arg) in [
         (libc::SYS_sched_setaffinity, 0),
         (libc::SYS_sched_setscheduler, 0),
@@ -239,20 +240,84 @@ fn denied_rules(network: bool) -> Result<BTreeMap<i64, Vec<SeccompRule>>, Sandbo
     }
     // The kernel reads an ioctl's request as 32 bits: so does the comparison, or high bits
     // set by the caller would slip past it.
+    // Besides the terminal's injections, the inode flags and attributes a file's owner may set
+    // on a descriptor opened only to read (`chattr`: Landlock governs device ioctls only).
     rules.insert(
         libc::SYS_ioctl,
-        [libc::TIOCSTI, libc::TIOCLINUX]
-            .into_iter()
-            .map(|request| {
-                let condition =
-                    SeccompCondition::new(1, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, request);
-                condition
-                    .and_then(|c| SeccompRule::new(vec![c]))
-                    .map_err(|e| start(format!("seccomp: {e}")))
-            })
-            .collect::<Result<_, _>>()?,
+        [
+            libc::TIOCSTI,
+            libc::TIOCLINUX,
+            FS_IOC_SETFLAGS,
+            FS_IOC32_SETFLAGS,
+            FS_IOC_SETVERSION,
+            FS_IOC32_SETVERSION,
+            FS_IOC_FSSETXATTR,
+            FS_IOC_SET_ENCRYPTION_POLICY,
+            FS_IOC_ENABLE_VERITY,
+        ]
+        .into_iter()
+        .map(|request| dword_rule(&[(1, request)]))
+        .collect::<Result<_, _>>()?,
     );
     Ok(rules)
+}
+
+/// The rules on memory no rlimit counts, and on holding files others write.
+fn memory_rules(rules: &mut BTreeMap<i64, Vec<SeccompRule>>) -> Result<(), SandboxError> {
+    // Anonymous shared memory, which RLIMIT_DATA does not count (`MAP_SHARED` 1 or
+    // `MAP_SHARED_VALIDATE` 3, with `MAP_ANONYMOUS`); a mapping of a file stays allowed.
+    let anonymous = u64::try_from(libc::MAP_ANONYMOUS).map_err(|e| start(e.to_string()))?;
+    // And `MAP_GROWSDOWN`, which the kernel counts as stack, not data, whatever its size.
+    let grows_down = u64::try_from(libc::MAP_GROWSDOWN).map_err(|e| start(e.to_string()))?;
+    let mut mmap: Vec<SeccompRule> = [1, 3]
+        .into_iter()
+        .map(|shared| rule(&[(3, SeccompCmpOp::MaskedEq(anonymous | 3), anonymous | shared)]))
+        .collect::<Result<_, _>>()?;
+    mmap.push(rule(&[(
+        3,
+        SeccompCmpOp::MaskedEq(grows_down),
+        grows_down,
+    )])?);
+    rules.insert(libc::SYS_mmap, mmap);
+    // Socket buffers past the default (`SO_SNDBUF`, `SO_RCVBUF` and their forced forms at
+    // `SOL_SOCKET`): kernel memory no rlimit counts, which a stream pair could hoard.
+    rules.insert(
+        libc::SYS_setsockopt,
+        [
+            libc::SO_SNDBUF,
+            libc::SO_RCVBUF,
+            libc::SO_SNDBUFFORCE,
+            libc::SO_RCVBUFFORCE,
+        ]
+        .into_iter()
+        .map(|option| {
+            let option = u64::try_from(option).map_err(|e| start(e.to_string()))?;
+            dword_rule(&[(1, 1), (2, option)])
+        })
+        .collect::<Result<_, _>>()?,
+    );
+    // Leases on a file it may only read would hold back every writer outside the sandbox.
+    rules.insert(
+        libc::SYS_fcntl,
+        vec![dword_rule(&[(
+            1,
+            u64::try_from(libc::F_SETLEASE).map_err(|e| start(e.to_string()))?,
+        )])?],
+    );
+    Ok(())
+}
+
+/// A rule matching when every `(argument, value)` is equal on the low 32 bits, as the kernel
+/// reads `int` arguments (an `ioctl` request, an `fcntl` command, a socket option).
+fn dword_rule(conditions: &[(u8, u64)]) -> Result<SeccompRule, SandboxError> {
+    let conditions = conditions
+        .iter()
+        .map(|(arg, value)| {
+            SeccompCondition::new(*arg, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, *value)
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| start(format!("seccomp: {e}")))?;
+    SeccompRule::new(conditions).map_err(|e| start(format!("seccomp: {e}")))
 }
 
 /// A rule matching when every `(argument, comparison, value)` holds, on full 64-bit
