@@ -3,13 +3,12 @@
 
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use pyo3::prelude::*;
 use serde_json::{Value as Json, json};
 
-use super::sandbox::{self, Policy};
+use super::sandbox::{self, Confined, Policy};
 use super::wire::{self, Frame, FrameReader, PROTOCOL, Tag, Writer};
 use crate::backend::{Backend, BoxFuture, Fed, Limits, NodeSpec, RetryPolicy, StageId};
 use crate::cpython::CPython;
@@ -40,13 +39,8 @@ pub fn serve(env: &PythonEnv) -> Result<(), SandboxError> {
         .map_err(protocol)?
         .ok_or_else(|| SandboxError::Protocol("worker: the host closed the socket".into()))?;
     let (board, sandbox, cache_dir) = check_hello(&hello)?;
-    let started = confine(env, sandbox.as_ref(), cache_dir.as_deref()).and_then(|cache_file| {
-        let sandboxed = Sandboxed {
-            yes: sandbox.is_some(),
-            cache_file,
-        };
-        start_python(env, &board, &writer, sandboxed)
-    });
+    let started = sandbox::confine(env, sandbox.as_ref(), cache_dir.as_deref())
+        .and_then(|confined| start_python(env, &board, &writer, confined.as_ref()));
     let python = match started {
         Ok(python) => python,
         Err(error) => {
@@ -119,57 +113,6 @@ fn host_gone() -> ! {
     std::process::exit(0)
 }
 
-/// Starts Python on this thread, the process's only one, and enters the sandbox if the host
-/// asked for one: the paths Python reads its modules from are readable in it, and
-/// `os.environ` keeps only the variables the policy names (the host started the worker with
-/// those and what Python's start needed). The host's discovery cache file for this
-/// environment, in `cache_dir`, is readable too (never writable): the sandboxed worker's
-/// discovery reads it when it is current instead of importing every plugin. Returns that file.
-fn confine(
-    env: &PythonEnv,
-    sandbox: Option<&Policy>,
-    cache_dir: Option<&str>,
-) -> Result<Option<PathBuf>, SandboxError> {
-    crate::cpython::prepare(env).map_err(SandboxError::Start)?;
-    let Some(policy) = sandbox else {
-        return Ok(None);
-    };
-    let (python_paths, cache) = Python::attach(|py| -> PyResult<(Vec<PathBuf>, Option<PathBuf>)> {
-        let paths = py.import("sys")?.getattr("path")?.extract()?;
-        let cache = match cache_dir {
-            Some(dir) => {
-                let dir = py.import("pathlib")?.getattr("Path")?.call1((dir,))?;
-                let file = py
-                    .import("remotemedia.discovery_cache")?
-                    .getattr("cache_file")?
-                    .call1((dir,))?;
-                Some(file.str()?.extract::<String>()?.into())
-            }
-            None => None,
-        };
-        Ok((paths, cache))
-    })
-    .map_err(|e| SandboxError::Start(format!("cannot read the worker's sys.path: {e}")))?;
-    let cwd = std::env::current_dir().unwrap_or_default();
-    let mut readable: Vec<PathBuf> = python_paths.iter().map(|p| cwd.join(p)).collect();
-    readable.extend(cache.iter().cloned());
-    sandbox::enter(policy, &readable)?;
-    Python::attach(|py| -> PyResult<()> {
-        let environ = py.import("os")?.getattr("environ")?;
-        let names: Vec<String> = environ
-            .call_method0("keys")?
-            .try_iter()?
-            .map(|k| k?.extract())
-            .collect::<PyResult<_>>()?;
-        for name in names.iter().filter(|n| !policy.env.contains(n)) {
-            environ.del_item(name)?;
-        }
-        Ok(())
-    })
-    .map_err(|e| SandboxError::Start(format!("cannot scrub the worker's environment: {e}")))?;
-    Ok(cache)
-}
-
 /// The board the hello carries, the sandbox it asks for and the host's discovery cache
 /// directory, after checking the protocol.
 fn check_hello(hello: &Frame) -> Result<(OwnedFd, Option<Policy>, Option<String>), SandboxError> {
@@ -205,19 +148,13 @@ fn check_hello(hello: &Frame) -> Result<(OwnedFd, Option<Policy>, Option<String>
     Ok((board, sandbox, cache_dir))
 }
 
-/// Whether the worker entered a sandbox, and the discovery cache file it may read there.
-struct Sandboxed {
-    yes: bool,
-    cache_file: Option<PathBuf>,
-}
-
 /// Starts CPython and prepares the driver for life in a worker: the board, the report of a
 /// stuck call, the fault handler's dump on a crash.
 fn start_python(
     env: &PythonEnv,
     board: &OwnedFd,
     writer: &Arc<Writer>,
-    sandboxed: Sandboxed,
+    confined: Option<&Confined>,
 ) -> Result<Arc<CPython>, SandboxError> {
     let python = CPython::start(env)?;
     let reporter = StuckReporter {
@@ -229,8 +166,8 @@ fn start_python(
             .call1((
                 board.as_raw_fd(),
                 reporter,
-                sandboxed.yes,
-                sandboxed.cache_file,
+                confined.is_some(),
+                confined.and_then(|c| c.cache_file.as_deref()),
             ))?;
         Ok(())
     })

@@ -13,6 +13,7 @@
 //! - `syscalls`: seccomp. No new process, no socket unless `network`, nothing that reaches
 //!   another process's memory or the kernel's configuration. A denied call fails with `EPERM`.
 //! - `limits`: rlimits (`memory_mb`, `cpu_s`, no core files) and no capabilities.
+//! - `python`: [`confine`], entering it from the worker's Python, whose `sys.path` it reads.
 //!
 //! The environment is scrubbed by the host when it starts the worker
 //! ([`crate::worker::Worker::start`]); what the worker's own start needed is removed from
@@ -20,7 +21,12 @@
 
 mod files;
 mod limits;
+#[cfg(feature = "cpython")]
+mod python;
 mod syscalls;
+
+#[cfg(feature = "cpython")]
+pub use python::{Confined, confine};
 
 use std::path::{Path, PathBuf};
 
