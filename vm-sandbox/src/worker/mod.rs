@@ -11,8 +11,8 @@
 //! # Layout
 //! - `wire`: frames (`wire/socket`: on the socket), and items in binary form (`wire/items`).
 //! - `shm`: media segments, and the board where the worker notes which node runs.
-//! - `client`: the host's side ([`Worker`], [`Launch`]; `client/backend`: the operations,
-//!   `client/death`: how a worker ended).
+//! - `client`: the host's side ([`Worker`]; `client/launch`: [`Launch`], how it is started,
+//!   `client/backend`: the operations, `client/death`: how a worker ended).
 //! - `serve`: the worker's side ([`serve`]).
 //! - `sandbox`: the kernel's confinement of a sandboxed worker ([`Policy`]).
 

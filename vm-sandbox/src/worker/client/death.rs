@@ -140,18 +140,26 @@ fn limit_reached(policy: &Policy, status: Option<ExitStatus>, stderr: &str) -> O
             .cpu_s
             .map(|s| format!(" past the sandbox's runtime.sandbox.cpu_s of {s} s"));
     }
-    let short = [
+    let mb = policy.memory_mb?;
+    short_of_memory(stderr).then(|| {
+        format!(" after memory ran short under the sandbox's runtime.sandbox.memory_mb of {mb} MiB")
+    })
+}
+
+/// Whether what a worker printed, or the reason it gave for not starting, says that memory ran
+/// short outside Python: an allocation or a thread refused (Rust's "memory allocation of N
+/// bytes failed", `OpenBLAS`'s, the C library's).
+pub(super) fn short_of_memory(text: &str) -> bool {
+    [
         "memory allocation of",
         "Memory allocation",
         "pthread_create failed",
         "Resource temporarily unavailable",
         "Cannot allocate memory",
         "out of memory",
-    ];
-    let mb = policy.memory_mb?;
-    short.iter().any(|sign| stderr.contains(sign)).then(|| {
-        format!(" after memory ran short under the sandbox's runtime.sandbox.memory_mb of {mb} MiB")
-    })
+    ]
+    .iter()
+    .any(|sign| text.contains(sign))
 }
 
 /// `SIGSEGV (segmentation fault)` and the like.

@@ -5,12 +5,9 @@
 #![allow(clippy::similar_names)]
 
 use std::collections::{HashMap, VecDeque};
-use std::ffi::OsString;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::UnixStream;
-use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::ExitStatus;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -20,64 +17,15 @@ use tokio::sync::oneshot;
 
 mod backend;
 mod death;
+mod launch;
 
 use self::backend::failed;
-use self::death::{Death, death_error, forward_stderr};
+use self::death::{Death, death_error, forward_stderr, short_of_memory};
+pub use self::launch::Launch;
+use self::launch::discovery_cache_dir;
 use super::shm::Board;
 use super::wire::{Frame, FrameReader, PROTOCOL, Tag, Writer};
 use crate::error::SandboxError;
-
-/// How to start a worker: a program that serves the wire on its standard input (the host's
-/// binary with its hidden `worker` command, or Python running `remotemedia_runtime._worker`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Launch {
-    /// The program.
-    pub program: PathBuf,
-    /// Its arguments.
-    pub args: Vec<OsString>,
-    /// Environment variables to set for it.
-    pub env: Vec<(OsString, OsString)>,
-    /// The sandbox it enters before it imports node code, if any (DESIGN §10): it then starts
-    /// with only the environment variables the policy names, and `env`.
-    pub sandbox: Option<super::Policy>,
-}
-
-/// Makes the worker start with no descriptor but its standard input, output and error: the
-/// host's other descriptors (a terminal's, a caller's pipes, whatever was inherited without
-/// close-on-exec) would otherwise reach node code, past a sandbox's rules, which bind paths
-/// when they are opened.
-fn keep_only_stdio(command: &mut Command) {
-    // SAFETY: the hook runs in the child between fork and exec, after its standard streams
-    // are in place; it makes one system call (async-signal-safe), touching no memory and
-    // taking no lock. Marked close-on-exec, not closed: the exec closes them, and a failure
-    // (a kernel before 5.11) leaves the worker as it was.
-    #[allow(unsafe_code)] // std has no safe way to run code between fork and exec
-    unsafe {
-        command.pre_exec(|| {
-            libc::syscall(
-                libc::SYS_close_range,
-                3_u32,
-                u32::MAX,
-                libc::CLOSE_RANGE_CLOEXEC,
-            );
-            Ok(())
-        });
-    }
-}
-
-/// Where this process's plugin-discovery cache lives, by the rules of
-/// `remotemedia.discovery_cache.default_dir` (kept alike): a sandboxed worker, whose
-/// environment holds none of these variables, is told, so that it can read its file there.
-fn discovery_cache_dir() -> Option<PathBuf> {
-    let set = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
-    if let Some(dir) = set("REMOTEMEDIA_CACHE_DIR") {
-        return Some(dir.into());
-    }
-    if let Some(xdg) = set("XDG_CACHE_HOME") {
-        return Some(PathBuf::from(xdg).join("remotemedia"));
-    }
-    set("HOME").map(|home| PathBuf::from(home).join(".cache").join("remotemedia"))
-}
 
 /// Why a worker did not answer its hello.
 enum Refused {
@@ -85,17 +33,6 @@ enum Refused {
     Said(SandboxError),
     /// It did not: it died, or answered garbage.
     Broke(String),
-}
-
-/// Whether a start failure reads as memory running out (a thread or an allocation refused).
-fn short_of_memory(message: &str) -> bool {
-    [
-        "Resource temporarily unavailable",
-        "MemoryError",
-        "memory allocation of",
-    ]
-    .iter()
-    .any(|sign| message.contains(sign))
 }
 
 /// How long the worker may take to start Python and answer the hello.
@@ -168,19 +105,7 @@ impl Worker {
         // worker holds no descriptor of the host's streams (a terminal it could resize, a log
         // file it could truncate), and stdout stays the host's data channel.
         let (output, output_end) = std::io::pipe().map_err(start)?;
-        let mut command = Command::new(&launch.program);
-        if let Some(policy) = &launch.sandbox {
-            command.env_clear().envs(policy.environment());
-        }
-        keep_only_stdio(&mut command);
-        command
-            .args(&launch.args)
-            .envs(launch.env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::from(OwnedFd::from(worker_end)))
-            .stdout(Stdio::from(output_end.try_clone().map_err(start)?))
-            .stderr(Stdio::from(output_end))
-            // Its own group: the terminal's Ctrl-C reaches the host, which passes it on.
-            .process_group(0);
+        let mut command = launch.command(worker_end, output_end).map_err(start)?;
         let child = command.spawn().map_err(|e| {
             SandboxError::Start(format!(
                 "cannot start a worker process ({}): {e}",
@@ -210,7 +135,7 @@ impl Worker {
             .spawn(move || reaper.reap(child))
             .map_err(start)?;
         let mut reader = FrameReader::new(host_end);
-        let hello = inner.hello(&mut reader, launch.sandbox.as_ref());
+        let hello = inner.hello(&mut reader);
         let watch = Arc::clone(&inner);
         std::thread::Builder::new()
             .name(format!("remotemedia-worker-{pid}"))
@@ -223,7 +148,9 @@ impl Worker {
                 inner.wait_death();
                 return Err(
                     match (error, launch.sandbox.as_ref().and_then(|p| p.memory_mb)) {
-                        (SandboxError::Start(m), Some(mb)) if short_of_memory(&m) => {
+                        (SandboxError::Start(m), Some(mb))
+                            if short_of_memory(&m) || m.contains("MemoryError") =>
+                        {
                             SandboxError::Start(format!(
                                 "{m} (runtime.sandbox.memory_mb is {mb} MiB: too little for the worker to start)"
                             ))
@@ -295,11 +222,8 @@ impl Inner {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn hello(
-        &self,
-        reader: &mut FrameReader,
-        sandbox: Option<&super::Policy>,
-    ) -> Result<(), Refused> {
+    fn hello(&self, reader: &mut FrameReader) -> Result<(), Refused> {
+        let sandbox = self.sandbox.as_ref();
         let cache_dir = sandbox.and(discovery_cache_dir());
         let body =
             json!({"protocol": PROTOCOL, "sandbox": sandbox, "cache_dir": cache_dir}).to_string();
