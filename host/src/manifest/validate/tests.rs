@@ -2,6 +2,7 @@
 
 use serde_json::json;
 
+use super::runtime::check_sandbox;
 use super::*;
 
 fn problems(doc: &Json) -> Vec<String> {
