@@ -517,6 +517,15 @@ async fn stages_whose_nodes_sleep_overlap_in_time() {
 }
 
 /// Waits until `path` exists; a guard against a hang, never a speed bound.
+/// An empty directory of this test process's own, named by `tag`.
+fn scratch_dir(tag: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("remotemedia-contract-{}-{tag}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    dir
+}
+
 async fn wait_for_file(path: &Path) {
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while !path.exists() {
@@ -534,12 +543,7 @@ async fn wait_for_file(path: &Path) {
 #[tokio::test]
 async fn interrupting_a_busy_stage_leaves_another_busy_stage_alone() {
     for (name, backend) in backends() {
-        let dir = std::env::temp_dir().join(format!(
-            "remotemedia-contract-{}-spin-{name}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = scratch_dir(&format!("spin-{name}"));
         let file = |f: &str| dir.join(f).display().to_string();
         let spin = |id: &str, until: &str| {
             let params = json!({"started": file(&format!("{id}-started")), "until": file(until)});
@@ -597,12 +601,7 @@ async fn interrupting_a_busy_stage_leaves_another_busy_stage_alone() {
 #[tokio::test]
 async fn a_push_taken_with_the_cleanup_does_not_run() {
     for (name, backend) in [("cpython", start(InterpreterKind::Cpython))] {
-        let dir = std::env::temp_dir().join(format!(
-            "remotemedia-contract-{}-batch-{name}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = scratch_dir(&format!("batch-{name}"));
         let file = |f: &str| dir.join(f).display().to_string();
         let params = json!({"started": file("started"), "until": file("release")});
         let stage = Stage::create(Arc::clone(&backend), vec![spec("s", "Spin", &params)], 4)
