@@ -43,15 +43,12 @@ pub fn load(
     };
     choice.check_explicit()?;
     let doc = Pipeline::read_document(path)?;
-    if forced == Forced::ByUser
-        && isolation == Some(Isolation::InProcess)
-        && doc.pointer("/runtime/sandbox").is_some()
-    {
-        return Err(HostError::Usage(
-            "--isolation in_process cannot run a sandboxed pipeline: runtime.sandbox confines a worker process".into(),
-        ));
-    }
     if forced == Forced::ByUser {
+        if isolation == Some(Isolation::InProcess) && doc.pointer("/runtime/sandbox").is_some() {
+            return Err(HostError::Usage(
+                "--isolation in_process cannot run a sandboxed pipeline: runtime.sandbox confines a worker process".into(),
+            ));
+        }
         // A sandbox with problems is reported before anything starts or is imported for it.
         crate::python::sandbox_of(&doc, &path.display().to_string())?;
     }
