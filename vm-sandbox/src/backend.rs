@@ -97,6 +97,10 @@ pub struct Capabilities {
     /// Whether it runs node objects the caller made ([`NodeSpec::live`]): only a backend that
     /// shares the caller's interpreter can.
     pub live_nodes: bool,
+    /// Whether it can stop running node code: [`Backend::interrupt`] works, and so does
+    /// [`NodeSpec::timeout_ms`]. A stage of a backend that cannot is abandoned, not waited
+    /// for, when it is busy past a cancel.
+    pub interrupts: bool,
 }
 
 /// The answer to a push.

@@ -1,6 +1,6 @@
 //! Which backend runs a pipeline's Python nodes, and starting it: the one place that knows
-//! the backends. A RustPython VM per pipeline or a worker process per pipeline is one more
-//! [`InterpreterKind`] here.
+//! the backends (embedded CPython, a RustPython VM per pipeline, a worker process per
+//! pipeline).
 
 use std::sync::Arc;
 
@@ -15,6 +15,9 @@ pub enum InterpreterKind {
     /// Embedded CPython: one interpreter per process, a thread of its own per stage;
     /// pipelines share its modules and get their own node instances.
     Cpython,
+    /// A RustPython VM per pipeline, in the host process: modules of its own, pure-Python
+    /// plugins only.
+    Rustpython,
 }
 
 impl InterpreterKind {
@@ -22,18 +25,19 @@ impl InterpreterKind {
     pub fn name(self) -> &'static str {
         match self {
             InterpreterKind::Cpython => "cpython",
+            InterpreterKind::Rustpython => "rustpython",
         }
     }
 
-    /// `major.minor` of the Python this kind runs, which a virtualenv must match ("none" when
-    /// this build lacks the backend).
+    /// `major.minor` of the Python whose virtualenvs this kind uses, which a virtualenv must
+    /// match ("none" when this build lacks CPython). RustPython uses the packages of the
+    /// CPython the host embeds: pure-Python packages run on either.
     pub fn python_version(self) -> &'static str {
-        match self {
-            #[cfg(feature = "cpython")]
-            InterpreterKind::Cpython => crate::cpython::LINKED_VERSION,
-            #[cfg(not(feature = "cpython"))]
-            InterpreterKind::Cpython => "none",
-        }
+        #[cfg(feature = "cpython")]
+        let version = crate::cpython::LINKED_VERSION;
+        #[cfg(not(feature = "cpython"))]
+        let version = "none";
+        version
     }
 }
 
@@ -44,6 +48,9 @@ pub struct Interpreter {
     backend: Arc<dyn Backend>,
     /// The worker process, for an interpreter isolated in one.
     worker: Option<Arc<Worker>>,
+    /// The VM, for a RustPython one.
+    #[cfg(feature = "rustpython")]
+    vm: Option<Arc<crate::rustpython::RustPython>>,
 }
 
 impl std::fmt::Debug for Interpreter {
@@ -69,11 +76,7 @@ impl Interpreter {
                 {
                     tracing::debug!(?env, "starting CPython");
                     let backend = crate::cpython::CPython::start(env)?;
-                    Ok(Interpreter {
-                        kind,
-                        backend,
-                        worker: None,
-                    })
+                    Ok(Interpreter::in_process(kind, backend))
                 }
                 #[cfg(not(feature = "cpython"))]
                 {
@@ -83,6 +86,38 @@ impl Interpreter {
                     ))
                 }
             }
+            InterpreterKind::Rustpython => {
+                #[cfg(feature = "rustpython")]
+                {
+                    tracing::debug!(?env, "starting a RustPython VM");
+                    let vm = crate::rustpython::RustPython::start(&env.rustpython_paths())?;
+                    Ok(Interpreter {
+                        vm: Some(Arc::clone(&vm)),
+                        ..Interpreter::in_process(kind, vm)
+                    })
+                }
+                #[cfg(not(feature = "rustpython"))]
+                {
+                    let _ = env;
+                    Err(SandboxError::Unsupported(
+                        "this build has no RustPython support (the rustpython feature)".into(),
+                    ))
+                }
+            }
+        }
+    }
+
+    #[cfg_attr(
+        not(any(feature = "cpython", feature = "rustpython")),
+        allow(dead_code)
+    )]
+    fn in_process(kind: InterpreterKind, backend: Arc<dyn Backend>) -> Interpreter {
+        Interpreter {
+            kind,
+            backend,
+            worker: None,
+            #[cfg(feature = "rustpython")]
+            vm: None,
         }
     }
 
@@ -95,9 +130,8 @@ impl Interpreter {
         tracing::debug!(?launch, "starting a worker process");
         let worker = Arc::new(Worker::start(launch)?);
         Ok(Interpreter {
-            kind: InterpreterKind::Cpython,
-            backend: Arc::clone(&worker) as Arc<dyn Backend>,
-            worker: Some(worker),
+            worker: Some(Arc::clone(&worker)),
+            ..Interpreter::in_process(InterpreterKind::Cpython, worker)
         })
     }
 
@@ -123,22 +157,27 @@ impl Interpreter {
     }
 
     /// Stops the interpreter once every stage has been cleaned up. A worker process stops
-    /// (and is reaped); CPython's threads serve the whole process: they stop, and a later
-    /// [`Interpreter::start`] makes new ones.
+    /// (and is reaped); a RustPython VM stops; CPython's threads serve the whole process: they
+    /// stop, and a later [`Interpreter::start`] makes new ones.
     pub fn shutdown(&self) {
         if let Some(worker) = &self.worker {
             worker.stop();
             return;
         }
-        match self.kind {
-            InterpreterKind::Cpython => Self::stop_all(),
+        #[cfg(feature = "rustpython")]
+        if let Some(vm) = &self.vm {
+            vm.shutdown();
+            return;
         }
+        Self::stop_all();
     }
 
     /// Stops every interpreter the process runs; starts nothing (the native module calls this
     /// at exit).
     pub fn stop_all() {
         Worker::stop_all();
+        #[cfg(feature = "rustpython")]
+        crate::rustpython::RustPython::stop_discovery();
         #[cfg(feature = "cpython")]
         crate::cpython::CPython::stop_running();
     }

@@ -6,9 +6,9 @@
 //! [`Capabilities`]. [`Stage`] is the executor's handle on one stage. [`Interpreter`] is the one
 //! place a backend is chosen and started: the embedded CPython backend (feature `cpython`)
 //! runs Python on a dedicated thread, and the host never takes the interpreter lock on its own
-//! threads. A RustPython VM per pipeline and a worker process per pipeline are more variants of
-//! [`Interpreter`] behind the same trait, held to the same contract suite
-//! (`tests/contract.rs`).
+//! threads. A RustPython VM per pipeline (feature `rustpython`) and a worker process per
+//! pipeline are more variants of [`Interpreter`] behind the same trait, held to the same
+//! contract suite (`tests/contract.rs`).
 //!
 //! No PyO3 type appears in this crate's public API.
 //!
@@ -21,6 +21,9 @@
 //! - `stage`: [`Stage`], the executor's handle on a Python stage.
 //! - `env`: [`PythonEnv`], which environment (virtualenv, plugins) Python nodes use.
 //! - `cpython`: the embedded CPython backend.
+//! - `rustpython`: a RustPython VM per pipeline.
+//! - `mailbox`, `stages`: what the two in-process backends share (a Python thread's requests,
+//!   a thread per stage).
 //! - `worker`: a worker process per pipeline, and the wire between it and the host.
 //! - `error`: [`SandboxError`].
 
@@ -31,8 +34,14 @@ mod discovery;
 mod env;
 mod error;
 mod interpreter;
+#[cfg(any(feature = "cpython", feature = "rustpython"))]
+mod mailbox;
 pub mod media;
+#[cfg(feature = "rustpython")]
+pub mod rustpython;
 mod stage;
+#[cfg(any(feature = "cpython", feature = "rustpython"))]
+mod stages;
 pub mod value;
 pub mod worker;
 

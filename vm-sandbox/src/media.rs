@@ -142,6 +142,42 @@ impl DType {
         DType::ALL.into_iter().find(|d| d.name() == name)
     }
 
+    /// Its buffer-protocol format (`struct` module letters: `"f"` for float32), as a
+    /// `memoryview` shows it.
+    pub fn format(self) -> &'static str {
+        match self {
+            DType::Bool => "?",
+            DType::U8 => "B",
+            DType::I16 => "h",
+            DType::I32 => "i",
+            DType::I64 => "q",
+            DType::F32 => "f",
+            DType::F64 => "d",
+        }
+    }
+
+    /// The dtype of a buffer-protocol format of this (little-endian, LP64) platform: native
+    /// (`"f"`, `"@l"`: a C long is 8 bytes) or standard sizes in little-endian order (`"<f"`,
+    /// `"=i"`; there `"l"` is 4 bytes), as the `struct` module reads them; `None` for any other.
+    pub fn from_format(format: &str) -> Option<DType> {
+        let (standard, letters) = match format.as_bytes().first() {
+            Some(b'<' | b'=') => (true, &format[1..]),
+            Some(b'@') => (false, &format[1..]),
+            _ => (false, format),
+        };
+        match letters {
+            "?" => Some(DType::Bool),
+            "B" => Some(DType::U8),
+            "h" => Some(DType::I16),
+            "i" => Some(DType::I32),
+            "l" if standard => Some(DType::I32),
+            "q" | "l" => Some(DType::I64),
+            "f" => Some(DType::F32),
+            "d" => Some(DType::F64),
+            _ => None,
+        }
+    }
+
     /// The error for an array of a dtype no item may hold; the Python executor raises the
     /// same text.
     pub fn unsupported(name: &str) -> String {

@@ -107,6 +107,7 @@ mod tests {
             Capabilities {
                 name: "nolive",
                 live_nodes: false,
+                interrupts: true,
             }
         }
         fn discover(&self) -> BoxFuture<'static, Result<Discovery, SandboxError>> {

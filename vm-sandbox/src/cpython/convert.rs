@@ -75,7 +75,7 @@ fn array_to_py<'py>(py: Python<'py>, array: &Array) -> PyResult<Bound<'py, PyAny
             .call1((shared, np.dtypes[dtype_index(array.dtype())].bind(py)))?
             .call_method1("reshape", (shape,)),
         None => PyMemoryView::from(shared.as_any())?
-            .call_method1("cast", (format_char(array.dtype()), shape)),
+            .call_method1("cast", (array.dtype().format(), shape)),
     }
 }
 
@@ -372,19 +372,6 @@ fn load_numpy(np: &Bound<'_, PyModule>) -> PyResult<Numpy> {
 
 fn dtype_index(dtype: DType) -> usize {
     DType::ALL.iter().position(|d| *d == dtype).unwrap_or(0)
-}
-
-/// The buffer-protocol format of a dtype (for `memoryview.cast`).
-fn format_char(dtype: DType) -> &'static str {
-    match dtype {
-        DType::Bool => "?",
-        DType::U8 => "B",
-        DType::I16 => "h",
-        DType::I32 => "i",
-        DType::I64 => "q",
-        DType::F32 => "f",
-        DType::F64 => "d",
-    }
 }
 
 fn type_name(obj: &Bound<'_, PyAny>) -> String {

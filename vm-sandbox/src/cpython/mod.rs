@@ -22,23 +22,19 @@ mod mailbox;
 pub mod memory;
 mod threads;
 
-use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
 use pyo3::prelude::*;
 
-use self::mailbox::{Reply, Request, Shared};
-use self::threads::StageThreads;
 pub(crate) use self::threads::prepare;
-use crate::backend::{
-    Backend, BoxFuture, Capabilities, Fed, Limits, NodeCounts, NodeSpec, StageId,
-};
+use crate::backend::{Backend, BoxFuture, Capabilities, Limits, NodeSpec, StageId};
 use crate::discovery::{Discovery, NodeTypeInfo};
 use crate::env::PythonEnv;
 use crate::error::SandboxError;
-use crate::value::Value;
+use crate::mailbox::{Request, Shared};
+use crate::stages::{self, StageThreads};
 
 /// Wraps a Python object the caller made (a node instance) for a [`crate::NodeSpec`].
 pub fn live_node(object: Py<PyAny>) -> crate::LiveNode {
@@ -57,6 +53,56 @@ const BUSY_AFTER: std::time::Duration = std::time::Duration::from_millis(40);
 
 /// `major.minor` of the Python this crate was built against.
 pub const LINKED_VERSION: &str = env!("REMOTEMEDIA_PYTHON_VERSION");
+
+/// The base interpreter's own site-packages (`{base_prefix}/lib/pythonX.Y/site-packages`).
+#[cfg(feature = "rustpython")]
+pub(crate) fn base_site_packages() -> String {
+    format!(
+        "{}/lib/python{LINKED_VERSION}/site-packages",
+        env!("REMOTEMEDIA_PYTHON_HOME")
+    )
+}
+
+/// The `sys.path` of the Python program the host runs inside (the native module), without
+/// its standard library; empty if it cannot be read.
+#[cfg(feature = "rustpython")]
+pub(crate) fn program_path() -> Vec<String> {
+    let read = |py: Python<'_>| -> PyResult<Vec<String>> {
+        let vars = pyo3::types::PyDict::new(py);
+        py.run(
+            c"import sys, sysconfig
+std = {sysconfig.get_path(n) for n in ('stdlib', 'platstdlib')}
+paths = [p for p in sys.path
+         if p and p not in std and not p.endswith(('.zip', 'lib-dynload'))]",
+            None,
+            Some(&vars),
+        )?;
+        vars.get_item("paths")?
+            .ok_or_else(|| pyo3::exceptions::PyKeyError::new_err("paths"))?
+            .extract()
+    };
+    // Only in a program that runs Python already: nothing is started here.
+    Python::try_attach(|py| read(py).unwrap_or_default()).unwrap_or_default()
+}
+
+/// Logs a record of a RustPython VM's node in the Python program the host runs inside (the
+/// native module): to that program's logger `logger`, with the node's id as `node_id`.
+#[cfg(feature = "rustpython")]
+pub(crate) fn log_in_program(level: u32, logger: &str, node_id: Option<&str>, message: &str) {
+    let logged = Python::try_attach(|py| -> PyResult<()> {
+        let extra = pyo3::types::PyDict::new(py);
+        extra.set_item("node_id", node_id)?;
+        let kwargs = pyo3::types::PyDict::new(py);
+        kwargs.set_item("extra", extra)?;
+        py.import("logging")?
+            .call_method1("getLogger", (logger,))?
+            .call_method("log", (level, message), Some(&kwargs))?;
+        Ok(())
+    });
+    if !matches!(logged, Some(Ok(()))) {
+        crate::mailbox::log(level, logger, node_id, message);
+    }
+}
 
 /// The running interpreter: its service thread and its stages' threads.
 pub struct CPython {
@@ -129,71 +175,11 @@ impl CPython {
         if std::process::id() != self.owner {
             return; // a forked child: the threads are its parent's, and not here to join
         }
-        let thread = self
-            .thread
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(thread) = thread {
-            self.stages.stop_all();
+        if let Some(thread) = stages::take_thread(&self.thread) {
+            self.stages.stop_all(true);
             drop(self.service.post(Request::Shutdown));
             let _ = thread.join();
         }
-    }
-}
-
-impl CPython {
-    /// Posts `request` to `stage`'s thread now; the answer resolves later. A stage whose
-    /// thread has ended (after its cleanup) answers nothing more.
-    fn call(
-        &self,
-        stage: StageId,
-        request: Request,
-    ) -> impl Future<Output = Result<Reply, SandboxError>> + Send + 'static {
-        let reply = self.stages.get(stage.0).map(|thread| thread.post(request));
-        async move {
-            let reply = reply.ok_or(SandboxError::Stopped)?;
-            reply.await.map_err(|_| SandboxError::Stopped)
-        }
-    }
-
-    /// Posts a request whose only good answer is `Ack`.
-    fn ack(
-        &self,
-        stage: StageId,
-        request: Request,
-    ) -> BoxFuture<'static, Result<(), SandboxError>> {
-        let reply = self.call(stage, request);
-        Box::pin(async move {
-            match reply.await? {
-                Reply::Ack => Ok(()),
-                other => Err(failed_or_unexpected(other)),
-            }
-        })
-    }
-
-    /// Posts a request to the service thread, answered with a JSON document, and reads it as
-    /// `T`.
-    fn document<T: serde::de::DeserializeOwned>(
-        &self,
-        request: Request,
-    ) -> BoxFuture<'static, Result<T, SandboxError>> {
-        let reply = self.service.post(request);
-        Box::pin(async move {
-            match reply.await.map_err(|_| SandboxError::Stopped)? {
-                Reply::Json(text) => serde_json::from_str(&text)
-                    .map_err(|e| SandboxError::Protocol(format!("bad document from Python: {e}"))),
-                other => Err(failed_or_unexpected(other)),
-            }
-        })
-    }
-}
-
-/// A `Failed` answer as the error it carries; anything else breaks the protocol.
-fn failed_or_unexpected(reply: Reply) -> SandboxError {
-    match reply {
-        Reply::Failed(failure) => SandboxError::Raised(failure),
-        other => SandboxError::Protocol(format!("{other:?}")),
     }
 }
 
@@ -202,11 +188,12 @@ impl Backend for CPython {
         Capabilities {
             name: "cpython",
             live_nodes: true,
+            interrupts: true,
         }
     }
 
     fn discover(&self) -> BoxFuture<'static, Result<Discovery, SandboxError>> {
-        self.document(Request::Discover)
+        stages::document(&self.service, Request::Discover)
     }
 
     fn describe(
@@ -214,10 +201,13 @@ impl Backend for CPython {
         module: &str,
         qualname: &str,
     ) -> BoxFuture<'static, Result<NodeTypeInfo, SandboxError>> {
-        self.document(Request::Describe {
-            module: module.to_owned(),
-            qualname: qualname.to_owned(),
-        })
+        stages::document(
+            &self.service,
+            Request::Describe {
+                module: module.to_owned(),
+                qualname: qualname.to_owned(),
+            },
+        )
     }
 
     fn create_stage(
@@ -226,61 +216,11 @@ impl Backend for CPython {
         limits: Limits,
     ) -> BoxFuture<'static, Result<StageId, SandboxError>> {
         let id = StageId(self.next_stage.fetch_add(1, Ordering::Relaxed));
-        let thread = match self.stages.spawn(id.0, self.owns_process) {
-            Ok(thread) => thread,
-            Err(error) => return Box::pin(async move { Err(error) }),
-        };
-        let reply = thread.post(Request::Create {
-            nodes,
-            limits,
-            stage: id.0,
-        });
-        // A stage whose creation failed ends its thread itself; one whose caller went away
-        // before the answer is cleaned up, which ends it too.
-        let unclaimed = Unclaimed(Some(thread));
-        Box::pin(async move {
-            let reply = reply.await;
-            unclaimed.claim();
-            match reply.map_err(|_| SandboxError::Stopped)? {
-                Reply::Ack => Ok(id),
-                other => Err(failed_or_unexpected(other)),
-            }
-        })
+        let spawned = threads::spawn_stage(&self.stages, id.0, self.owns_process);
+        StageThreads::create(spawned, id, nodes, limits)
     }
 
-    fn initialize(&self, stage: StageId) -> BoxFuture<'static, Result<(), SandboxError>> {
-        self.ack(stage, Request::Init)
-    }
-
-    fn push(
-        &self,
-        stage: StageId,
-        items: Vec<Value>,
-    ) -> BoxFuture<'static, Result<Fed, SandboxError>> {
-        let reply = self.call(stage, Request::Push(items));
-        Box::pin(async move {
-            match reply.await? {
-                Reply::Ack => Ok(Fed::Accepted),
-                Reply::End => Ok(Fed::Closed),
-                other => Err(failed_or_unexpected(other)),
-            }
-        })
-    }
-
-    fn close(&self, stage: StageId) -> BoxFuture<'static, Result<(), SandboxError>> {
-        self.ack(stage, Request::Close)
-    }
-
-    fn pull(&self, stage: StageId) -> BoxFuture<'static, Result<Option<Vec<Value>>, SandboxError>> {
-        let reply = self.call(stage, Request::Pull);
-        Box::pin(async move {
-            match reply.await? {
-                Reply::Items(items) => Ok(Some(items)),
-                Reply::End => Ok(None),
-                other => Err(failed_or_unexpected(other)),
-            }
-        })
-    }
+    crate::stages::stage_operations!();
 
     fn interrupt(&self, stage: StageId) {
         let Some(thread) = self.stages.get(stage.0) else {
@@ -306,37 +246,6 @@ impl Backend for CPython {
         });
         if let Err(error) = raised {
             tracing::warn!("cannot interrupt Python stage {}: {error}", stage.0);
-        }
-    }
-
-    fn cleanup(&self, stage: StageId) -> BoxFuture<'static, Result<Vec<NodeCounts>, SandboxError>> {
-        let reply = self.call(stage, Request::Cleanup);
-        Box::pin(async move {
-            match reply.await? {
-                Reply::Counts(counts) => Ok(counts
-                    .into_iter()
-                    .map(|(seen, made)| NodeCounts { seen, made })
-                    .collect()),
-                other => Err(failed_or_unexpected(other)),
-            }
-        })
-    }
-}
-
-/// A stage thread whose creation nobody waits for any more: asked to clean up, which ends it.
-struct Unclaimed(Option<Arc<Shared>>);
-
-impl Unclaimed {
-    /// Its creation was answered: the stage is the caller's to clean up.
-    fn claim(mut self) {
-        self.0 = None;
-    }
-}
-
-impl Drop for Unclaimed {
-    fn drop(&mut self) {
-        if let Some(thread) = self.0.take() {
-            drop(thread.post(Request::Cleanup));
         }
     }
 }

@@ -7,32 +7,21 @@
 //! interpreter lock released, so threads whose node code releases it (`time.sleep`, numpy,
 //! I/O) run at the same time.
 
-use std::collections::HashMap;
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use super::home;
-use super::mailbox::{Mailbox, Request, Shared};
+use super::mailbox::Mailbox;
 use crate::env::PythonEnv;
 use crate::error::SandboxError;
-
-/// A main thread's stack: node code, and converting items nested up to the 1000 levels
-/// DESIGN allows, run on these threads.
-const STACK_SIZE: usize = 8 << 20;
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn socket_error(e: &std::io::Error) -> SandboxError {
-    SandboxError::Start(format!("cannot create a wake-up socket: {e}"))
-}
+use crate::mailbox::Shared;
+use crate::stages::{STACK_SIZE, StageThreads, socket_error};
 
 /// Starts the service thread: it starts CPython (with its home and `env`'s paths when the host
 /// owns the process, or joins the caller's), imports the driver and serves discovery and
@@ -90,100 +79,30 @@ pub fn start_service(env: PythonEnv) -> Result<(Arc<Shared>, JoinHandle<()>), Sa
     }
 }
 
-/// The threads of the stages that exist.
-#[derive(Default)]
-struct Registry {
-    /// The mailbox of each stage whose thread serves; a thread removes its own when it ends.
-    stages: HashMap<u64, Arc<Shared>>,
-    /// Every stage thread not joined yet; finished ones are dropped when the next starts.
-    threads: Vec<JoinHandle<()>>,
-}
-
-/// One thread per stage, made by [`StageThreads::spawn`] and ended by the stage's cleanup (or a
-/// failed creation, or [`StageThreads::stop_all`]).
-#[derive(Default)]
-pub struct StageThreads(Arc<Mutex<Registry>>);
-
-impl StageThreads {
-    /// Starts the thread of stage `id`; it serves the stage's mailbox, which is returned.
-    /// Requests posted at once wait there until the thread's driver takes them.
-    ///
-    /// # Errors
-    /// No thread or socket can be made (a limit of the system).
-    pub fn spawn(&self, id: u64, owns_process: bool) -> Result<Arc<Shared>, SandboxError> {
-        let (shared, thread_end) = Shared::pair().map_err(|e| socket_error(&e))?;
-        let registry = Arc::clone(&self.0);
-        let thread_shared = Arc::clone(&shared);
-        // Held while the thread starts, so that its ending (which removes its entry) comes
-        // after its entry is made.
-        let mut threads = lock(&self.0);
-        threads.threads.retain(|thread| !thread.is_finished());
-        let thread = std::thread::Builder::new()
-            .name(format!("py-stage-{id}"))
-            .stack_size(STACK_SIZE)
-            .spawn(move || {
-                // However the thread ends (a panic included): waiting callers learn it, and
-                // the stage is forgotten.
-                let _leaving = Leaving {
-                    shared: Arc::clone(&thread_shared),
-                    registry,
-                    id,
-                };
-                Python::attach(|py| {
-                    let served = serve_stage(py, &thread_shared, &thread_end, owns_process);
-                    // With the interpreter lock held: no interrupt can be aimed at this
-                    // thread any more (its id may go to a new thread once it has ended).
-                    thread_shared.python_thread.store(0, Ordering::Release);
-                    if let Err(error) = served
-                        && !is_stage_interrupted(py, &error)
-                    {
-                        let text = describe_error(py, &error);
-                        tracing::error!("the thread of Python stage {id} failed: {text}");
-                    }
-                });
-            })
-            .map_err(|e| {
-                SandboxError::Start(format!("cannot start a thread for a Python stage: {e}"))
-            })?;
-        threads.stages.insert(id, Arc::clone(&shared));
-        threads.threads.push(thread);
-        Ok(shared)
-    }
-
-    /// The mailbox of stage `id`, while its thread serves.
-    pub fn get(&self, id: u64) -> Option<Arc<Shared>> {
-        lock(&self.0).stages.get(&id).cloned()
-    }
-
-    /// Asks every stage thread to stop (stages not cleaned up get no more answers) and waits
-    /// until they all have ended.
-    pub fn stop_all(&self) {
-        let (stages, threads) = {
-            let mut registry = lock(&self.0);
-            let stages: Vec<Arc<Shared>> = registry.stages.values().cloned().collect();
-            (stages, std::mem::take(&mut registry.threads))
-        };
-        for stage in stages {
-            drop(stage.post(Request::Shutdown));
-        }
-        for thread in threads {
-            let _ = thread.join();
-        }
-    }
-}
-
-/// What a stage thread does as it ends.
-struct Leaving {
-    shared: Arc<Shared>,
-    registry: Arc<Mutex<Registry>>,
+/// Starts the thread of stage `id` in `stages`: attached to the interpreter for its whole
+/// life, it serves the stage's mailbox with the driver's `StageDriver`.
+///
+/// # Errors
+/// No thread or socket can be made (a limit of the system).
+pub fn spawn_stage(
+    stages: &StageThreads,
     id: u64,
-}
-
-impl Drop for Leaving {
-    fn drop(&mut self) {
-        self.shared.abandon();
-        lock(&self.registry).stages.remove(&self.id);
-    }
+    owns_process: bool,
+) -> Result<Arc<Shared>, SandboxError> {
+    stages.spawn(id, move |shared, thread_end| {
+        Python::attach(|py| {
+            let served = serve_stage(py, shared, &thread_end, owns_process);
+            // With the interpreter lock held: no interrupt can be aimed at this thread any
+            // more (its id may go to a new thread once it has ended).
+            shared.python_thread.store(0, Ordering::Release);
+            if let Err(error) = served
+                && !is_stage_interrupted(py, &error)
+            {
+                let text = describe_error(py, &error);
+                tracing::error!("the thread of Python stage {id} failed: {text}");
+            }
+        });
+    })
 }
 
 /// Runs the stage driver on this thread until the stage is cleaned up (or its creation failed,

@@ -81,6 +81,7 @@ impl Backend for Worker {
         Capabilities {
             name: "worker process",
             live_nodes: false,
+            interrupts: true,
         }
     }
 
