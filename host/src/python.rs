@@ -31,8 +31,9 @@ pub enum EnvChoice {
 /// Which interpreter runs Python nodes, and with which environment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PythonChoice {
-    /// The interpreter.
-    pub kind: InterpreterKind,
+    /// The interpreter the command line forces (`--runtime`); `None` follows the manifest's
+    /// `runtime.python`.
+    pub python: Option<InterpreterKind>,
     /// Its environment.
     pub env: EnvChoice,
     /// The isolation the command line forces (`--isolation`); `None` follows the manifest's
@@ -47,7 +48,7 @@ impl PythonChoice {
     /// `worker` command.
     pub fn for_binary(python_env: Option<&Path>) -> Self {
         PythonChoice {
-            kind: InterpreterKind::Cpython,
+            python: None,
             env: EnvChoice::Select(python_env.map(Path::to_owned)),
             isolation: None,
             worker: Launch {
@@ -63,7 +64,7 @@ impl PythonChoice {
     /// `launch` (that program's Python running the native module's worker).
     pub fn in_program(worker: Launch) -> Self {
         PythonChoice {
-            kind: InterpreterKind::Cpython,
+            python: None,
             env: EnvChoice::CurrentProgram,
             isolation: None,
             worker,
@@ -81,6 +82,24 @@ impl PythonChoice {
                 Isolation::InProcess
             }
         })
+    }
+
+    /// The interpreter a manifest document gets: the forced one, else its `runtime.python`.
+    pub fn kind_of(&self, doc: &Json) -> InterpreterKind {
+        self.python.unwrap_or_else(
+            || match doc.pointer("/runtime/python").and_then(Json::as_str) {
+                Some("rustpython") => InterpreterKind::Rustpython,
+                _ => InterpreterKind::Cpython,
+            },
+        )
+    }
+
+    /// Starts the interpreter a manifest document gets in this process ([`Self::kind_of`]).
+    ///
+    /// # Errors
+    /// As [`PythonChoice::start`].
+    pub fn start_for(&self, doc: &Json) -> Result<Interpreter, HostError> {
+        self.start(self.kind_of(doc))
     }
 
     /// Starts a worker process for a pipeline (DESIGN §10), with this choice's environment,
@@ -116,7 +135,7 @@ impl PythonChoice {
         match &self.env {
             EnvChoice::Select(explicit) => Ok(PythonEnv::select(
                 explicit.as_deref(),
-                self.kind.python_version(),
+                InterpreterKind::Cpython.python_version(),
             )?),
             EnvChoice::CurrentProgram => Ok(PythonEnv::current_program()),
         }
@@ -134,12 +153,13 @@ impl PythonChoice {
         Ok(())
     }
 
-    /// Starts the interpreter (or joins the one running).
+    /// Starts an interpreter of `kind` (CPython: or joins the one running; RustPython: a new
+    /// VM).
     ///
     /// # Errors
     /// [`HostError::Sandbox`]: the environment cannot be used, or the SDK is not importable.
-    pub fn start(&self) -> Result<Interpreter, HostError> {
-        Ok(Interpreter::start(self.kind, &self.env()?)?)
+    pub fn start(&self, kind: InterpreterKind) -> Result<Interpreter, HostError> {
+        Ok(Interpreter::start(kind, &self.env()?)?)
     }
 }
 
@@ -168,7 +188,7 @@ pub fn registry_for(
         return Ok((registry, None));
     }
     let started = match (choice.isolation_of(doc), sandbox_of(doc, "<manifest>")) {
-        (Isolation::InProcess, _) => choice.start(),
+        (Isolation::InProcess, _) => choice.start_for(doc),
         (Isolation::Process, Ok(None)) => choice.start_worker(None),
         // A sandboxed pipeline's nodes are imported only inside its sandbox: one that cannot
         // be entered is the run's error, not a reason its node types are unknown.
@@ -272,7 +292,7 @@ pub fn registry_with_plugins(
 ) -> Result<(Registry, Result<Interpreter, HostError>), HostError> {
     choice.check_explicit()?;
     let mut registry = Registry::builtin();
-    let interpreter = choice.start();
+    let interpreter = choice.start(InterpreterKind::Cpython);
     if let Ok(interpreter) = &interpreter {
         add_plugins(&mut registry, interpreter, &report)?;
     }

@@ -13,7 +13,7 @@ use remotemedia_host::python::{PythonChoice, registry_for, registry_in};
 use remotemedia_host::{HostError, Pipeline, Registry, Value, run_collect};
 use remotemedia_vm_sandbox::cpython::convert::{from_py, to_py};
 use remotemedia_vm_sandbox::cpython::live_node;
-use remotemedia_vm_sandbox::{Interpreter, LiveNode, NodeTypeInfo};
+use remotemedia_vm_sandbox::{Interpreter, InterpreterKind, LiveNode, NodeTypeInfo};
 use tokio_util::sync::CancellationToken;
 
 use crate::errors::{internal, to_pyerr};
@@ -341,18 +341,39 @@ pub fn build(
         );
     };
     let isolated = choice.isolation_of(doc) == Isolation::Process;
-    if isolated && let Some((id, _)) = live.nodes.first() {
-        return Err(HostError::Usage(format!(
-            "node \"{id}\" is an object of this program, which cannot run in a worker process \
-             (runtime.isolation \"process\"): define its class in an importable module"
-        )));
+    let vm = choice.kind_of(doc) == InterpreterKind::Rustpython;
+    if vm && isolated {
+        // A RustPython VM runs in this process: its problems are the manifest's, reported
+        // before anything starts.
+        let problems = remotemedia_host::manifest::runtime_problems(doc);
+        if !problems.is_empty() {
+            return Err(HostError::Manifest {
+                source_name: "<manifest>".into(),
+                problems,
+            });
+        }
+    }
+    if let Some((id, _)) = live.nodes.first() {
+        let into = if isolated {
+            Some("a worker process (runtime.isolation \"process\")")
+        } else if vm {
+            Some("a RustPython VM (runtime.python \"rustpython\")")
+        } else {
+            None
+        };
+        if let Some(into) = into {
+            return Err(HostError::Usage(format!(
+                "node \"{id}\" is an object of this program, which cannot run in {into}: define its class in an importable module"
+            )));
+        }
     }
     let (registry, interpreter) = match worker {
-        Some(handle) if isolated => {
+        Some(handle) if isolated || vm => {
             // A sandbox with problems is reported before a worker starts for it.
             let sandbox = remotemedia_host::python::sandbox_of(doc, "<manifest>")?;
-            let worker = handle.get(choice, sandbox.as_ref())?;
-            let (registry, interpreter) = registry_in(doc, worker, &[], report)?;
+            let kind = choice.kind_of(doc);
+            let kept = handle.get(choice, kind, sandbox.as_ref())?;
+            let (registry, interpreter) = registry_in(doc, kept, &[], report)?;
             (registry, Some(interpreter))
         }
         _ => registry_for(doc, choice, &live.types, report)?,

@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 use remotemedia_host::HostError;
 use remotemedia_host::python::PythonChoice;
 use remotemedia_vm_sandbox::worker::{Launch, Policy};
-use remotemedia_vm_sandbox::{Interpreter, PythonEnv};
+use remotemedia_vm_sandbox::{Interpreter, InterpreterKind, PythonEnv};
 
 use crate::errors::to_pyerr;
 
@@ -35,28 +35,33 @@ pub fn choice(py: Python<'_>) -> PyResult<PythonChoice> {
     Ok(PythonChoice::in_program(launch(py)?))
 }
 
-/// A pipeline's worker process, started on first use and kept across runs; one that died
-/// (a crash, a kill after a stuck timeout) is replaced by the next run.
+/// A pipeline's worker process or RustPython VM, started on first use and kept across runs
+/// (DESIGN §10); a worker that died (a crash, a kill after a stuck timeout) is replaced by the
+/// next run.
 #[pyclass(module = "remotemedia_runtime._native", frozen)]
 #[derive(Default)]
 pub struct WorkerHandle {
-    /// The worker, and the sandbox it entered.
+    /// The worker (or VM), and the sandbox it entered.
     running: Mutex<Option<(Interpreter, Option<Policy>)>>,
 }
 
 impl WorkerHandle {
-    /// The running worker if it entered `sandbox` (or none, as asked), or a new one (`choice`
-    /// says how to start it): a sandbox is entered once, so another policy needs another
-    /// worker, and the old one is stopped.
+    /// The running interpreter if it is of `kind` and entered `sandbox` (or none, as
+    /// asked), or a new one (`choice` says how to start it): a worker process for CPython, a
+    /// VM for RustPython. A sandbox is entered once, so another policy needs another worker,
+    /// and the old one is stopped.
     pub fn get(
         &self,
         choice: &PythonChoice,
+        kind: InterpreterKind,
         sandbox: Option<&Policy>,
     ) -> Result<Interpreter, HostError> {
         let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
         match running.as_ref() {
             Some((interpreter, entered))
-                if interpreter.is_alive() && entered.as_ref() == sandbox =>
+                if interpreter.is_alive()
+                    && interpreter.kind() == kind
+                    && entered.as_ref() == sandbox =>
             {
                 return Ok(interpreter.clone());
             }
@@ -64,7 +69,10 @@ impl WorkerHandle {
             None => {}
         }
         *running = None;
-        let started = choice.start_worker(sandbox)?;
+        let started = match kind {
+            InterpreterKind::Rustpython => choice.start(kind)?,
+            InterpreterKind::Cpython => choice.start_worker(sandbox)?,
+        };
         *running = Some((started.clone(), sandbox.cloned()));
         Ok(started)
     }
@@ -88,7 +96,7 @@ impl WorkerHandle {
             .and_then(Interpreter::worker_pid)
     }
 
-    /// Stops the worker, if one runs, and waits until it has exited.
+    /// Stops the worker (or VM), if one runs, and waits until it has ended.
     fn close(&self, py: Python<'_>) {
         let running = self
             .running

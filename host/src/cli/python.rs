@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use remotemedia_vm_sandbox::{Interpreter, PluginError};
+use remotemedia_vm_sandbox::{Interpreter, InterpreterKind, PluginError};
 
 use crate::error::HostError;
 use crate::manifest::{Isolation, escape};
@@ -29,20 +29,41 @@ pub enum Forced {
     ToInspect,
 }
 
+/// The interpreter and isolation the command line forces (`--runtime`, `--isolation`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Overrides {
+    /// `--runtime`.
+    pub python: Option<InterpreterKind>,
+    /// `--isolation`.
+    pub isolation: Option<Isolation>,
+}
+
 /// Reads, validates and builds a manifest, starting Python if its nodes need it (in a worker
-/// process when `isolation`, else the manifest, asks for one).
+/// process when `overrides`, else the manifest, asks for one; in a RustPython VM of its own
+/// when either asks for RustPython).
 pub fn load(
     path: &Path,
     python_env: Option<&Path>,
-    isolation: Option<Isolation>,
+    overrides: Overrides,
     forced: Forced,
 ) -> Result<(Pipeline, Option<Interpreter>), HostError> {
+    let Overrides { python, isolation } = overrides;
     let choice = PythonChoice {
         isolation,
+        python,
         ..PythonChoice::for_binary(python_env)
     };
     choice.check_explicit()?;
     let doc = Pipeline::read_document(path)?;
+    // Both from the manifest: its validation says where.
+    if (python.is_some() || isolation.is_some())
+        && choice.kind_of(&doc) == InterpreterKind::Rustpython
+        && choice.isolation_of(&doc) == Isolation::Process
+    {
+        return Err(HostError::Usage(
+            "the RustPython runtime runs in the host process, and this run asks for a worker process (--isolation process, runtime.isolation \"process\" or runtime.sandbox), which runs CPython: choose one".into(),
+        ));
+    }
     if forced == Forced::ByUser {
         if isolation == Some(Isolation::InProcess) && doc.pointer("/runtime/sandbox").is_some() {
             return Err(HostError::Usage(

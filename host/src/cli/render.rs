@@ -20,7 +20,10 @@ fn inspect(path: &Path, python_env: Option<&Path>) -> Result<Pipeline, HostError
     let (pipeline, interpreter) = python::load(
         path,
         python_env,
-        Some(Isolation::InProcess),
+        python::Overrides {
+            python: None,
+            isolation: Some(Isolation::InProcess),
+        },
         python::Forced::ToInspect,
     )?;
     interpreter.iter().for_each(Interpreter::shutdown);

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
+use remotemedia_vm_sandbox::InterpreterKind;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 
@@ -19,7 +20,6 @@ use crate::manifest::Isolation;
 
 /// Runs a manifest: validate, start, stream input and output, report.
 pub fn run(args: &RunArgs) -> Result<(), HostError> {
-    refuse_unbuilt(args)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("remotemedia-worker")
@@ -35,10 +35,14 @@ pub fn run(args: &RunArgs) -> Result<(), HostError> {
         IsolationArg::InProcess => Isolation::InProcess,
         IsolationArg::Process => Isolation::Process,
     });
+    let python = args.runtime.map(|r| match r {
+        RuntimeArg::Cpython => InterpreterKind::Cpython,
+        RuntimeArg::Rustpython => InterpreterKind::Rustpython,
+    });
     let (pipeline, interpreter) = python::load(
         &args.manifest,
         args.python_env.as_deref(),
-        isolation,
+        python::Overrides { python, isolation },
         python::Forced::ByUser,
     )?;
     let input = args.input.as_deref().map(open_input).transpose()?;
@@ -165,13 +169,6 @@ async fn received(stream: Option<&mut Signal>) {
         }
         None => std::future::pending().await,
     }
-}
-
-/// Flags whose feature this build does not have are errors, never silently ignored.
-fn refuse_unbuilt(args: &RunArgs) -> Result<(), HostError> {
-    let unbuilt = (args.runtime == Some(RuntimeArg::Rustpython))
-        .then_some("--runtime rustpython: the RustPython runtime is not supported yet");
-    unbuilt.map_or(Ok(()), |message| Err(HostError::Usage(message.to_owned())))
 }
 
 fn open_input(path: &Path) -> Result<Box<dyn Read + Send>, HostError> {

@@ -21,6 +21,10 @@ use crate::manifest::NodeId;
 use crate::node::python::PythonNode;
 use crate::value::Value;
 
+/// How long a cancelled stage of a backend that cannot interrupt node code (RustPython) is
+/// waited for before it is left to end on its own.
+const ABANDON_AFTER: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// How often a cancelled stage's busy code is interrupted until its cleanup answers.
 const INTERRUPT_EVERY: std::time::Duration = std::time::Duration::from_millis(50);
 
@@ -97,7 +101,17 @@ impl StageTask {
         self.outputs.end(&result);
         let cleanup = stage.cleanup();
         tokio::pin!(cleanup);
-        let counts = if self.cancel.is_cancelled() {
+        let counts = if self.cancel.is_cancelled() && !self.backend.capabilities().interrupts {
+            // Busy node code cannot be stopped here (RustPython): the stage is waited for a
+            // while, then left to end on its own, so that the cancel still ends the run.
+            match tokio::time::timeout(ABANDON_AFTER, &mut cleanup).await {
+                Ok(counts) => counts,
+                Err(_) => Err(remotemedia_vm_sandbox::SandboxError::Protocol(format!(
+                    "node code of the stage is still busy {} s after the cancel, and this runtime cannot interrupt it: the stage was left to end on its own",
+                    ABANDON_AFTER.as_secs()
+                ))),
+            }
+        } else if self.cancel.is_cancelled() {
             // Busy node code of this stage would hold the stage's thread and the cleanup
             // behind it: interrupt it, again until the cleanup answers (code that was blocked
             // in a C call, or that swallowed the first, is caught by a later one).

@@ -58,7 +58,7 @@ pub fn validate(doc: &Json, registry: &Registry) -> Result<ResolvedPipeline, Vec
     let empty = Vec::new();
     let nodes = doc.get("nodes").and_then(Json::as_array).unwrap_or(&empty);
     let (index_of, resolved) = check_nodes(nodes, &node_refs(doc), registry, &mut problems);
-    let default_capacity = check_runtime(doc.get("runtime"), &mut problems);
+    let default_capacity = check_runtime(doc, &mut problems);
     let edges = check_connections(
         doc,
         nodes,

@@ -285,9 +285,19 @@ fn usage_errors_exit_2_with_an_error_line() {
             &["input line 2: not valid JSON: key must be a string (column 2)"],
         ),
         (
-            &["run", &source, "--runtime", "rustpython"],
+            &[
+                "run",
+                &source,
+                "--runtime",
+                "rustpython",
+                "--isolation",
+                "process",
+            ],
             None,
-            &["--runtime rustpython", "not supported"],
+            &[
+                "the RustPython runtime runs in the host process",
+                "choose one",
+            ],
         ),
         (
             &["run", &source, "--python-env", "venv"],

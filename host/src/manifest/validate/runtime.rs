@@ -1,5 +1,6 @@
-//! The `runtime` section's rules a schema cannot state: features not built yet, and what a
-//! sandbox needs (a worker process, paths that exist, variable names).
+//! The `runtime` section's rules a schema cannot state: what RustPython cannot do (a worker
+//! process, a sandbox, `timeout_ms`), and what a sandbox needs (a worker process, paths that
+//! exist, variable names).
 
 use serde_json::Value as Json;
 
@@ -13,19 +14,18 @@ pub fn runtime_problems(doc: &Json) -> Vec<Problem> {
         .into_iter()
         .filter(|p| p.location.head().0 == Some("runtime"))
         .collect();
-    check_runtime(doc.get("runtime"), &mut problems);
+    check_runtime(doc, &mut problems);
     problems
 }
 
-/// Runtime settings not built yet. Returns the default edge capacity.
-pub(super) fn check_runtime(runtime: Option<&Json>, problems: &mut Vec<Problem>) -> usize {
+/// The `runtime` section's settings against each other and against the nodes of `doc`.
+/// Returns the default edge capacity.
+pub(super) fn check_runtime(doc: &Json, problems: &mut Vec<Problem>) -> usize {
+    let runtime = doc.get("runtime");
     let at = Location::root().key("runtime");
     let setting = |key: &str| runtime.and_then(|r| r.get(key));
     if setting("python").and_then(Json::as_str) == Some("rustpython") {
-        problems.push(Problem::new(
-            at.key("python"),
-            "the RustPython runtime is not supported yet",
-        ));
+        check_rustpython(doc, setting("isolation"), setting("sandbox"), problems);
     }
     if let Some(sandbox) = setting("sandbox") {
         check_sandbox(sandbox, setting("isolation"), &at, problems);
@@ -34,6 +34,42 @@ pub(super) fn check_runtime(runtime: Option<&Json>, problems: &mut Vec<Problem>)
         .and_then(Json::as_u64)
         .and_then(|c| usize::try_from(c).ok())
         .unwrap_or(super::super::DEFAULT_CHANNEL_CAPACITY)
+}
+
+/// What a RustPython VM cannot do: run in a worker process (which runs CPython), be
+/// sandboxed, or interrupt a node's call at its `timeout_ms`.
+fn check_rustpython(
+    doc: &Json,
+    isolation: Option<&Json>,
+    sandbox: Option<&Json>,
+    problems: &mut Vec<Problem>,
+) {
+    let at = Location::root().key("runtime");
+    if isolation.and_then(Json::as_str) == Some("process") {
+        problems.push(Problem::new(
+            at.key("isolation"),
+            "the RustPython runtime runs in the host process; a worker process (isolation \"process\") runs CPython",
+        ));
+    }
+    if sandbox.is_some() {
+        problems.push(Problem::new(
+            at.key("sandbox"),
+            "a sandbox runs CPython in a worker process; the RustPython runtime runs in the host process",
+        ));
+    }
+    let nodes = doc
+        .get("nodes")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten();
+    for (i, node) in nodes.enumerate() {
+        if node.get("timeout_ms").is_some() {
+            problems.push(Problem::new(
+                Location::root().key("nodes").index(i).key("timeout_ms"),
+                "not supported by the RustPython runtime, which cannot interrupt running Python code (use runtime.python \"cpython\")",
+            ));
+        }
+    }
 }
 
 /// What the schema cannot say of `runtime.sandbox`: that it needs a worker process, and
