@@ -193,3 +193,16 @@ def test_the_empty_path_entry_stands_for_the_working_directory(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(sys, "path", [""])
     assert discovery_cache.fingerprint() == [(str(tmp_path), tmp_path.stat().st_mtime_ns)]
+
+
+def test_each_interpreter_gets_its_own_cache_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A RustPython VM cannot load a plugin that needs a C extension: its discovery must never
+    # be what CPython reads, nor CPython's what a VM reads.
+    cpython = discovery_cache.cache_file(tmp_path)
+    monkeypatch.setattr(sys.implementation, "name", "rustpython")
+    rustpython = discovery_cache.cache_file(tmp_path)
+    assert cpython.parent == rustpython.parent == tmp_path
+    assert cpython.name.startswith("discovery-cpython-")
+    assert rustpython.name.startswith("discovery-rustpython-")

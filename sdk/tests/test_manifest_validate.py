@@ -95,10 +95,40 @@ def node(node_id: str, node_type: str, **fields: Any) -> dict[str, Any]:
         (
             {
                 "version": "v1",
-                "runtime": {"python": "rustpython"},
+                "runtime": {"python": "rustpython", "isolation": "process"},
                 "nodes": [node("a", "PassThrough")],
             },
-            ["runtime.python: the RustPython runtime is not supported yet"],
+            [
+                "runtime.isolation: the RustPython runtime runs in the host process; a worker "
+                'process (isolation "process") runs CPython'
+            ],
+        ),
+        (
+            {
+                "version": "v1",
+                "runtime": {"python": "rustpython", "sandbox": {}},
+                "nodes": [node("a", "PassThrough")],
+            },
+            [
+                "runtime.sandbox: a sandbox runs CPython in a worker process; the RustPython "
+                "runtime runs in the host process"
+            ],
+        ),
+        (
+            {
+                "version": "v1",
+                "runtime": {"python": "rustpython"},
+                "nodes": [
+                    node("a", "PassThrough", runtime_hint="python", timeout_ms=100),
+                    node("b", "PassThrough", timeout_ms=100),
+                ],
+            },
+            [
+                "nodes[0].timeout_ms: not supported by the RustPython runtime, which cannot "
+                'interrupt running Python code (use runtime.python "cpython")',
+                "nodes[1].timeout_ms: timeout_ms applies to Python nodes only, "
+                'and "PassThrough" is a Rust node',
+            ],
         ),
         (
             {"version": "v1", "nodes": [node("a", "test_pipeline:Nope", runtime_hint="rust")]},
@@ -161,7 +191,9 @@ def node(node_id: str, node_type: str, **fields: Any) -> dict[str, Any]:
         "cycle",
         "every-problem-at-once",
         "retry-on-a-rust-node",
-        "rustpython-not-built",
+        "rustpython-in-a-worker",
+        "rustpython-in-a-sandbox",
+        "rustpython-timeout",
         "rust-hint-on-python-type",
         "source-in-implied-chain",
         "queue-bounds-below-one",
@@ -178,6 +210,19 @@ def test_the_sdks_own_checks_report_every_problem_located(doc: Any, problems: li
     with pytest.raises(ManifestError) as caught:
         Pipeline.from_manifest(json.dumps(doc))
     assert caught.value.problems == problems
+
+
+@pytest.mark.usefixtures("sdk_only")
+def test_a_rustpython_manifest_keeps_retry_and_builds() -> None:
+    # A retry makes the call again once it has returned: nothing needs interrupting.
+    doc = {
+        "version": "v1",
+        "runtime": {"python": "rustpython", "isolation": "in_process"},
+        "nodes": [node("a", "PassThrough", runtime_hint="python", retry={"max_attempts": 2})],
+    }
+    assert check_manifest(doc)[1] == []
+    assert validate(doc) == []
+    assert Pipeline.from_manifest(json.dumps(doc)).runtime == doc["runtime"]
 
 
 class Picky(Node):

@@ -5,15 +5,18 @@ builds a pipeline in code and runs it (in the Rust executor in this process, or 
 executor); `AudioFrame`, an audio item (numpy samples, a rate, a start time; the other media
 helpers are in `remotemedia.media`); `runtime_available()`, whether the native engine can be
 imported; `hookspec` and `hookimpl`, the pluggy markers a plugin uses to register its node
-types through the `remotemedia_node_types` hook. Ready-made nodes live in `remotemedia.nodes`,
-errors in `remotemedia.errors`, plugin discovery in `remotemedia.discovery`. The SDK's three
-parts are subpackages: `remotemedia.pipeline` (the builder, the engine choice, manifest text),
-`remotemedia.executor` (the pure-Python reference executor) and `remotemedia.driver` (what the
-host runs on its interpreter thread), with the manifest checks they share in
-`remotemedia.manifest`.
+types through the `remotemedia_node_types` hook. In a RustPython VM the markers leave
+functions as they are and `AudioFrame` holds memoryview samples (`remotemedia._vm`).
+Ready-made nodes live in `remotemedia.nodes`, errors in `remotemedia.errors`, plugin discovery
+in `remotemedia.discovery`. The SDK's three parts are subpackages: `remotemedia.pipeline`
+(the builder, the engine choice, manifest text), `remotemedia.executor` (the pure-Python
+reference executor) and `remotemedia.driver` (what the host runs on its interpreter thread),
+with the manifest checks they share in `remotemedia.manifest`.
 """
 
 from __future__ import annotations
+
+import sys
 
 from remotemedia.node import Node
 
@@ -38,6 +41,15 @@ __all__ = [
 
 __version__ = "0.1.0"
 
+# In a RustPython VM (`runtime.python: "rustpython"`) there is no pluggy to mark hooks with and
+# no numpy for frames' samples: `remotemedia._vm` stands in for both, and makes importing a C
+# extension an error that says why it failed.
+_RUSTPYTHON = sys.implementation.name == "rustpython"
+if _RUSTPYTHON:
+    from remotemedia import _vm
+
+    _vm.install_c_extension_guard()
+
 
 def runtime_available() -> bool:
     """Whether the native engine (`remotemedia_runtime`) can be imported here."""
@@ -52,6 +64,8 @@ def __getattr__(name: str) -> Any:
     # The pluggy markers and the pipeline builder load on first use: importing pluggy costs
     # ~15 ms and the builder brings asyncio (~40 ms), which the host's interpreter start-up
     # (nodes, the stage driver) does not need to pay.
+    if _RUSTPYTHON and name in ("hookimpl", "hookspec", "AudioFrame"):
+        return getattr(_vm, name)
     if name in ("hookimpl", "hookspec"):
         from remotemedia import hookspecs  # noqa: PLC0415 -- lazy on purpose, see above
 

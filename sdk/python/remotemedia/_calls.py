@@ -9,6 +9,7 @@ interpreter's start-up pays for every module imported here.
 from __future__ import annotations
 
 import importlib
+import sys
 
 from remotemedia.node import Node
 
@@ -53,7 +54,12 @@ class NodeRaised(Exception):
 
 
 def failure(error: BaseException, node_id: str | None = None) -> tuple[str | None, str, str, str]:
-    """The host's report of an exception: (node id, type name, message, traceback)."""
+    """The host's report of an exception: (node id, type name, message, traceback).
+
+    An error caused by importing a C extension in a RustPython VM is reported as that
+    (`remotemedia._vm.CExtensionUnavailable`, with the traceback of the whole chain): a
+    package such as numpy catches the `ImportError` of its extension and raises its own,
+    whose message blames the installation rather than the runtime."""
     import traceback  # noqa: PLC0415 -- only when something failed
 
     note = ""
@@ -61,7 +67,12 @@ def failure(error: BaseException, node_id: str | None = None) -> tuple[str | Non
         note = error.note
         node_id, error = error.node_id, error.error
     trace = "".join(traceback.format_exception(type(error), error, error.__traceback__))
-    return (node_id, type(error).__name__, str(error) + note, trace)
+    reported: BaseException = error
+    # Only the guard of `remotemedia._vm` raises it: without that module loaded, none exists.
+    vm = sys.modules.get("remotemedia._vm")
+    if vm is not None and (cause := vm.c_extension_cause(error)) is not None:
+        reported = cause
+    return (node_id, type(reported).__name__, str(reported) + note, trace)
 
 
 def _flags(method: Any) -> int:

@@ -4,7 +4,9 @@
 The host's driver counts every output of a stage with it. Importing those modules there
 cost ~65 ms at the first list or map a stage saw, and two stage threads importing numpy at
 once hung. None is needed: no array or `AudioFrame` can exist before numpy and
-`remotemedia.media` were loaded, so they are looked up in `sys.modules`.
+`remotemedia.media` were loaded, so they are looked up in `sys.modules`. In a RustPython VM
+arrays are memoryviews and frames `remotemedia._vm.AudioFrame`s (looked up the same way), and
+numpy is never imported.
 """
 
 from __future__ import annotations
@@ -44,10 +46,15 @@ def payload_bytes(value: Any) -> int:
 def _own(value: Any) -> int:
     if isinstance(value, bytes):
         return len(value)
+    if isinstance(value, memoryview):
+        return value.nbytes
     numpy = sys.modules.get("numpy")
     if numpy is not None and isinstance(value, numpy.ndarray):
         return int(value.nbytes)
     media = sys.modules.get("remotemedia.media")
     if media is not None and isinstance(value, media.AudioFrame):
+        return int(value.samples.nbytes)
+    vm = sys.modules.get("remotemedia._vm")
+    if vm is not None and isinstance(value, vm.AudioFrame):
         return int(value.samples.nbytes)
     return 0

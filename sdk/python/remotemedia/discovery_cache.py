@@ -1,4 +1,5 @@
-"""The discovery cache: one JSON file per environment, valid while nothing it describes changed.
+"""The discovery cache: one JSON file per environment and interpreter, valid while nothing it
+describes changed.
 
 Two kinds of stamps are kept, each a path and its modification time (`st_mtime_ns`):
 - every existing directory on `sys.path`: installing or uninstalling a distribution adds or
@@ -93,7 +94,9 @@ def cache_file(cache_dir: Path | None = None) -> Path:
 
     Returns:
         A file whose name hashes `sys.prefix` and the `sys.path` entries, so environments
-        (virtualenvs, PYTHONPATH settings) sharing a cache directory do not share a file.
+        (virtualenvs, PYTHONPATH settings) sharing a cache directory do not share a file,
+        and names the interpreter (`sys.implementation.name`): a plugin that needs a C
+        extension fails to load in RustPython, so its discovery there is not CPython's.
     """
     if _sandboxed and _sandboxed[0] is not None:
         return _sandboxed[0]
@@ -103,7 +106,8 @@ def cache_file(cache_dir: Path | None = None) -> Path:
     # holds the full fingerprint it is checked against.
     raw = key.encode("utf-8", "surrogateescape")
     digest = f"{zlib.crc32(raw):08x}{zlib.crc32(raw[::-1]):08x}"
-    return (cache_dir if cache_dir is not None else default_dir()) / f"discovery-{digest}.json"
+    name = f"discovery-{sys.implementation.name}-{digest}.json"
+    return (cache_dir if cache_dir is not None else default_dir()) / name
 
 
 def fingerprint() -> Fingerprint:

@@ -25,7 +25,6 @@ host, which replaces the worker), else as a warning on the `remotemedia` logger.
 from __future__ import annotations
 
 import _thread
-import ctypes
 import threading
 import time
 
@@ -130,6 +129,11 @@ _stuck_handler: Callable[[str, str], None] | None = None
 
 
 def _set_async_exc(thread: int, exception: type[BaseException] | None) -> None:
+    # ctypes is loaded by `register`, before any deadline can pass: only a timeout needs it,
+    # and a node with `retry` alone also runs in a RustPython VM, whose ctypes cannot reach
+    # CPython's API (no timeout runs there).
+    import ctypes  # noqa: PLC0415 -- see above
+
     # No argtypes: None must pass as NULL (which clears a pending exception), not as Py_None.
     ctypes.pythonapi.PyThreadState_SetAsyncExc(
         ctypes.c_ulong(thread), None if exception is None else ctypes.py_object(exception)
@@ -140,6 +144,8 @@ def register(timeout_ms: int) -> float:
     """Registers a stage or a run with a node of this `timeout_ms` (its smallest), starting
     the watchdog if it is not running. Returns the handle for `unregister`."""
     global _watchdog
+    import ctypes  # noqa: F401, PLC0415 -- loaded here, not on the watchdog's thread at a timeout
+
     interval = max(0.001, min(timeout_ms / 10_000, 0.01))
     with _lock:
         _users.append(interval)

@@ -5,7 +5,7 @@ know its built-in nodes and their parameters) where it imports, and runs `check_
 SDK's own checks, only without it. `check_manifest` checks what the host checks, in the host's
 words: the schema (`remotemedia.manifest.schema`), duplicate ids, node types resolved for
 Python (`remotemedia.manifest.resolve`), `retry` and `timeout_ms` only on the Python nodes
-they apply to, features not built yet, connections, sources, cycles.
+they apply to, what the RustPython runtime cannot combine with, connections, sources, cycles.
 Parameters are checked against what each class declares (`remotemedia.manifest.params`), so
 the host's built-ins are checked as the SDK's nodes of the same names: their value checks
 beyond kinds (`Range`'s step of 0) are their constructors', run when `Pipeline.from_manifest`
@@ -78,6 +78,8 @@ def check_manifest(doc: Any) -> tuple[list[type[Node]], list[str]]:
     from remotemedia.discovery import describe_class, discover  # noqa: PLC0415 -- plugins
 
     discovery = discover()
+    runtime: dict[str, Any] = doc["runtime"] if isinstance(doc.get("runtime"), dict) else {}
+    rustpython = runtime.get("python") == "rustpython"
     nodes = [n if isinstance(n, dict) else {} for n in _list(doc.get("nodes"))]
     ids = [n["id"] if isinstance(n.get("id"), str) else None for n in nodes]
     classes: list[type[Node]] = []
@@ -103,10 +105,9 @@ def check_manifest(doc: Any) -> tuple[list[type[Node]], list[str]]:
                 if isinstance(params, dict):
                     problems += decode_params(params, at)[1]
                 rust = is_rust_node(name, hint, discovery)
-                problems += _call_option_problems(i, spec, name, rust, info.streaming)
-    runtime: dict[str, Any] = doc["runtime"] if isinstance(doc.get("runtime"), dict) else {}
-    if runtime.get("python") == "rustpython":
-        problems.append(problem("runtime.python", "the RustPython runtime is not supported yet"))
+                problems += _call_option_problems(i, spec, name, rust, info.streaming, rustpython)
+    if rustpython:
+        problems += _rustpython_problems(runtime)
     if "sandbox" in runtime:
         problems += _sandbox_problems(runtime["sandbox"], runtime.get("isolation"))
     edges = _edges(doc, ids, sources, problems)
@@ -116,10 +117,12 @@ def check_manifest(doc: Any) -> tuple[list[type[Node]], list[str]]:
 
 
 def _call_option_problems(
-    i: int, spec: dict[str, Any], name: str, rust: bool, streaming: bool
+    i: int, spec: dict[str, Any], name: str, rust: bool, streaming: bool, rustpython: bool
 ) -> list[str]:
     """`retry` and `timeout_ms` govern one item's call of a Python node's `process`: a Rust
-    node has none, and a streaming node takes the whole stream (as the host words it)."""
+    node has none, and a streaming node takes the whole stream (as the host words it). A
+    timeout interrupts running code, which CPython can do from another thread and a RustPython
+    VM cannot."""
     found = []
     for field in ("retry", "timeout_ms"):
         if field not in spec:
@@ -131,9 +134,37 @@ def _call_option_problems(
                 f'retry does not apply to a streaming node: "{name}" takes the whole stream, '
                 "so no single item's call can be made again"
             )
+        elif field == "timeout_ms" and rustpython:
+            message = (
+                "not supported by the RustPython runtime, which cannot interrupt running "
+                'Python code (use runtime.python "cpython")'
+            )
         else:
             continue
         found.append(problem(f"nodes[{i}].{field}", message))
+    return found
+
+
+def _rustpython_problems(runtime: dict[str, Any]) -> list[str]:
+    """A RustPython VM runs in the host's process, and a worker process (which a sandbox
+    confines) runs CPython: the two cannot be combined (as the host words it)."""
+    found = []
+    if runtime.get("isolation") == "process":
+        found.append(
+            problem(
+                "runtime.isolation",
+                "the RustPython runtime runs in the host process; a worker process "
+                '(isolation "process") runs CPython',
+            )
+        )
+    if "sandbox" in runtime:
+        found.append(
+            problem(
+                "runtime.sandbox",
+                "a sandbox runs CPython in a worker process; the RustPython runtime runs in "
+                "the host process",
+            )
+        )
     return found
 
 

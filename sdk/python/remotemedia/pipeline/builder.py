@@ -82,7 +82,8 @@ class Pipeline:
             name: The pipeline's name.
             description: A description for the manifest's metadata.
             runtime: The manifest's `runtime` settings, e.g. `{"isolation": "process"}` to run
-                the Python nodes in a worker process of the pipeline's own.
+                the Python nodes in a worker process of the pipeline's own, or
+                `{"python": "rustpython"}` in a RustPython VM of its own.
         """
         self.name = name
         self.description = description
@@ -90,7 +91,7 @@ class Pipeline:
         self._nodes: list[Node] = []
         self._edges: list[Edge] | None = None  # None: the implied chain
         self._hints: dict[str, str] = {}  # node id -> runtime_hint other than "auto"
-        self._worker: Any = None  # the native WorkerHandle, once an isolated run made one
+        self._worker: Any = None  # the native WorkerHandle (worker process or RustPython VM)
 
     @property
     def nodes(self) -> list[Node]:
@@ -329,9 +330,9 @@ class Pipeline:
         return engines.process(self, stream, use_rust=use_rust)
 
     def close(self) -> None:
-        """Stops the pipeline's worker process, if it has one (`runtime.isolation: "process"`).
-        The worker is also stopped when the pipeline is collected, and at exit; a later run
-        starts a new one."""
+        """Stops the pipeline's worker process (`runtime.isolation: "process"`) or RustPython
+        VM (`runtime.python: "rustpython"`), if it has one. The worker is also stopped when the
+        pipeline is collected, and at exit; a later run starts a new one."""
         if self._worker is not None:
             self._worker.close()
 
@@ -353,7 +354,8 @@ class Pipeline:
         await asyncio.get_running_loop().run_in_executor(None, self.close)
 
     def _worker_handle(self, native: Any) -> Any:
-        """The native handle of this pipeline's worker process, kept across runs."""
+        """The native handle of this pipeline's worker process or RustPython VM, kept across
+        runs (DESIGN §10): each run builds fresh node instances there."""
         if self._worker is None:
             self._worker = native.WorkerHandle()
         return self._worker

@@ -57,27 +57,45 @@ def _isolated(pipeline: Pipeline) -> bool:
     return pipeline.runtime.get("isolation") == "process" or "sandbox" in pipeline.runtime
 
 
-def _isolation_words(pipeline: Pipeline) -> str:
-    """How the pipeline asks for its worker process, in a message."""
-    return "runtime.sandbox" if "sandbox" in pipeline.runtime else 'runtime.isolation "process"'
+def _rustpython(pipeline: Pipeline) -> bool:
+    """Whether the pipeline's Python nodes run in a RustPython VM of its own (DESIGN §10)."""
+    return pipeline.runtime.get("python") == "rustpython"
+
+
+def _apart(pipeline: Pipeline) -> bool:
+    """Whether the pipeline's Python nodes run apart from this interpreter, in a worker process
+    or a RustPython VM: only the native module can run it, it constructs every node from its
+    manifest entry, and it keeps that process or VM across runs (`Pipeline._worker_handle`)."""
+    return _isolated(pipeline) or _rustpython(pipeline)
+
+
+def _apart_words(pipeline: Pipeline) -> tuple[str, str]:
+    """How the pipeline asks to run apart, and where its nodes then run, in a message."""
+    if _rustpython(pipeline):
+        return 'runtime.python "rustpython"', "a RustPython VM"
+    asked = "runtime.sandbox" if "sandbox" in pipeline.runtime else 'runtime.isolation "process"'
+    return asked, "a worker process"
 
 
 def _native_for(pipeline: Pipeline, *, use_rust: bool) -> Any:
-    """The native module for this run, or None for the Python executor. A pipeline isolated in
-    a worker process never runs on the Python executor, which runs nodes in this process: it
-    needs the native module (DESIGN §8)."""
+    """The native module for this run, or None for the Python executor. A pipeline whose nodes
+    run apart (in a worker process, in a RustPython VM) never runs on the Python executor,
+    which runs nodes in this interpreter: it needs the native module (DESIGN §8)."""
     native = _native.module() if use_rust else None
-    if native is None and _isolated(pipeline):
+    if native is None and _apart(pipeline):
         why = "use_rust=False asks for" if not use_rust else "the native module is missing, so only"
         fix = (
             "run with use_rust=True"
             if not use_rust
             else "install remotemedia with its native module"
         )
-        asked = _isolation_words(pipeline)
+        asked, where = _apart_words(pipeline)
+        runs = "in this process"
+        if _rustpython(pipeline):  # a VM is in this process too: the executor lacks the VM
+            runs = f"in this interpreter, not in {where}"
         raise UsageError(
             f"pipeline {pipeline.name!r} asks for {asked}, but {why} the Python executor, "
-            f"which runs nodes in this process: {fix}, or drop {asked.split()[0]}"
+            f"which runs nodes {runs}: {fix}, or drop {asked.split()[0]}"
         )
     return native
 
@@ -124,18 +142,22 @@ def _lane() -> concurrent.futures.ThreadPoolExecutor:
 
 
 def _worker(native: Any, pipeline: Pipeline) -> Any:
-    """The pipeline's kept worker handle (made on first use), or None when not isolated."""
-    if not _isolated(pipeline):
+    """The pipeline's kept native handle (made on first use): of its worker process or its
+    RustPython VM; None when its nodes run in this interpreter."""
+    if not _apart(pipeline):
         return None
     return pipeline._worker_handle(native)
 
 
 def _live_nodes(pipeline: Pipeline, manifest: dict[str, Any]) -> dict[str, Node]:
     """The nodes the native engine must use as they are: those of classes no plugin registers
-    (written as `module:QualName`). A pipeline isolated in a worker process has none: the
-    worker constructs every node from its manifest entry, and a class it cannot import (one
-    defined in `__main__` or inside a function) is a `UsageError` naming the node."""
-    if _isolated(pipeline):
+    (written as `module:QualName`). A pipeline whose nodes run apart (a worker process, a
+    RustPython VM) has none: every node is constructed there from its manifest entry, and a
+    class that cannot be imported there (one defined in `__main__` or inside a function) is a
+    `UsageError` naming the node."""
+    if _apart(pipeline):
+        asked, where = _apart_words(pipeline)
+        runs = "cross into" if _rustpython(pipeline) else "run in"
         for spec, node in zip(manifest["nodes"], pipeline.nodes, strict=True):
             cls = type(node)
             if ":" in spec["node_type"] and (
@@ -143,9 +165,8 @@ def _live_nodes(pipeline: Pipeline, manifest: dict[str, Any]) -> dict[str, Node]
             ):
                 raise UsageError(
                     f"node {spec['id']!r} is an object of this program "
-                    f"({cls.__module__}.{cls.__qualname__}), which cannot run in a worker "
-                    f"process ({_isolation_words(pipeline)}): define its class in an importable "
-                    "module"
+                    f"({cls.__module__}.{cls.__qualname__}), which cannot {runs} {where} "
+                    f"({asked}): define its class in an importable module"
                 )
         return {}
     return {
@@ -168,7 +189,9 @@ async def _process_native(
     loop = asyncio.get_running_loop()
     pulls, pushes = _lane(), _lane()
     try:
-        if stream is not None:
+        # The caller drives a chain's Python nodes in this interpreter: never those of a
+        # pipeline whose nodes run apart.
+        if stream is not None and not _apart(pipeline):
             plan = await loop.run_in_executor(pulls, native._caller_chain, manifest, live)
             chain = CallerChain.make(plan) if plan is not None else None
             if chain is not None:

@@ -1,0 +1,383 @@
+"""`remotemedia._vm`, what the SDK uses inside a RustPython VM, checked under CPython: the
+plugin markers, the memoryview `AudioFrame`, the dtype formats, the C-extension guard and how
+`failure` reports it, and the SDK's import there (simulated: `sys.implementation.name`)."""
+
+from __future__ import annotations
+
+import array
+import math
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from remotemedia import _vm
+from remotemedia._calls import NodeRaised, failure
+from remotemedia._payload import payload_bytes
+from remotemedia._vm import (
+    DTYPE_FORMATS,
+    FORMAT_DTYPES,
+    AudioFrame,
+    CExtensionUnavailable,
+    format_dtype,
+    hookimpl,
+    hookspec,
+)
+
+
+def f() -> int:
+    return 1
+
+
+@pytest.mark.parametrize("marker", [hookimpl, hookspec])
+def test_the_markers_give_the_function_back_unchanged(marker: Any) -> None:
+    assert marker(f) is f
+    assert marker(tryfirst=True)(f) is f
+    assert marker()(f) is f
+    assert marker(f, firstresult=True, specname="x") is f
+
+
+def floats(n: int) -> memoryview:
+    return memoryview(array.array("f", [0.5] * n))
+
+
+def test_a_frame_holds_its_memoryview_without_copying() -> None:
+    original = array.array("f", [0.25] * 160)
+    samples = memoryview(original)
+    frame = AudioFrame(samples, 16000, 1.5)
+    assert frame.samples is samples
+    assert frame.samples.obj is original
+    assert (frame.sample_rate, frame.timestamp, frame.channels) == (16000, 1.5, 1)
+    assert frame.duration == 0.01
+    assert frame.dtype == "float32"
+    assert repr(frame) == (
+        "AudioFrame(160 samples x 1 channel float32, sample_rate=16000, timestamp=1.5)"
+    )
+
+
+def test_interleaved_int16_samples_and_read_only_views() -> None:
+    stereo = memoryview(bytes(16)).cast("h", (4, 2))  # bytes: read-only
+    frame = AudioFrame(stereo, 8000)
+    assert (frame.channels, frame.duration, frame.timestamp) == (2, 4 / 8000, 0.0)
+    assert frame.samples.readonly
+    assert "4 samples x 2 channels int16" in repr(frame)
+    for name in ("samples", "sample_rate", "timestamp", "channels", "duration"):
+        with pytest.raises(AttributeError):
+            setattr(frame, name, None)
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(frame)
+
+
+@pytest.mark.parametrize(
+    ("samples", "rate", "timestamp", "error", "message"),
+    [
+        ([0.0], 16000, 0.0, TypeError, "must be a memoryview .*got list"),
+        (np.zeros(4, "f4"), 16000, 0.0, TypeError, "must be a memoryview .*got ndarray"),
+        (memoryview(bytes(8)).cast("d"), 16000, 0.0, TypeError, "float32 or int16, got float64"),
+        (memoryview(bytes(8)).cast("b"), 16000, 0.0, TypeError, "float32 or int16, got int8"),
+        (
+            memoryview(np.zeros(2, ">f4")),
+            16000,
+            0.0,
+            TypeError,
+            r"float32 or int16, got float32 \(big-endian\)",
+        ),
+        (
+            memoryview(bytes(32)).cast("f", (2, 2, 2)),
+            16000,
+            0.0,
+            ValueError,
+            r"shape \(n,\) or \(n, channels\), got shape \(2, 2, 2\)",
+        ),
+        (
+            memoryview(np.zeros((3, 0), "f4")),
+            16000,
+            0.0,
+            ValueError,
+            r"at least one channel, got shape \(3, 0\)",
+        ),
+        (floats(4), 16000.0, 0.0, TypeError, "sample_rate must be an integer, got float"),
+        (floats(4), True, 0.0, TypeError, "sample_rate must be an integer, got bool"),
+        (floats(4), 0, 0.0, ValueError, "sample_rate must be from 1 to 4294967295, got 0"),
+        (floats(4), 2**32, 0.0, ValueError, "sample_rate must be from 1 to 4294967295"),
+        (floats(4), 16000, "0", TypeError, "timestamp must be a number, got str"),
+        (floats(4), 16000, False, TypeError, "timestamp must be a number, got bool"),
+        (floats(4), 16000, math.nan, ValueError, "timestamp must be finite, got nan"),
+        (floats(4), 16000, -math.inf, ValueError, "timestamp must be finite, got -inf"),
+    ],
+)
+def test_a_frame_refuses_what_the_numpy_frame_refuses(
+    samples: Any, rate: Any, timestamp: Any, error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        AudioFrame(samples, rate, timestamp)
+
+
+def test_frames_are_equal_by_dtype_shape_bytes_rate_and_timestamp() -> None:
+    data = array.array("h", range(8))
+    frame = AudioFrame(memoryview(data), 8000, 0.5)
+    assert frame == AudioFrame(memoryview(array.array("h", range(8))), 8000, 0.5)
+    assert frame == AudioFrame(memoryview(data.tobytes()).cast("h"), 8000, 0.5)
+    assert frame != AudioFrame(memoryview(data), 16000, 0.5)
+    assert frame != AudioFrame(memoryview(data), 8000, 0.0)
+    assert frame != AudioFrame(memoryview(data).cast("B").cast("h", (4, 2)), 8000, 0.5)
+    assert frame != AudioFrame(memoryview(array.array("h", range(1, 9))), 8000, 0.5)
+    assert frame != AudioFrame(memoryview(data).cast("B").cast("f"), 8000, 0.5)
+    assert frame != "a frame"
+    assert AudioFrame._from_parts(memoryview(data), 8000, 0.5) == frame
+
+
+def test_payload_bytes_counts_memoryviews_and_their_frames() -> None:
+    view = memoryview(bytes(12)).cast("f")
+    frame = AudioFrame(view, 16000)
+    assert payload_bytes(view) == 12
+    assert payload_bytes(frame) == 12
+    assert payload_bytes([frame, {"a": view, "b": b"xy"}, 3]) == 26
+
+
+def test_each_dtype_has_the_format_numpy_gives_its_memoryview() -> None:
+    assert list(DTYPE_FORMATS) == ["bool", "uint8", "int16", "int32", "int64", "float32", "float64"]
+    for dtype, format in DTYPE_FORMATS.items():
+        assert FORMAT_DTYPES[format] == dtype
+        assert format_dtype(memoryview(np.zeros(2, dtype)).format) == dtype  # int64 is "l"
+        assert memoryview(bytes(16)).cast(format).itemsize == np.dtype(dtype).itemsize
+
+
+@pytest.mark.parametrize(
+    ("format", "dtype"),
+    [("<f", "float32"), ("=d", "float64"), ("@q", "int64"), ("<l", "int32"), (">B", "uint8")],
+)
+def test_byte_order_prefixes_are_read_with_their_sizes(format: str, dtype: str) -> None:
+    assert format_dtype(format) == dtype
+
+
+@pytest.mark.parametrize(
+    ("format", "named"),
+    [
+        ("b", "dtype int8"),
+        ("H", "dtype uint16"),
+        ("e", "dtype float16"),
+        (">h", r"dtype int16 \(big-endian\)"),
+        ("T{f}", "struct format 'T{f}'"),
+        ("2f", "struct format '2f'"),
+    ],
+)
+def test_an_unsupported_format_is_an_error_naming_it(format: str, named: str) -> None:
+    supported = r"\(dtypes: bool, uint8, int16, int32, int64, float32, float64\)"
+    with pytest.raises(
+        TypeError, match=rf"^cannot pass an array of {named} between nodes {supported}$"
+    ):
+        format_dtype(format)
+
+
+# The C-extension guard.
+
+
+@pytest.fixture
+def meta_path(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """`sys.meta_path`, restored afterwards."""
+    monkeypatch.setattr(sys, "meta_path", list(sys.meta_path))
+    return sys.meta_path
+
+
+@pytest.fixture
+def fakepkg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A package whose `__init__` imports its C extension as numpy does: failing, it raises an
+    `ImportError` of its own. The extension's tag is of no CPython here, so CPython's own path
+    finder passes over it as RustPython's passes over every extension."""
+    package = tmp_path / "fakepkg"
+    package.mkdir()
+    (package / "__init__.py").write_text(
+        textwrap.dedent(
+            """
+            try:
+                from . import fakeext
+            except ImportError as e:
+                raise ImportError("package message") from e
+            """
+        )
+    )
+    (package / "fakeext.cpython-399-x86_64-linux-gnu.so").write_bytes(b"")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield package
+    sys.modules.pop("fakepkg", None)
+
+
+def expected_message(fullname: str, file: Path) -> str:
+    return (
+        f"cannot import {fullname}: it is a C extension ({file}), and RustPython cannot load "
+        'C extensions; run this pipeline on CPython (runtime.python "cpython")'
+    )
+
+
+def test_the_guard_names_the_extension_of_a_package_module(fakepkg: Path) -> None:
+    guard = _vm._CExtensionGuard()
+    with pytest.raises(CExtensionUnavailable) as caught:
+        guard.find_spec("fakepkg.fakeext", [str(fakepkg)])
+    file = fakepkg / "fakeext.cpython-399-x86_64-linux-gnu.so"
+    assert str(caught.value) == expected_message("fakepkg.fakeext", file)
+    assert (caught.value.name, caught.value.path) == ("fakepkg.fakeext", str(file))
+    # Not a ModuleNotFoundError, which `from . import fakeext` would swallow.
+    assert type(caught.value).__mro__[1] is ImportError
+    assert guard.find_spec("fakepkg.missing", [str(fakepkg)]) is None
+
+
+@pytest.mark.parametrize(
+    "file", ["topext.so", "topext.abi3.so", "topext.cpython-311-x86_64-linux-gnu.so", "topext.pyd"]
+)
+def test_the_guard_looks_on_sys_path_for_a_top_level_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, file: str
+) -> None:
+    guard = _vm._CExtensionGuard()
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert guard.find_spec("topext") is None
+    (tmp_path / file).write_bytes(b"")
+    # A directory whose time changed is listed again (set here: a file system's clock may
+    # not have moved since the listing).
+    times = tmp_path.stat()
+    os.utime(tmp_path, ns=(times.st_atime_ns, times.st_mtime_ns + 1))
+    with pytest.raises(CExtensionUnavailable, match=f"cannot import topext: .*{file}"):
+        guard.find_spec("topext")
+
+
+def test_the_guard_lists_a_directory_again_once_caches_are_invalidated(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    guard = _vm._CExtensionGuard()
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert guard.find_spec("topext") is None
+    (tmp_path / "topext.so").write_bytes(b"")
+    times = tmp_path.stat()
+    os.utime(tmp_path, ns=(times.st_atime_ns, guard._listed[str(tmp_path)][0]))  # as listed
+    assert guard.find_spec("topext") is None  # the listing kept
+    guard.invalidate_caches()
+    with pytest.raises(CExtensionUnavailable):
+        guard.find_spec("topext")
+
+
+@pytest.mark.parametrize("file", ["topext.py", "topext.so.1", "topext.other.so", "topextra.so"])
+def test_the_guard_ignores_other_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, file: str
+) -> None:
+    (tmp_path / file).write_bytes(b"")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert _vm._CExtensionGuard().find_spec("topext") is None
+
+
+def test_the_guard_is_installed_once_at_the_end(meta_path: list[Any]) -> None:
+    _vm.install_c_extension_guard()
+    _vm.install_c_extension_guard()
+    guards = [f for f in meta_path if isinstance(f, _vm._CExtensionGuard)]
+    assert len(guards) == 1
+    assert meta_path[-1] is guards[0]
+
+
+def test_failure_reports_the_extension_behind_a_packages_own_error(
+    fakepkg: Path, meta_path: list[Any]
+) -> None:
+    _vm.install_c_extension_guard()
+    with pytest.raises(ImportError, match="package message") as caught:
+        __import__("fakepkg")
+    file = fakepkg / "fakeext.cpython-399-x86_64-linux-gnu.so"
+    node_id, kind, message, trace = failure(NodeRaised("n", caught.value, " (after 2 attempts)"))
+    assert (node_id, kind) == ("n", "CExtensionUnavailable")
+    assert message == expected_message("fakepkg.fakeext", file) + " (after 2 attempts)"
+    # The traceback is the whole chain's, ending with the package's own error.
+    assert "CExtensionUnavailable" in trace
+    assert trace.rstrip().endswith("ImportError: package message")
+
+
+def test_failure_finds_the_extension_in_a_context_too() -> None:
+    def chained() -> BaseException:
+        try:
+            try:
+                raise CExtensionUnavailable("inner")
+            except ImportError:
+                raise RuntimeError("while handling it") from None
+        except RuntimeError:
+            try:
+                raise ValueError("outer")  # its context is the RuntimeError
+            except ValueError as e:
+                return e
+
+    error = chained()
+    assert error.__suppress_context__ is False
+    assert failure(error)[1:3] == ("CExtensionUnavailable", "inner")
+    assert failure(ValueError("alone"))[1:3] == ("ValueError", "alone")
+    assert failure(ImportError("no module"), "n")[:3] == ("n", "ImportError", "no module")
+
+
+# The SDK's import in a VM, simulated in a fresh CPython.
+
+_AS_RUSTPYTHON = """
+import socket, sys, types
+
+sys.implementation = types.SimpleNamespace(**{**vars(sys.implementation), "name": "rustpython"})
+import remotemedia
+from remotemedia import _vm
+import remotemedia.nodes
+from remotemedia.driver import StageDriver
+
+assert remotemedia.hookimpl is _vm.hookimpl and remotemedia.hookspec is _vm.hookspec
+assert remotemedia.AudioFrame is _vm.AudioFrame
+assert isinstance(sys.meta_path[-1], _vm._CExtensionGuard)
+
+
+class Mailbox:
+    def __init__(self):
+        self.requests, self.replies = [], {}
+    def take(self):
+        requests, self.requests = self.requests, []
+        return requests
+    def reply(self, token, kind, payload):
+        self.replies[token] = (kind, payload)
+    def started(self, ident): pass
+    def running(self, busy): pass
+
+
+class Halves(remotemedia.Node):
+    def process(self, frame):
+        n = frame.samples.shape[0] // 2
+        for i, half in enumerate((frame.samples[:n], frame.samples[n:])):
+            yield remotemedia.AudioFrame(half, frame.sample_rate, i * n / frame.sample_rate)
+
+
+mailbox, (host_end, loop_end) = Mailbox(), socket.socketpair()
+driver = StageDriver(mailbox, loop_end.fileno())
+loop_end.close()
+
+
+def ask(token, op, payload=None):
+    mailbox.requests.append((token, op, payload))
+    driver._take()
+    return mailbox.replies.pop(token, None)  # None: answered later
+
+
+# One output's bytes fill the room: the generator is resumed by each pull.
+frame = remotemedia.AudioFrame(memoryview(bytes(16)).cast("f"), 4)
+assert ask(1, "create", ([("h", "", "", {}, Halves(name="h"))], 8, 8)) == ("ack", None)
+assert ask(2, "init") == ("ack", None)
+assert ask(3, "push", [frame]) is None  # no room for the second half yet
+kind, first = ask(4, "pull")
+kind, second = ask(5, "pull")
+assert mailbox.replies.pop(3) == ("ack", None)
+assert [f.timestamp for f in first + second] == [0.0, 0.5], (first, second)
+assert all(f.samples.obj is frame.samples.obj for f in first + second)
+assert ask(6, "cleanup") == ("counts", [(1, 2)])
+for heavy in ("numpy", "pluggy", "remotemedia.media", "remotemedia.hookspecs"):
+    assert heavy not in sys.modules, heavy
+print("ok")
+"""
+
+
+def test_in_a_vm_the_sdk_and_a_stage_of_frames_run_without_pluggy_or_numpy() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", _AS_RUSTPYTHON], capture_output=True, text=True, timeout=60
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (0, "ok\n", "")
