@@ -116,6 +116,39 @@ impl PythonEnv {
     }
 }
 
+#[cfg(feature = "rustpython")]
+impl PythonEnv {
+    /// The directories a RustPython VM for this environment puts on `sys.path`: those the
+    /// environment's CPython would see, without CPython's standard library (the VM has its
+    /// own, frozen into the binary). For the host's own process: `PYTHONPATH`, the
+    /// virtualenv's site-packages, and the base interpreter's when the virtualenv includes
+    /// them; inside a Python program (the native module): that program's `sys.path`.
+    pub fn rustpython_paths(&self) -> crate::rustpython::Paths {
+        let mut entries: Vec<String> = Vec::new();
+        if self.owns_process {
+            if let Some(path) = std::env::var_os("PYTHONPATH") {
+                entries.extend(
+                    std::env::split_paths(&path)
+                        .filter(|p| !p.as_os_str().is_empty())
+                        .map(|p| p.display().to_string()),
+                );
+            }
+            entries.extend(self.site_packages.iter().map(|p| p.display().to_string()));
+            #[cfg(feature = "cpython")]
+            if self.system_site_packages {
+                entries.push(crate::cpython::base_site_packages());
+            }
+        } else {
+            #[cfg(feature = "cpython")]
+            entries.extend(crate::cpython::program_path());
+        }
+        crate::rustpython::Paths {
+            entries,
+            owns_process: self.owns_process,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,38 +196,5 @@ mod tests {
             err.starts_with("--python-env: /nonexistent/venv is not a virtualenv"),
             "{err}"
         );
-    }
-}
-
-#[cfg(feature = "rustpython")]
-impl PythonEnv {
-    /// The directories a RustPython VM for this environment puts on `sys.path`: those the
-    /// environment's CPython would see, without CPython's standard library (the VM has its
-    /// own, frozen into the binary). For the host's own process: `PYTHONPATH`, the
-    /// virtualenv's site-packages, and the base interpreter's when the virtualenv includes
-    /// them; inside a Python program (the native module): that program's `sys.path`.
-    pub fn rustpython_paths(&self) -> crate::rustpython::Paths {
-        let mut entries: Vec<String> = Vec::new();
-        if self.owns_process {
-            if let Some(path) = std::env::var_os("PYTHONPATH") {
-                entries.extend(
-                    std::env::split_paths(&path)
-                        .filter(|p| !p.as_os_str().is_empty())
-                        .map(|p| p.display().to_string()),
-                );
-            }
-            entries.extend(self.site_packages.iter().map(|p| p.display().to_string()));
-            #[cfg(feature = "cpython")]
-            if self.system_site_packages {
-                entries.push(crate::cpython::base_site_packages());
-            }
-        } else {
-            #[cfg(feature = "cpython")]
-            entries.extend(crate::cpython::program_path());
-        }
-        crate::rustpython::Paths {
-            entries,
-            owns_process: self.owns_process,
-        }
     }
 }

@@ -49,8 +49,8 @@ pub fn load(
 ) -> Result<(Pipeline, Option<Interpreter>), HostError> {
     let Overrides { python, isolation } = overrides;
     let choice = PythonChoice {
-        isolation,
         python,
+        isolation,
         ..PythonChoice::for_binary(python_env)
     };
     choice.check_explicit()?;

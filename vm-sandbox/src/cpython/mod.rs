@@ -89,7 +89,7 @@ paths = [p for p in sys.path
 /// native module): to that program's logger `logger`, with the node's id as `node_id`.
 #[cfg(feature = "rustpython")]
 pub(crate) fn log_in_program(level: u32, logger: &str, node_id: Option<&str>, message: &str) {
-    let logged = Python::try_attach(|py| -> PyResult<()> {
+    let outcome = Python::try_attach(|py| -> PyResult<()> {
         let extra = pyo3::types::PyDict::new(py);
         extra.set_item("node_id", node_id)?;
         let kwargs = pyo3::types::PyDict::new(py);
@@ -99,7 +99,7 @@ pub(crate) fn log_in_program(level: u32, logger: &str, node_id: Option<&str>, me
             .call_method("log", (level, message), Some(&kwargs))?;
         Ok(())
     });
-    if !matches!(logged, Some(Ok(()))) {
+    if !matches!(outcome, Some(Ok(()))) {
         crate::mailbox::log(level, logger, node_id, message);
     }
 }

@@ -123,7 +123,7 @@ fn request_to_py(vm: &VirtualMachine, request: Request) -> PyResult<(&'static st
 impl Mailbox {
     /// Every queued request as `(token, op, payload)`.
     #[pymethod]
-    fn take(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<PyListRef> {
+    fn take(zelf: &Py<Self>, vm: &VirtualMachine) -> PyListRef {
         let mut out = Vec::new();
         for (token, request) in zelf.shared.drain() {
             // A request that cannot be put into Python is answered with its error here: it
@@ -145,12 +145,13 @@ impl Mailbox {
                 }
             }
         }
-        Ok(vm.ctx.new_list(out))
+        vm.ctx.new_list(out)
     }
 
     /// Answers request `token`. `kind` is `ack`, `end`, `items` (a list), `json` (a str),
     /// `counts` (a list of pairs) or `error` (`(node_id, type, message, traceback)`).
     #[pymethod]
+    #[allow(clippy::needless_pass_by_value)] // arguments from Python are owned
     fn reply(
         zelf: &Py<Self>,
         token: u64,
