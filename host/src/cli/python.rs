@@ -6,7 +6,9 @@ use std::path::Path;
 use remotemedia_vm_sandbox::{Interpreter, InterpreterKind, PluginError};
 
 use crate::error::HostError;
-use crate::manifest::{Isolation, escape};
+use serde_json::Value as Json;
+
+use crate::manifest::{Isolation, escape, runtime_problems};
 use crate::pipeline::Pipeline;
 use crate::python::{PythonChoice, registry_for};
 
@@ -54,24 +56,28 @@ pub fn load(
         ..PythonChoice::for_binary(python_env)
     };
     choice.check_explicit()?;
-    let doc = Pipeline::read_document(path)?;
-    // Both from the manifest: its validation says where.
-    if (python.is_some() || isolation.is_some())
-        && choice.kind_of(&doc) == InterpreterKind::Rustpython
-        && choice.isolation_of(&doc) == Isolation::Process
-    {
-        return Err(HostError::Usage(
-            "the RustPython runtime runs in the host process, and this run asks for a worker process (--isolation process, runtime.isolation \"process\" or runtime.sandbox), which runs CPython: choose one".into(),
-        ));
-    }
+    let mut doc = Pipeline::read_document(path)?;
     if forced == Forced::ByUser {
         if isolation == Some(Isolation::InProcess) && doc.pointer("/runtime/sandbox").is_some() {
             return Err(HostError::Usage(
                 "--isolation in_process cannot run a sandboxed pipeline: runtime.sandbox confines a worker process".into(),
             ));
         }
-        // A sandbox with problems is reported before anything starts or is imported for it.
-        crate::python::sandbox_of(&doc, &path.display().to_string())?;
+        // The flags override the manifest's fields (DESIGN §8): from here on they are its
+        // fields, so validation judges the pipeline that runs (`timeout_ms` under
+        // `--runtime rustpython`, say).
+        apply(&mut doc, overrides);
+        // The problems of a pipeline bound for a worker (a sandbox's, RustPython's there) are
+        // reported before a worker starts or anything is imported for it.
+        if choice.isolation_of(&doc) == Isolation::Process {
+            let problems = runtime_problems(&doc);
+            if !problems.is_empty() {
+                return Err(HostError::Manifest {
+                    source_name: path.display().to_string(),
+                    problems,
+                });
+            }
+        }
     }
     let (registry, interpreter) = registry_for(&doc, &choice, &[], report)?;
     let built = Pipeline::from_document(&doc, &path.display().to_string(), &registry);
@@ -89,6 +95,30 @@ pub fn load(
         ),
         None => (pipeline, None),
     })
+}
+
+/// Writes the command line's choices into a manifest document's `runtime` section (a
+/// document without an object there is left for validation to report).
+fn apply(doc: &mut Json, overrides: Overrides) {
+    let Some(fields) = doc.as_object_mut() else {
+        return;
+    };
+    let runtime = fields
+        .entry("runtime")
+        .or_insert_with(|| Json::Object(serde_json::Map::new()));
+    let Some(runtime) = runtime.as_object_mut() else {
+        return;
+    };
+    if let Some(python) = overrides.python {
+        runtime.insert("python".into(), python.name().into());
+    }
+    if let Some(isolation) = overrides.isolation {
+        let name = match isolation {
+            Isolation::InProcess => "in_process",
+            Isolation::Process => "process",
+        };
+        runtime.insert("isolation".into(), name.into());
+    }
 }
 
 /// The hidden `worker` command: serves the host that started this process (DESIGN §10).

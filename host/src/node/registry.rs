@@ -185,6 +185,8 @@ impl Registry {
             (_, Some(Err(reason))) => {
                 let help = if reason.contains("is not a remotemedia.Node") {
                     "a \"module:Class\" node type names a subclass of remotemedia.Node"
+                } else if reason.contains("RustPython cannot load C extensions") {
+                    "run this pipeline on CPython: runtime.python \"cpython\" (the default), or --runtime cpython"
                 } else {
                     "the module must import in the selected Python environment (its packages, or PYTHONPATH)"
                 };

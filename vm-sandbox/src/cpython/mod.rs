@@ -69,13 +69,14 @@ pub(crate) fn base_site_packages() -> String {
 pub(crate) fn program_path() -> Vec<String> {
     let read = |py: Python<'_>| -> PyResult<Vec<String>> {
         let vars = pyo3::types::PyDict::new(py);
+        // As globals: the comprehensions' own scopes look their names up there.
         py.run(
             c"import sys, sysconfig
 std = {sysconfig.get_path(n) for n in ('stdlib', 'platstdlib')}
 paths = [p for p in sys.path
          if p and p not in std and not p.endswith(('.zip', 'lib-dynload'))]",
-            None,
             Some(&vars),
+            None,
         )?;
         vars.get_item("paths")?
             .ok_or_else(|| pyo3::exceptions::PyKeyError::new_err("paths"))?
