@@ -36,11 +36,52 @@ def f() -> int:
 
 
 @pytest.mark.parametrize("marker", [hookimpl, hookspec])
-def test_the_markers_give_the_function_back_unchanged(marker: Any) -> None:
+def test_the_markers_give_the_function_back(marker: Any) -> None:
     assert marker(f) is f
     assert marker(tryfirst=True)(f) is f
     assert marker()(f) is f
-    assert marker(f, firstresult=True, specname="x") is f
+
+
+@pytest.mark.parametrize(
+    ("ours", "options"),
+    [(hookimpl, {}), (hookimpl, {"tryfirst": True, "specname": "x"}), (hookspec, {})],
+)
+def test_the_markers_record_what_pluggys_record(ours: Any, options: dict[str, Any]) -> None:
+    import pluggy  # noqa: PLC0415 -- the comparison needs it; _vm itself never imports it
+
+    kind = "impl" if ours is hookimpl else "spec"
+    theirs = (pluggy.HookimplMarker if kind == "impl" else pluggy.HookspecMarker)("remotemedia")
+
+    def a() -> None: ...
+
+    def b() -> None: ...
+
+    ours(**options)(a)
+    theirs(**options)(b)
+    assert getattr(a, f"remotemedia_{kind}") == getattr(b, f"remotemedia_{kind}")
+
+
+def test_pluggy_registers_a_plugin_marked_without_pluggy() -> None:
+    """A plugin module imported first in a pipeline's VM (plain markers) still registers its
+    node types when the VM that discovers plugins reads it with pluggy."""
+    import types  # noqa: PLC0415
+
+    import pluggy  # noqa: PLC0415
+
+    from remotemedia import hookspecs  # noqa: PLC0415
+    from remotemedia.testing import Double  # noqa: PLC0415
+
+    plugin = types.ModuleType("plain_plugin")
+
+    @hookimpl
+    def remotemedia_node_types() -> list[type]:
+        return [Double]
+
+    plugin.remotemedia_node_types = remotemedia_node_types  # type: ignore[attr-defined]
+    manager = pluggy.PluginManager(hookspecs.PROJECT)
+    manager.add_hookspecs(hookspecs)
+    manager.register(plugin)
+    assert manager.hook.remotemedia_node_types() == [[Double]]
 
 
 def floats(n: int) -> memoryview:

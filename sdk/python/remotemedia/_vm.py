@@ -3,8 +3,9 @@
 A RustPython VM has no numpy and cannot load C extensions, and the host discovers plugins on
 its own side, so nothing in the VM imports pluggy. This module holds the SDK's stand-ins there:
 
-- `hookimpl`, `hookspec`: markers that leave a plugin's functions as they are, so a plugin
-  module written for pluggy (`@remotemedia.hookimpl`) imports unchanged;
+- `hookimpl`, `hookspec`: markers that record what pluggy's record without importing pluggy,
+  so a plugin module written for pluggy (`@remotemedia.hookimpl`) imports unchanged and
+  registers its hooks where pluggy reads it;
 - `AudioFrame`: the audio frame whose samples are a memoryview (format 'f' or 'h'), as the host
   hands frames to a VM and takes them back;
 - `DTYPE_FORMATS`, `FORMAT_DTYPES`, `format_dtype`: the array dtypes of DESIGN §4 as the
@@ -33,14 +34,31 @@ RUSTPYTHON = sys.implementation.name == "rustpython"
 """Whether this interpreter is RustPython (a pipeline's VM)."""
 
 
-def _unchanged(function: Any) -> Any:
-    return function
+_DEFAULTS: dict[str, dict[str, Any]] = {
+    "impl": {
+        "wrapper": False,
+        "hookwrapper": False,
+        "optionalhook": False,
+        "tryfirst": False,
+        "trylast": False,
+        "specname": None,
+    },
+    "spec": {
+        "firstresult": False,
+        "historic": False,
+        "warn_on_impl": None,
+        "warn_on_impl_args": None,
+    },
+}
+"""What pluggy's markers record, by default: `remotemedia_impl` or `remotemedia_spec`."""
 
 
 class _Marker:
-    """A stand-in for a pluggy marker: `@marker` and `@marker(tryfirst=True, ...)` both give
-    the function back as it is. In a VM the host has discovered the plugins already, so no
-    plugin manager reads what pluggy's markers would record."""
+    """A stand-in for a pluggy marker that does not import pluggy: `@marker` and
+    `@marker(tryfirst=True, ...)` both give the function back, with the options recorded as
+    pluggy's own marker records them (`remotemedia_impl`). So a plugin module imported first
+    in a pipeline's VM (which never imports pluggy) still registers its hooks when the VM
+    that discovers plugins, which does, reads it."""
 
     __slots__ = ("_kind",)
 
@@ -48,18 +66,23 @@ class _Marker:
         self._kind = kind
 
     def __call__(self, function: Any = None, **options: Any) -> Any:
-        """The function itself; without one (options only), what gives it back."""
-        return _unchanged if function is None else function
+        """The function, marked; without one (options only), what marks it."""
+
+        def mark(target: Any) -> Any:
+            setattr(target, f"remotemedia_{self._kind}", {**_DEFAULTS[self._kind], **options})
+            return target
+
+        return mark if function is None else mark(function)
 
     def __repr__(self) -> str:
         """Says which marker this stands in for."""
-        return f"<remotemedia {self._kind} marker without pluggy>"
+        return f"<remotemedia hook{self._kind} marker without pluggy>"
 
 
-hookimpl = _Marker("hookimpl")
+hookimpl = _Marker("impl")
 """`remotemedia.hookimpl` in a RustPython VM."""
 
-hookspec = _Marker("hookspec")
+hookspec = _Marker("spec")
 """`remotemedia.hookspec` in a RustPython VM."""
 
 
