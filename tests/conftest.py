@@ -5,6 +5,9 @@
   remotemedia-otherplugin (registers "CountDown" too, and "Negate").
 - `bare_env`: a virtualenv with nothing installed, not even the SDK.
 
+`runtime` parametrizes a test over the Python runtimes a pipeline's nodes may run on
+(`--runtime cpython|rustpython`, DESIGN §8, §10).
+
 All are made with the dev environment's Python (`.venv`), the version the host links, and
 the packages are installed from wheels built once per session.
 """
@@ -18,6 +21,9 @@ from pathlib import Path
 import pytest
 
 from harness import PLUGINS, SDK, build_wheels, host_binary, make_venv, pip_install
+
+RUNTIMES = ("cpython", "rustpython")
+"""The values of `--runtime`: CPython in the host process, or a RustPython VM per pipeline."""
 
 PLUGIN_NAMES = ("remotemedia-testshapes", "remotemedia-brokenplugin", "remotemedia-otherplugin")
 
@@ -86,3 +92,11 @@ def mixed_env(envs: Envs) -> Path:
 def bare_env(envs: Envs) -> Path:
     """A virtualenv of the right Python version without the SDK."""
     return envs.bare
+
+
+@pytest.fixture(params=RUNTIMES)
+def runtime(request: pytest.FixtureRequest) -> str:
+    """The Python runtime a test passes to `run` as `--runtime`: each test that takes this
+    fixture runs once on CPython and once on RustPython."""
+    value: str = request.param
+    return value

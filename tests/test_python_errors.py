@@ -1,5 +1,5 @@
 """A failing Python node stops the run with its id, type, exception and traceback, and every
-initialized node is cleaned up."""
+initialized node is cleaned up, on CPython and on RustPython (`--runtime`)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ import pytest
 from harness import Result, jsonl, node, run_host, write_manifest
 
 
-def run(env_dir: Path, tmp_path: Path, nodes: list[dict[str, Any]], inputs: list[Any]) -> Result:
+def run(
+    env_dir: Path, tmp_path: Path, runtime: str, nodes: list[dict[str, Any]], inputs: list[Any]
+) -> Result:
     return run_host(
-        ["run", write_manifest(tmp_path, nodes), "--input", "-"],
+        ["run", write_manifest(tmp_path, nodes), "--input", "-", "--runtime", runtime],
         env_dir=env_dir,
         input_text=jsonl(inputs),
     )
@@ -29,10 +31,10 @@ def lifecycle(log: Path) -> dict[str, list[str]]:
 
 
 def test_exception_reports_node_type_message_and_traceback(
-    shapes_env: Path, tmp_path: Path
+    shapes_env: Path, tmp_path: Path, runtime: str
 ) -> None:
     nodes = [node("scale", "Scale", factor=1), node("boom", "FailOn", bad=3)]
-    result = run(shapes_env, tmp_path, nodes, [1, 2, 3, 4])
+    result = run(shapes_env, tmp_path, runtime, nodes, [1, 2, 3, 4])
     assert result.code == 1, result
     lines = result.stderr.splitlines()
     assert lines[0] == 'error: node "boom" (FailOn) failed: ValueError: bad item 3', result
@@ -70,12 +72,13 @@ def test_exception_reports_node_type_message_and_traceback(
 def test_error_is_attributed_to_the_node_that_raised(
     shapes_env: Path,
     tmp_path: Path,
+    runtime: str,
     nodes: list[dict[str, Any]],
     inputs: list[Any],
     failing: str,
     error: str,
 ) -> None:
-    result = run(shapes_env, tmp_path, nodes, inputs)
+    result = run(shapes_env, tmp_path, runtime, nodes, inputs)
     assert result.code == 1, result
     first = result.stderr.splitlines()[0]
     assert first.startswith(f'error: node "{failing}'), result
@@ -92,7 +95,7 @@ def test_error_is_attributed_to_the_node_that_raised(
     ],
 )
 def test_every_initialized_node_is_cleaned_up_after_a_python_error(
-    shapes_env: Path, tmp_path: Path, kinds: tuple[str, str]
+    shapes_env: Path, tmp_path: Path, runtime: str, kinds: tuple[str, str]
 ) -> None:
     log = tmp_path / "events.log"
     nodes = [
@@ -101,7 +104,7 @@ def test_every_initialized_node_is_cleaned_up_after_a_python_error(
         node("rust", "Multiply", factor=1),
         node("after", kinds[1], log=str(log)),
     ]
-    result = run(shapes_env, tmp_path, nodes, [1, 2, 3, 4, 5])
+    result = run(shapes_env, tmp_path, runtime, nodes, [1, 2, 3, 4, 5])
     assert result.code == 1, result
     assert result.stderr.startswith('error: node "boom" (FailOn) failed: ValueError'), result
     events = lifecycle(log)
@@ -116,7 +119,7 @@ def test_every_initialized_node_is_cleaned_up_after_a_python_error(
 
 
 def test_python_nodes_are_cleaned_up_after_a_rust_node_error(
-    shapes_env: Path, tmp_path: Path
+    shapes_env: Path, tmp_path: Path, runtime: str
 ) -> None:
     log = tmp_path / "events.log"
     nodes = [
@@ -124,7 +127,7 @@ def test_python_nodes_are_cleaned_up_after_a_rust_node_error(
         node("rust", "Multiply", factor=2),
         node("last", "SyncLifecycle", log=str(log)),
     ]
-    result = run(shapes_env, tmp_path, nodes, [1, "x", 2])
+    result = run(shapes_env, tmp_path, runtime, nodes, [1, "x", 2])
     assert result.code == 1, result
     assert result.stderr.startswith('error: node "rust" (Multiply) failed: TypeError'), result
     events = lifecycle(log)
@@ -133,14 +136,20 @@ def test_python_nodes_are_cleaned_up_after_a_rust_node_error(
         assert (mine.count("initialize"), mine.count("cleanup"), mine[-1]) == (1, 1, "cleanup")
 
 
-def test_failure_inside_a_streaming_source_stops_the_run(shapes_env: Path, tmp_path: Path) -> None:
+def test_failure_inside_a_streaming_source_stops_the_run(
+    shapes_env: Path, tmp_path: Path, runtime: str
+) -> None:
     log = tmp_path / "events.log"
     nodes = [
         node("tick", "Ticker", count=5, start=1),
         node("life", "SyncLifecycle", log=str(log)),
         node("boom", "FailOn", bad=2),
     ]
-    result = run_host(["run", write_manifest(tmp_path, nodes)], env_dir=shapes_env, timeout=30)
+    result = run_host(
+        ["run", write_manifest(tmp_path, nodes), "--runtime", runtime],
+        env_dir=shapes_env,
+        timeout=30,
+    )
     assert result.code == 1, result
     assert result.stderr.startswith('error: node "boom" (FailOn) failed: ValueError'), result
     assert lifecycle(log)["life"][-1] == "cleanup"

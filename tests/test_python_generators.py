@@ -1,5 +1,6 @@
 """A generator node's outputs travel as they are made and only while someone reads them: an
-endless generator streams in bounded memory, and closing the output ends the run."""
+endless generator streams in bounded memory, and closing the output ends the run, on CPython
+and on RustPython."""
 
 from __future__ import annotations
 
@@ -22,11 +23,12 @@ from harness import LINE_TIMEOUT, child_env, host_command, node, write_manifest
     ],
 )
 def test_an_endless_generator_streams_and_ends_when_the_reader_closes(
-    shapes_env: Path, tmp_path: Path, chain: list[str]
+    shapes_env: Path, tmp_path: Path, runtime: str, chain: list[str]
 ) -> None:
     nodes = [node(f"n{i}", node_type) for i, node_type in enumerate(chain)]
+    manifest = write_manifest(tmp_path, nodes)
     process = subprocess.Popen(
-        host_command(["run", write_manifest(tmp_path, nodes), "--input", "-"], shapes_env),
+        host_command(["run", manifest, "--input", "-", "--runtime", runtime], shapes_env),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -1,4 +1,5 @@
-"""What Python node code logs or prints reaches the host's stderr, never its output stream."""
+"""What Python node code logs or prints reaches the host's stderr, never its output stream, tagged
+with the node id, on CPython and on RustPython."""
 
 from __future__ import annotations
 
@@ -22,10 +23,12 @@ class Printer(Node):
 """
 
 
-def run_warn(env_dir: Path, tmp_path: Path, rust_log: str | None, **env: str | None) -> Result:
+def run_warn(
+    env_dir: Path, tmp_path: Path, runtime: str, rust_log: str | None, **env: str | None
+) -> Result:
     nodes = [node("first", "Scale", factor=1), node("chatty", "Warn")]
     return run_host(
-        ["run", write_manifest(tmp_path, nodes), "--input", "-"],
+        ["run", write_manifest(tmp_path, nodes), "--input", "-", "--runtime", runtime],
         env_dir=env_dir,
         input_text=jsonl([1, 2]),
         env={"RUST_LOG": rust_log, **env},
@@ -39,9 +42,9 @@ def log_lines(result: Result, text: str) -> list[str]:
 
 @pytest.mark.parametrize("rust_log", [None, "warn", "info", "debug"])
 def test_node_warning_reaches_stderr_tagged_with_the_node_id(
-    shapes_env: Path, tmp_path: Path, rust_log: str | None
+    shapes_env: Path, tmp_path: Path, runtime: str, rust_log: str | None
 ) -> None:
-    result = run_warn(shapes_env, tmp_path, rust_log)
+    result = run_warn(shapes_env, tmp_path, runtime, rust_log)
     assert result.code == 0, result
     assert result.items() == [1, 2]
     lines = log_lines(result, "saw item")
@@ -52,30 +55,33 @@ def test_node_warning_reaches_stderr_tagged_with_the_node_id(
         assert "remotemedia_testshapes.lifecycle" in line  # the Python logger's name
 
 
-def test_node_warning_is_filtered_by_the_host_level(shapes_env: Path, tmp_path: Path) -> None:
-    result = run_warn(shapes_env, tmp_path, "error")
+def test_node_warning_is_filtered_by_the_host_level(
+    shapes_env: Path, tmp_path: Path, runtime: str
+) -> None:
+    result = run_warn(shapes_env, tmp_path, runtime, "error")
     assert result.code == 0, result
     assert result.items() == [1, 2]
     assert log_lines(result, "saw item") == [], result
 
 
 def test_log_lines_carry_no_terminal_colours_when_stderr_is_not_a_terminal(
-    shapes_env: Path, tmp_path: Path
+    shapes_env: Path, tmp_path: Path, runtime: str
 ) -> None:
-    result = run_warn(shapes_env, tmp_path, None, NO_COLOR=None, TERM="xterm-256color")
+    result = run_warn(shapes_env, tmp_path, runtime, None, NO_COLOR=None, TERM="xterm-256color")
     assert result.code == 0, result
     assert "saw item 1" in result.stderr
     assert "\x1b[" not in result.stderr, repr(result.stderr)
 
 
 def test_print_in_a_node_does_not_corrupt_the_output_stream(
-    shapes_env: Path, tmp_path: Path
+    shapes_env: Path, tmp_path: Path, runtime: str
 ) -> None:
     code = tmp_path / "code"
     code.mkdir()
     (code / "printing.py").write_text(PRINTING)
+    manifest = write_manifest(tmp_path, [node("p", "printing:Printer")])
     result = run_host(
-        ["run", write_manifest(tmp_path, [node("p", "printing:Printer")]), "--input", "-"],
+        ["run", manifest, "--input", "-", "--runtime", runtime],
         env_dir=shapes_env,
         input_text=jsonl([1, 2]),
         env={"PYTHONPATH": str(code)},

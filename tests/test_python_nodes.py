@@ -1,4 +1,5 @@
-"""Python nodes of every shape give the expected outputs, alone, chained, and mixed with Rust."""
+"""Python nodes of every shape give the expected outputs, alone, chained, and mixed with Rust,
+on CPython and on RustPython (`--runtime`)."""
 
 from __future__ import annotations
 
@@ -73,13 +74,16 @@ SHAPES = [
 def test_node_shapes_give_expected_outputs(
     shapes_env: Path,
     tmp_path: Path,
+    runtime: str,
     nodes: list[dict[str, Any]],
     inputs: list[Any],
     expected: list[Any],
 ) -> None:
     manifest = write_manifest(tmp_path, nodes)
     result = run_host(
-        ["run", manifest, "--input", "-"], env_dir=shapes_env, input_text=jsonl(inputs)
+        ["run", manifest, "--input", "-", "--runtime", runtime],
+        env_dir=shapes_env,
+        input_text=jsonl(inputs),
     )
     assert result.code == 0, result
     assert result.items() == expected
@@ -98,16 +102,20 @@ def test_node_shapes_give_expected_outputs(
     ],
 )
 def test_streaming_source_runs_without_input(
-    shapes_env: Path, tmp_path: Path, nodes: list[dict[str, Any]], expected: list[int]
+    shapes_env: Path,
+    tmp_path: Path,
+    runtime: str,
+    nodes: list[dict[str, Any]],
+    expected: list[int],
 ) -> None:
     manifest = write_manifest(tmp_path, nodes)
-    result = run_host(["run", manifest], env_dir=shapes_env)
+    result = run_host(["run", manifest, "--runtime", runtime], env_dir=shapes_env)
     assert result.code == 0, result
     assert result.items() == expected
 
 
 def test_initialize_and_cleanup_run_once_each_around_the_items(
-    shapes_env: Path, tmp_path: Path
+    shapes_env: Path, tmp_path: Path, runtime: str
 ) -> None:
     log = tmp_path / "events.log"
     nodes = [
@@ -117,7 +125,7 @@ def test_initialize_and_cleanup_run_once_each_around_the_items(
         node("sync2", "SyncLifecycle", log=str(log)),
     ]
     result = run_host(
-        ["run", write_manifest(tmp_path, nodes), "--input", "-"],
+        ["run", write_manifest(tmp_path, nodes), "--input", "-", "--runtime", runtime],
         env_dir=shapes_env,
         input_text=jsonl([1, 2, 3]),
     )
@@ -162,6 +170,7 @@ class Outer:
 def test_import_path_types_resolve_through_pythonpath(
     shapes_env: Path,
     tmp_path: Path,
+    runtime: str,
     node_type: str,
     params: dict[str, Any],
     expected: list[Any],
@@ -173,7 +182,7 @@ def test_import_path_types_resolve_through_pythonpath(
     (code / "mypkg" / "nodes.py").write_text(MODULE)
     manifest = write_manifest(tmp_path, [node("n", node_type, **params)])
     result = run_host(
-        ["run", manifest, "--input", "-"],
+        ["run", manifest, "--input", "-", "--runtime", runtime],
         env_dir=shapes_env,
         input_text=jsonl(["a", 1]),
         env={"PYTHONPATH": str(code)},
@@ -183,10 +192,14 @@ def test_import_path_types_resolve_through_pythonpath(
 
 
 def test_import_path_without_pythonpath_fails_naming_the_module(
-    shapes_env: Path, tmp_path: Path
+    shapes_env: Path, tmp_path: Path, runtime: str
 ) -> None:
     manifest = write_manifest(tmp_path, [node("n", "nowhere_module_e2e:Suffix")])
-    result = run_host(["run", manifest, "--input", "-"], env_dir=shapes_env, input_text="1\n")
+    result = run_host(
+        ["run", manifest, "--input", "-", "--runtime", runtime],
+        env_dir=shapes_env,
+        input_text="1\n",
+    )
     assert result.code != 0, result
     assert "nowhere_module_e2e" in result.stderr
     assert result.stdout == ""

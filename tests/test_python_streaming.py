@@ -1,4 +1,5 @@
-"""Python outputs travel as they are produced, and chains across Rust and Python keep order.
+"""Python outputs travel as they are produced, and chains across Rust and Python keep order, on
+CPython and on RustPython (`--runtime`).
 
 The timing tests use short real pauses with wide margins: they assert order and spread,
 never speed.
@@ -15,9 +16,13 @@ import pytest
 from harness import jsonl, live_host, node, run_host, write_manifest
 
 
-def test_source_items_reach_stdout_as_they_are_yielded(shapes_env: Path, tmp_path: Path) -> None:
+def test_source_items_reach_stdout_as_they_are_yielded(
+    shapes_env: Path, tmp_path: Path, runtime: str
+) -> None:
     nodes = [node("tick", "Ticker", count=5, pause=0.2), node("pass", "PassThrough")]
-    with live_host(["run", write_manifest(tmp_path, nodes)], shapes_env, tmp_path) as host:
+    with live_host(
+        ["run", write_manifest(tmp_path, nodes), "--runtime", runtime], shapes_env, tmp_path
+    ) as host:
         arrivals = []
         while (line := host.next_line())[1] is not None:
             arrivals.append(line)
@@ -30,14 +35,16 @@ def test_source_items_reach_stdout_as_they_are_yielded(shapes_env: Path, tmp_pat
 
 
 def test_python_node_downstream_sees_items_before_the_source_ends(
-    shapes_env: Path, tmp_path: Path
+    shapes_env: Path, tmp_path: Path, runtime: str
 ) -> None:
     nodes = [
         node("tick", "Ticker", count=5, pause=0.2),
         node("pass", "PassThrough"),
         node("stamp", "Stamp"),
     ]
-    result = run_host(["run", write_manifest(tmp_path, nodes)], env_dir=shapes_env)
+    result = run_host(
+        ["run", write_manifest(tmp_path, nodes), "--runtime", runtime], env_dir=shapes_env
+    )
     assert result.code == 0, result
     items = result.items()
     assert [item["item"] for item in items] == [0, 1, 2, 3, 4]
@@ -58,10 +65,12 @@ def test_python_node_downstream_sees_items_before_the_source_ends(
     ],
 )
 def test_each_input_line_gets_its_output_before_the_next_is_sent(
-    shapes_env: Path, tmp_path: Path, nodes: list[dict[str, Any]]
+    shapes_env: Path, tmp_path: Path, runtime: str, nodes: list[dict[str, Any]]
 ) -> None:
     manifest = write_manifest(tmp_path, nodes)
-    with live_host(["run", manifest, "--input", "-"], shapes_env, tmp_path) as host:
+    with live_host(
+        ["run", manifest, "--input", "-", "--runtime", runtime], shapes_env, tmp_path
+    ) as host:
         outputs = []
         for item in [1, 2, 3, 4]:
             host.send(f"{item}\n")  # the next input is sent only once this one's output came
@@ -72,7 +81,9 @@ def test_each_input_line_gets_its_output_before_the_next_is_sent(
     assert [int(text or "") for text in outputs] == [1, 3, 6, 10]
 
 
-def test_mixed_chain_from_a_rust_source_keeps_order(shapes_env: Path, tmp_path: Path) -> None:
+def test_mixed_chain_from_a_rust_source_keeps_order(
+    shapes_env: Path, tmp_path: Path, runtime: str
+) -> None:
     n = 3000
     nodes = [
         node("range", "Range", stop=n),
@@ -81,12 +92,14 @@ def test_mixed_chain_from_a_rust_source_keeps_order(shapes_env: Path, tmp_path: 
         node("echo", "Echo", times=2),
         node("mul", "Multiply", factor=3),
     ]
-    result = run_host(["run", write_manifest(tmp_path, nodes)], env_dir=shapes_env)
+    result = run_host(
+        ["run", write_manifest(tmp_path, nodes), "--runtime", runtime], env_dir=shapes_env
+    )
     assert result.code == 0, result
     assert result.items() == [3 * (2 * i + 1) for i in range(n) for _ in range(2)]
 
 
-def test_mixed_chain_from_input_keeps_order(shapes_env: Path, tmp_path: Path) -> None:
+def test_mixed_chain_from_input_keeps_order(shapes_env: Path, tmp_path: Path, runtime: str) -> None:
     inputs = list(range(5000))
     nodes = [
         node("p", "PassThroughNode", runtime_hint="python"),
@@ -97,7 +110,7 @@ def test_mixed_chain_from_input_keeps_order(shapes_env: Path, tmp_path: Path) ->
         node("sum", "RunningSum"),
     ]
     result = run_host(
-        ["run", write_manifest(tmp_path, nodes), "--input", "-"],
+        ["run", write_manifest(tmp_path, nodes), "--input", "-", "--runtime", runtime],
         env_dir=shapes_env,
         input_text=jsonl(inputs),
     )
@@ -111,7 +124,7 @@ def test_mixed_chain_from_input_keeps_order(shapes_env: Path, tmp_path: Path) ->
 
 
 def test_fan_out_from_a_python_source_reaches_every_branch(
-    shapes_env: Path, tmp_path: Path
+    shapes_env: Path, tmp_path: Path, runtime: str
 ) -> None:
     nodes = [
         node("tick", "Ticker", count=3),
@@ -119,7 +132,7 @@ def test_fan_out_from_a_python_source_reaches_every_branch(
         node("rust", "Multiply", factor=-1),
     ]
     manifest = write_manifest(tmp_path, nodes, [("tick", "py"), ("tick", "rust")])
-    result = run_host(["run", manifest, "--tagged"], env_dir=shapes_env)
+    result = run_host(["run", manifest, "--tagged", "--runtime", runtime], env_dir=shapes_env)
     assert result.code == 0, result
     by_sink: dict[str, list[int]] = {}
     for item in result.items():
@@ -128,7 +141,7 @@ def test_fan_out_from_a_python_source_reaches_every_branch(
 
 
 def test_fan_in_from_rust_and_python_sources_keeps_each_source_in_order(
-    shapes_env: Path, tmp_path: Path
+    shapes_env: Path, tmp_path: Path, runtime: str
 ) -> None:
     nodes = [
         node("range", "Range", stop=50),
@@ -137,7 +150,10 @@ def test_fan_in_from_rust_and_python_sources_keeps_each_source_in_order(
         node("sum", "RunningSum"),
     ]
     connections = [("range", "scale"), ("tick", "scale"), ("scale", "sum")]
-    result = run_host(["run", write_manifest(tmp_path, nodes, connections)], env_dir=shapes_env)
+    result = run_host(
+        ["run", write_manifest(tmp_path, nodes, connections), "--runtime", runtime],
+        env_dir=shapes_env,
+    )
     assert result.code == 0, result
     sums = result.items()
     steps = [b - a for a, b in pairwise([0, *sums])]  # the items that reached the sum
