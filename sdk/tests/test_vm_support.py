@@ -1,30 +1,23 @@
 """`remotemedia._vm`, what the SDK uses inside a RustPython VM, checked under CPython: the
-plugin markers, the memoryview `AudioFrame`, the dtype formats, the C-extension guard and how
-`failure` reports it, and the SDK's import there (simulated: `sys.implementation.name`)."""
+plugin markers, the memoryview `AudioFrame`, the dtype formats, and the SDK's import there
+(simulated: `sys.implementation.name`). Its import hooks are in test_vm_imports.py."""
 
 from __future__ import annotations
 
 import array
 import math
-import os
 import subprocess
 import sys
-import textwrap
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-from remotemedia import _vm
-from remotemedia._calls import NodeRaised, failure
 from remotemedia._payload import payload_bytes
 from remotemedia._vm import (
     DTYPE_FORMATS,
     FORMAT_DTYPES,
     AudioFrame,
-    CExtensionUnavailable,
     format_dtype,
     hookimpl,
     hookspec,
@@ -217,143 +210,6 @@ def test_an_unsupported_format_is_an_error_naming_it(format: str, named: str) ->
         format_dtype(format)
 
 
-# The C-extension guard.
-
-
-@pytest.fixture
-def meta_path(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """`sys.meta_path`, restored afterwards."""
-    monkeypatch.setattr(sys, "meta_path", list(sys.meta_path))
-    return sys.meta_path
-
-
-@pytest.fixture
-def fakepkg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A package whose `__init__` imports its C extension as numpy does: failing, it raises an
-    `ImportError` of its own. The extension's tag is of no CPython here, so CPython's own path
-    finder passes over it as RustPython's passes over every extension."""
-    package = tmp_path / "fakepkg"
-    package.mkdir()
-    (package / "__init__.py").write_text(
-        textwrap.dedent(
-            """
-            try:
-                from . import fakeext
-            except ImportError as e:
-                raise ImportError("package message") from e
-            """
-        )
-    )
-    (package / "fakeext.cpython-399-x86_64-linux-gnu.so").write_bytes(b"")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    yield package
-    sys.modules.pop("fakepkg", None)
-
-
-def expected_message(fullname: str, file: Path) -> str:
-    return (
-        f"cannot import {fullname}: it is a C extension ({file}), and RustPython cannot load "
-        'C extensions; run this pipeline on CPython (runtime.python "cpython")'
-    )
-
-
-def test_the_guard_names_the_extension_of_a_package_module(fakepkg: Path) -> None:
-    guard = _vm._CExtensionGuard()
-    with pytest.raises(CExtensionUnavailable) as caught:
-        guard.find_spec("fakepkg.fakeext", [str(fakepkg)])
-    file = fakepkg / "fakeext.cpython-399-x86_64-linux-gnu.so"
-    assert str(caught.value) == expected_message("fakepkg.fakeext", file)
-    assert (caught.value.name, caught.value.path) == ("fakepkg.fakeext", str(file))
-    # Not a ModuleNotFoundError, which `from . import fakeext` would swallow.
-    assert type(caught.value).__mro__[1] is ImportError
-    assert guard.find_spec("fakepkg.missing", [str(fakepkg)]) is None
-
-
-@pytest.mark.parametrize(
-    "file", ["topext.so", "topext.abi3.so", "topext.cpython-311-x86_64-linux-gnu.so", "topext.pyd"]
-)
-def test_the_guard_looks_on_sys_path_for_a_top_level_module(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, file: str
-) -> None:
-    guard = _vm._CExtensionGuard()
-    monkeypatch.syspath_prepend(str(tmp_path))
-    assert guard.find_spec("topext") is None
-    (tmp_path / file).write_bytes(b"")
-    # A directory whose time changed is listed again (set here: a file system's clock may
-    # not have moved since the listing).
-    times = tmp_path.stat()
-    os.utime(tmp_path, ns=(times.st_atime_ns, times.st_mtime_ns + 1))
-    with pytest.raises(CExtensionUnavailable, match=f"cannot import topext: .*{file}"):
-        guard.find_spec("topext")
-
-
-def test_the_guard_lists_a_directory_again_once_caches_are_invalidated(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    guard = _vm._CExtensionGuard()
-    monkeypatch.syspath_prepend(str(tmp_path))
-    assert guard.find_spec("topext") is None
-    (tmp_path / "topext.so").write_bytes(b"")
-    times = tmp_path.stat()
-    os.utime(tmp_path, ns=(times.st_atime_ns, guard._listed[str(tmp_path)][0]))  # as listed
-    assert guard.find_spec("topext") is None  # the listing kept
-    guard.invalidate_caches()
-    with pytest.raises(CExtensionUnavailable):
-        guard.find_spec("topext")
-
-
-@pytest.mark.parametrize("file", ["topext.py", "topext.so.1", "topext.other.so", "topextra.so"])
-def test_the_guard_ignores_other_files(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, file: str
-) -> None:
-    (tmp_path / file).write_bytes(b"")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    assert _vm._CExtensionGuard().find_spec("topext") is None
-
-
-def test_the_guard_is_installed_once_at_the_end(meta_path: list[Any]) -> None:
-    _vm.install_c_extension_guard()
-    _vm.install_c_extension_guard()
-    guards = [f for f in meta_path if isinstance(f, _vm._CExtensionGuard)]
-    assert len(guards) == 1
-    assert meta_path[-1] is guards[0]
-
-
-def test_failure_reports_the_extension_behind_a_packages_own_error(
-    fakepkg: Path, meta_path: list[Any]
-) -> None:
-    _vm.install_c_extension_guard()
-    with pytest.raises(ImportError, match="package message") as caught:
-        __import__("fakepkg")
-    file = fakepkg / "fakeext.cpython-399-x86_64-linux-gnu.so"
-    node_id, kind, message, trace = failure(NodeRaised("n", caught.value, " (after 2 attempts)"))
-    assert (node_id, kind) == ("n", "CExtensionUnavailable")
-    assert message == expected_message("fakepkg.fakeext", file) + " (after 2 attempts)"
-    # The traceback is the whole chain's, ending with the package's own error.
-    assert "CExtensionUnavailable" in trace
-    assert trace.rstrip().endswith("ImportError: package message")
-
-
-def test_failure_finds_the_extension_in_a_context_too() -> None:
-    def chained() -> BaseException:
-        try:
-            try:
-                raise CExtensionUnavailable("inner")
-            except ImportError:
-                raise RuntimeError("while handling it") from None
-        except RuntimeError:
-            try:
-                raise ValueError("outer")  # its context is the RuntimeError
-            except ValueError as e:
-                return e
-
-    error = chained()
-    assert error.__suppress_context__ is False
-    assert failure(error)[1:3] == ("CExtensionUnavailable", "inner")
-    assert failure(ValueError("alone"))[1:3] == ("ValueError", "alone")
-    assert failure(ImportError("no module"), "n")[:3] == ("n", "ImportError", "no module")
-
-
 # The SDK's import in a VM, simulated in a fresh CPython.
 
 _AS_RUSTPYTHON = """
@@ -361,13 +217,13 @@ import socket, sys, types
 
 sys.implementation = types.SimpleNamespace(**{**vars(sys.implementation), "name": "rustpython"})
 import remotemedia
-from remotemedia import _vm
+from remotemedia import _vm, _vm_imports
 import remotemedia.nodes
 from remotemedia.driver import StageDriver
 
 assert remotemedia.hookimpl is _vm.hookimpl and remotemedia.hookspec is _vm.hookspec
 assert remotemedia.AudioFrame is _vm.AudioFrame
-assert isinstance(sys.meta_path[-1], _vm._CExtensionGuard)
+assert isinstance(sys.meta_path[-1], _vm_imports._CExtensionGuard)
 
 
 class Mailbox:

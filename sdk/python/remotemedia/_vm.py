@@ -10,8 +10,9 @@ its own side, so nothing in the VM imports pluggy. This module holds the SDK's s
   hands frames to a VM and takes them back;
 - `DTYPE_FORMATS`, `FORMAT_DTYPES`, `format_dtype`: the array dtypes of DESIGN §4 as the
   struct formats of the read-only memoryviews that carry arrays in a VM;
-- `install_c_extension_guard`: turns the import of a C extension, which RustPython would
-  report as a missing module, into an error that names the module and says why.
+- from `remotemedia._vm_imports`: `install_c_extension_guard` (the import of a C extension,
+  which RustPython would report as a missing module, becomes an error that names the module
+  and says why) and `when_imported`.
 
 It imports under CPython too (its tests run there) and loads nothing but `sys` and `struct`:
 the VM's start-up pays for every module imported here.
@@ -22,13 +23,31 @@ from __future__ import annotations
 import struct
 import sys
 
+from remotemedia._vm_imports import (
+    CExtensionUnavailable,
+    c_extension_cause,
+    install_c_extension_guard,
+    when_imported,
+)
+
 # typing costs start-up time and is needed for annotations only (mypy reads this name).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-    from importlib.machinery import ModuleSpec
-    from types import ModuleType
     from typing import Any
+
+__all__ = [
+    "DTYPE_FORMATS",
+    "FORMAT_DTYPES",
+    "RUSTPYTHON",
+    "AudioFrame",
+    "CExtensionUnavailable",
+    "c_extension_cause",
+    "format_dtype",
+    "hookimpl",
+    "hookspec",
+    "install_c_extension_guard",
+    "when_imported",
+]
 
 RUSTPYTHON = sys.implementation.name == "rustpython"
 """Whether this interpreter is RustPython (a pipeline's VM)."""
@@ -293,112 +312,3 @@ class AudioFrame:
             f"channel{'' if channels == 1 else 's'} {self.dtype}, "
             f"sample_rate={self._sample_rate}, timestamp={self._timestamp})"
         )
-
-
-# C extensions.
-
-
-class CExtensionUnavailable(ImportError):
-    """A module is a C extension, which RustPython cannot load. `name` is the module, `path`
-    the extension's file.
-
-    Not a `ModuleNotFoundError`: `from package import module` swallows that one when it names
-    the module, and reports only that the name cannot be imported."""
-
-
-def _extension_stem(entry: str) -> str | None:
-    """The module a C extension's file name is of (`stem.so`, `stem.abi3.so`,
-    `stem.cpython-<tag>.so`, `stem.pyd`, `stem.<tag>.pyd`), or None for another file."""
-    stem, dot, rest = entry.partition(".")
-    if not dot or not stem:
-        return None
-    if rest in ("so", "pyd") or rest.endswith(".pyd"):
-        return stem
-    if rest.endswith(".so"):
-        tag = rest[:-3]
-        return stem if tag == "abi3" or tag.startswith("cpython-") else None
-    return None
-
-
-class _CExtensionGuard:
-    """The last finder of `sys.meta_path`: asked only when every other finder failed, it looks
-    for a C extension of that name where the module would be, and raises
-    `CExtensionUnavailable` if it finds one. RustPython lists no extension suffixes, so its
-    path finder passes over such a file and the import would say the module is missing.
-
-    Code tries optional imports often (`try: import _speedups`): each directory's extensions
-    are listed once and kept while its modification time stays, as importlib's own path
-    finder does, so a failed import costs a `stat` per directory."""
-
-    _remotemedia_c_extension_guard = True
-
-    def __init__(self) -> None:
-        self._listed: dict[str, tuple[int, dict[str, str]]] = {}
-
-    def find_spec(
-        self,
-        fullname: str,
-        path: Sequence[str] | None = None,
-        target: ModuleType | None = None,
-    ) -> ModuleSpec | None:
-        """Raises `CExtensionUnavailable` for a C extension; None (not found) otherwise."""
-        stem = fullname.rpartition(".")[2]
-        for directory in list(path if path is not None else sys.path):
-            if isinstance(directory, str) and (file := self._extensions(directory).get(stem)):
-                error = CExtensionUnavailable(
-                    f"cannot import {fullname}: it is a C extension ({file}), and "
-                    "RustPython cannot load C extensions; run this pipeline on CPython "
-                    '(runtime.python "cpython")'
-                )
-                error.name, error.path = fullname, file
-                raise error
-        return None
-
-    def _extensions(self, directory: str) -> dict[str, str]:
-        """The C extensions in `directory`: module name to file."""
-        import os  # noqa: PLC0415 -- only once an import has failed
-
-        try:
-            mtime = os.stat(directory or ".").st_mtime_ns
-        except (OSError, ValueError):  # ValueError: a path with a NUL byte
-            return {}
-        listed = self._listed.get(directory)
-        if listed is not None and listed[0] == mtime:
-            return listed[1]
-        found: dict[str, str] = {}
-        try:
-            entries = sorted(os.listdir(directory or "."))
-        except (OSError, ValueError):
-            entries = []
-        for entry in entries:
-            stem = _extension_stem(entry)
-            if stem is not None and stem not in found:
-                found[stem] = os.path.join(directory, entry)
-        self._listed[directory] = (mtime, found)
-        return found
-
-    def invalidate_caches(self) -> None:
-        """Forgets the directories listed (`importlib.invalidate_caches`)."""
-        self._listed.clear()
-
-
-def install_c_extension_guard() -> None:
-    """Appends the C-extension guard to the end of `sys.meta_path`, once."""
-    if not any(getattr(f, "_remotemedia_c_extension_guard", False) for f in sys.meta_path):
-        sys.meta_path.append(_CExtensionGuard())
-
-
-def c_extension_cause(error: BaseException) -> CExtensionUnavailable | None:
-    """The `CExtensionUnavailable` behind `error`: itself, or one of its causes or contexts
-    (a package that catches the `ImportError` of its extension and raises its own)."""
-    todo: list[BaseException | None] = [error]
-    seen: set[int] = set()
-    while todo:
-        current = todo.pop()
-        if current is None or id(current) in seen:
-            continue
-        if isinstance(current, CExtensionUnavailable):
-            return current
-        seen.add(id(current))
-        todo += (current.__context__, current.__cause__)
-    return None

@@ -13,6 +13,7 @@ asyncio event loop, on its thread.
 from __future__ import annotations
 
 import _thread
+import sys
 
 from remotemedia._calls import (
     SYNC_NODE_FAILURES,
@@ -188,6 +189,17 @@ def _install_logging(host: Mailbox) -> None:
     # Before the first node runs: Python logging goes to the host's log, tagged with the node.
     # Stage threads start at once: the lock makes one of them install it.
     with _logging_lock:
-        from remotemedia.driver.logs import install  # noqa: PLC0415 -- imports logging
+        if sys.implementation.name == "rustpython" and "logging" not in sys.modules:
+            # In a RustPython VM importing logging costs ~50 ms of every pipeline's start:
+            # the handler is installed once something imports it (node code, a plugin).
+            from remotemedia._vm import when_imported  # noqa: PLC0415 -- only in a VM
 
-        install(host)
+            when_imported("logging", lambda _: _install_now(host))
+        else:
+            _install_now(host)
+
+
+def _install_now(host: Mailbox) -> None:
+    from remotemedia.driver.logs import install  # noqa: PLC0415 -- imports logging
+
+    install(host)
