@@ -74,6 +74,13 @@ def expect_audio(node: str, item: Any) -> AudioFrame:
     if media is not None and isinstance(item, media.AudioFrame):
         frame: AudioFrame = item
         return frame
+    vm = sys.modules.get("remotemedia._vm")
+    if vm is not None and vm.RUSTPYTHON and isinstance(item, vm.AudioFrame):
+        # A RustPython VM's frame: this node's Python code works on numpy arrays.
+        raise TypeError(
+            f"the Python code of {node} needs numpy, which RustPython cannot load: run it on "
+            'CPython (runtime.python "cpython"), or as the built-in Rust node (no runtime_hint)'
+        )
     raise TypeError(f"{node} expects an audio frame, got {value_kind(item)} {brief(item)}")
 
 
