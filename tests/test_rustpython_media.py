@@ -171,9 +171,7 @@ def test_a_memoryview_or_frame_made_in_a_vm_leaves_it_as_an_array_or_frame(
 def test_the_sdks_numpy_audio_nodes_say_so_in_a_vm(shapes_env: Path, tmp_path: Path) -> None:
     """audio.Gain's Python code (runtime_hint "python") works on numpy arrays: in a VM the
     frame it gets is refused with what to do, not as "not an audio frame"."""
-    manifest = write_manifest(
-        tmp_path, [node("g", "audio.Gain", db=6.0, runtime_hint="python")]
-    )
+    manifest = write_manifest(tmp_path, [node("g", "audio.Gain", db=6.0, runtime_hint="python")])
     frame = audio_item(16000, 1, "float32", "f", [0.25, -0.25])
     flags = ["--input", "-", "--runtime", "rustpython"]
     result = run_host(["run", manifest, *flags], env_dir=shapes_env, input_text=jsonl([frame]))
