@@ -294,10 +294,9 @@ fn usage_errors_exit_2_with_an_error_line() {
                 "process",
             ],
             None,
-            &[
-                "the RustPython runtime runs in the host process",
-                "choose one",
-            ],
+            // The flags are the manifest's fields: its problem line says which
+            // (tests/test_rustpython.py checks it).
+            &["invalid manifest"],
         ),
         (
             &["run", &source, "--python-env", "venv"],
