@@ -58,6 +58,7 @@ for entry in entries:
         site.addsitedir(entry)
 from remotemedia import _vm
 _vm.install_c_extension_guard()
+_vm.when_imported('ctypes', _vm.without_pythonapi)
 import remotemedia.driver
 import importlib
 for module in preload:
@@ -89,10 +90,6 @@ impl VmThread {
                 let _ = ready_tx.send(prepared);
                 if ok {
                     serve(&interpreter, &inbox);
-                    // The host's own process ends with its pipeline: its VM needs no freeing.
-                    if !paths.owns_process {
-                        free(&interpreter);
-                    }
                 }
             })
             .map_err(|e| SandboxError::Start(format!("cannot start a RustPython thread: {e}")))?;
@@ -201,15 +198,6 @@ fn serve(interpreter: &Interpreter, inbox: &mpsc::Receiver<Command>) {
             }
         }
     }
-}
-
-/// Frees what a VM's modules hold. Modules, their globals and functions refer to each other:
-/// dropping the interpreter alone frees none of them (about 20 MiB a VM). As CPython's
-/// finalization does, the modules leave `sys.modules`, are collected and their dicts
-/// cleared; not the rest of `finalize` (atexit, waiting for threads node code started),
-/// which could hang.
-fn free(interpreter: &Interpreter) {
-    interpreter.enter(VirtualMachine::finalize_modules);
 }
 
 /// An exception as `Type: message` and its traceback.
