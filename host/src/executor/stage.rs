@@ -101,7 +101,24 @@ impl StageTask {
         self.outputs.end(&result);
         let cleanup = stage.cleanup();
         tokio::pin!(cleanup);
-        let counts = if self.cancel.is_cancelled() && !self.backend.capabilities().interrupts {
+        // A cancel may come while the cleanup runs, too (a busy `cleanup()`).
+        let finished = if self.cancel.is_cancelled() {
+            None
+        } else {
+            tokio::select! {
+                counts = &mut cleanup => Some(counts),
+                () = self.cancel.cancelled() => None,
+            }
+        };
+        // A run whose stream ended but whose cleanup a cancel cut short was cancelled.
+        let result = if finished.is_none() {
+            result.and(Err(HostError::Cancelled))
+        } else {
+            result
+        };
+        let counts = if let Some(counts) = finished {
+            counts
+        } else if !self.backend.capabilities().interrupts {
             // Busy node code cannot be stopped here (RustPython): the stage is waited for a
             // while, then left to end on its own, so that the cancel still ends the run.
             if let Ok(counts) = tokio::time::timeout(ABANDON_AFTER, &mut cleanup).await {
@@ -115,7 +132,7 @@ impl StageTask {
                 );
                 return result;
             }
-        } else if self.cancel.is_cancelled() {
+        } else {
             // Busy node code of this stage would hold the stage's thread and the cleanup
             // behind it: interrupt it, again until the cleanup answers (code that was blocked
             // in a C call, or that swallowed the first, is caught by a later one).
@@ -126,8 +143,6 @@ impl StageTask {
                     () = tokio::time::sleep(INTERRUPT_EVERY) => {}
                 }
             }
-        } else {
-            cleanup.await
         };
         match counts {
             Ok(counts) => {
