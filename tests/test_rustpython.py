@@ -255,11 +255,15 @@ STOP_GUARD = 15.0
 
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("spinning", ["process", "cleanup"])
 def test_a_stop_signal_ends_a_run_whose_node_spins_for_ever(
-    shapes_env: Path, tmp_path: Path, stop: signal.Signals
+    shapes_env: Path, tmp_path: Path, stop: signal.Signals, spinning: str
 ) -> None:
     started = tmp_path / "started"
-    spin = node("spin", "remotemedia.testing:Spin", started=str(started), until="/nonexistent")
+    if spinning == "process":
+        spin = node("spin", "remotemedia.testing:Spin", started=str(started), until="/nonexistent")
+    else:
+        spin = node("spin", "remotemedia_testshapes.busy:SpinsInCleanup", started=str(started))
     manifest = write_manifest(tmp_path, [spin])
     command: list[str | Path] = ["run", manifest, "--input", "-", "--runtime", "rustpython"]
     process = subprocess.Popen(
@@ -274,6 +278,9 @@ def test_a_stop_signal_ends_a_run_whose_node_spins_for_ever(
         assert process.stdin is not None
         process.stdin.write("1\n")
         process.stdin.flush()  # the input stays open: the run ends only by the signal
+        if spinning == "cleanup":
+            process.stdin.close()  # the input ends, and the stage's cleanup spins
+            process.stdin = None  # communicate() writes nothing more
         deadline = time.monotonic() + 60
         while not started.exists():
             assert process.poll() is None, process.communicate()
@@ -287,4 +294,17 @@ def test_a_stop_signal_ends_a_run_whose_node_spins_for_ever(
             process.communicate()
     assert process.returncode == 130, stderr
     assert "error: pipeline cancelled" in stderr
-    assert stdout == ""
+    # A node spinning in cleanup had passed its item on before.
+    assert stdout == ("1\n" if spinning == "cleanup" else "")
+
+
+def test_ctypes_pythonapi_is_refused_in_a_vm_not_a_crash(shapes_env: Path, tmp_path: Path) -> None:
+    """The process's libpython is the host's CPython: called from a VM it crashed the host."""
+    manifest = write_manifest(tmp_path, [node("c", "remotemedia_testshapes.capi:CallsPythonApi")])
+    for runtime, code in (("cpython", 0), ("rustpython", 1)):
+        flags = ["--input", "-", "--runtime", runtime]
+        result = run_host(["run", manifest, *flags], env_dir=shapes_env, input_text="1\n")
+        assert result.code == code, result
+    assert "ctypes.pythonapi.Py_IsInitialized: a RustPython VM has no CPython C API" in (
+        result.stderr
+    ), result

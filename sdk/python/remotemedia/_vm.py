@@ -28,6 +28,7 @@ from remotemedia._vm_imports import (
     c_extension_cause,
     install_c_extension_guard,
     when_imported,
+    without_pythonapi,
 )
 
 # typing costs start-up time and is needed for annotations only (mypy reads this name).
@@ -47,6 +48,7 @@ __all__ = [
     "hookspec",
     "install_c_extension_guard",
     "when_imported",
+    "without_pythonapi",
 ]
 
 RUSTPYTHON = sys.implementation.name == "rustpython"

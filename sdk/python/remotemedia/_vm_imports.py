@@ -181,3 +181,20 @@ def when_imported(name: str, then: Callable[[ModuleType], None]) -> None:
         then(module)
     else:
         sys.meta_path.insert(0, _AfterImport(name, then))
+
+
+class _NoPythonApi:
+    """`ctypes.pythonapi` in a VM: the process's libpython is the host's CPython, not this
+    interpreter, and calling into it from a VM's thread crashes the host (a SIGSEGV) or runs
+    code in the calling program's interpreter."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError(
+            f"ctypes.pythonapi.{name}: a RustPython VM has no CPython C API (the process's "
+            "libpython belongs to CPython); run this pipeline on CPython"
+        )
+
+
+def without_pythonapi(ctypes: ModuleType) -> None:
+    """Replaces `ctypes.pythonapi` (see `_NoPythonApi`); for `when_imported("ctypes", ...)`."""
+    ctypes.pythonapi = _NoPythonApi()  # type: ignore[attr-defined]
