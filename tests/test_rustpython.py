@@ -36,8 +36,6 @@ from remotemedia.errors import UsageError
 SHAPES_SRC = PLUGINS / "remotemedia-testshapes" / "src"
 """The test plugin's modules: on `PYTHONPATH`, a program of the dev environment imports them."""
 
-MEDIA = "remotemedia_testshapes.media"
-
 
 def run(env_dir: Path, tmp_path: Path, runtime: str, node_type: str, items: list[Any]) -> Result:
     """Runs the one-node pipeline `node_type` on `items` with `--runtime runtime`."""

@@ -10,39 +10,10 @@ from typing import Any
 
 import pytest
 
-from harness import (
-    PLUGINS,
-    Result,
-    jsonl,
-    node,
-    run_host,
-    write_manifest,
-)
-
-SHAPES_SRC = PLUGINS / "remotemedia-testshapes" / "src"
-"""The test plugin's modules: on `PYTHONPATH`, a program of the dev environment imports them."""
+from harness import jsonl, node, run_host, write_manifest
+from test_rustpython import outputs
 
 MEDIA = "remotemedia_testshapes.media"
-
-
-def run(env_dir: Path, tmp_path: Path, runtime: str, node_type: str, items: list[Any]) -> Result:
-    """Runs the one-node pipeline `node_type` on `items` with `--runtime runtime`."""
-    manifest = write_manifest(tmp_path, [node("n", node_type)])
-    return run_host(
-        ["run", manifest, "--input", "-", "--runtime", runtime],
-        env_dir=env_dir,
-        input_text=jsonl(items),
-    )
-
-
-def outputs(env_dir: Path, tmp_path: Path, runtime: str, node_type: str, items: list[Any]) -> Any:
-    """The output items of `run`, which must succeed."""
-    result = run(env_dir, tmp_path, runtime, node_type, items)
-    assert result.code == 0, result
-    return result.items()
-
-
-# Module state (DESIGN §10): what pipelines of one process share.
 
 
 def array_item(dtype: str, shape: list[int], fmt: str, values: list[Any]) -> dict[str, Any]:

@@ -295,6 +295,21 @@ pub fn document<T: serde::de::DeserializeOwned>(
     })
 }
 
+/// Asks a service thread to describe class `qualname` of `module` ([`crate::Backend::describe`]).
+pub fn describe(
+    service: &Shared,
+    module: &str,
+    qualname: &str,
+) -> BoxFuture<'static, Result<crate::discovery::NodeTypeInfo, SandboxError>> {
+    document(
+        service,
+        Request::Describe {
+            module: module.to_owned(),
+            qualname: qualname.to_owned(),
+        },
+    )
+}
+
 /// A `Failed` answer as the error it carries; anything else breaks the protocol.
 fn failed_or_unexpected(reply: Reply) -> SandboxError {
     match reply {

@@ -202,13 +202,7 @@ impl Backend for CPython {
         module: &str,
         qualname: &str,
     ) -> BoxFuture<'static, Result<NodeTypeInfo, SandboxError>> {
-        stages::document(
-            &self.service,
-            Request::Describe {
-                module: module.to_owned(),
-                qualname: qualname.to_owned(),
-            },
-        )
+        stages::describe(&self.service, module, qualname)
     }
 
     fn create_stage(

@@ -135,13 +135,7 @@ impl Backend for RustPython {
         module: &str,
         qualname: &str,
     ) -> BoxFuture<'static, Result<NodeTypeInfo, SandboxError>> {
-        stages::document(
-            &self.discovery.service,
-            Request::Describe {
-                module: module.to_owned(),
-                qualname: qualname.to_owned(),
-            },
-        )
+        stages::describe(&self.discovery.service, module, qualname)
     }
 
     fn create_stage(
